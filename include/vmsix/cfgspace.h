@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vmsix/cfgspace.h - the virtual configuration-space register model.
+ *
+ * A model holds, for every byte of a function's configuration space, a
+ * shadow value and per-bit attributes:
+ *   RO    reads the shadow, guest writes are ignored (the default)
+ *   RW    reads the shadow, guest writes store the written bit
+ *   RW1C  reads the shadow, a guest 1 clears the bit, a 0 leaves it
+ *   RSVD  reads 0, guest writes are ignored
+ * Any of RO, RW and RW1C may be combined with PT (pass-through): the bit is
+ * then read from the physical device through the pt_read hook, and a guest
+ * write to it (if RW or RW1C) is sent through the pt_write hook; the shadow
+ * of a PT bit is not used. RSVD bits are never passed through.
+ *
+ * Fields: an owner can attach handlers to a field (1..4 bytes inside one
+ * dword). Every guest access that touches any byte of a field reaches the
+ * field's handlers, whatever its width or offset (DESIGN 4.1 rule 5): a
+ * 1-byte write to the high byte of Message Control calls the same write
+ * handler, with the whole new 16-bit value, as a 2-byte write to it or a
+ * 4-byte write to the dword that holds it.
+ *
+ * Guest accesses are 1, 2 or 4 bytes inside one dword at offsets 0..4095.
+ * A 2-byte access at offset 1 (mod 4) is allowed, as a PCIe request with
+ * byte enables 0110 is. Anything else returns -EINVAL, reads all ones and
+ * changes nothing. In a 256-byte model, offsets 0x100..0xFFF read 0 and
+ * ignore writes (no extended capabilities).
+ *
+ * The model takes no locks: calls on one model must be serialized.
+ */
+#ifndef VMSIX_CFGSPACE_H
+#define VMSIX_CFGSPACE_H
+
+#include <vmsix/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bit attributes (vmsix_cfg_set_attr(), vmsix_cfg_set_range()). */
+#define VMSIX_CFG_RO 0u
+#define VMSIX_CFG_RW 1u
+#define VMSIX_CFG_RW1C 2u
+#define VMSIX_CFG_RSVD 3u
+#define VMSIX_CFG_PT 0x10u /* OR with RO, RW or RW1C */
+
+/* Most fields one model holds. */
+#define VMSIX_CFG_MAX_FIELDS 32
+
+struct vmsix_cfg;
+
+/* Hooks to the physical device, for PT bits. Either may be NULL if no bit
+ * is PT (a PT access then fails with -EIO). */
+struct vmsix_cfg_ops {
+    /* Read @size bytes (1, 2 or 4, inside one dword) at @off into *@val.
+     * Return 0 or a negative errno. */
+    int (*pt_read)(void *ctx, uint16_t off, unsigned size, uint32_t *val);
+    /* Write the bits of @val selected by @mask (never 0) to the @size bytes
+     * at @off; the device's other bits in those bytes must keep their
+     * value (a hook that can only write whole bytes reads, merges and
+     * writes, minding the device's RW1C bits). Return 0 or a negative
+     * errno. */
+    int (*pt_write)(void *ctx, uint16_t off, unsigned size, uint32_t val, uint32_t mask);
+};
+
+/* Handlers of one field. Values are little-endian field values of @len
+ * bytes starting at the field's offset @off. */
+struct vmsix_cfg_field_ops {
+    /* Optional: *@val holds the value the model would return (shadow and
+     * PT bits merged); the handler may change it. Return 0 or a negative
+     * errno (the access then reads all ones and returns the error). */
+    int (*read)(void *ctx, uint16_t off, unsigned len, uint32_t *val);
+    /* Optional: called after a guest write touched the field, with the
+     * field's shadow value before and after the write (attributes already
+     * applied). The handler may update the shadow with vmsix_cfg_poke().
+     * A negative return is passed on by vmsix_cfg_write() (the first one),
+     * the write itself is not rolled back. */
+    int (*write)(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val);
+};
+
+/**
+ * vmsix_cfg_storage_size() - bytes of storage a model needs.
+ * @size: configuration-space size, 256 or 4096
+ *
+ * Return: the size (5 bytes per configuration byte plus a constant), or 0
+ * for another @size.
+ */
+VMSIX_API size_t vmsix_cfg_storage_size(uint16_t size);
+
+/**
+ * vmsix_cfg_init() - make a model in caller storage.
+ * @mem: storage, aligned to 8 bytes
+ * @len: bytes at @mem, at least vmsix_cfg_storage_size(@size)
+ * @size: 256 or 4096
+ * @ops: physical hooks (copied); may be NULL when nothing is PT
+ * @ctx: passed to the hooks
+ * @out: receives the model
+ *
+ * Every byte starts as shadow 0, RO, emulated, in no field.
+ * Return: 0 or -EINVAL.
+ */
+VMSIX_API int vmsix_cfg_init(void *mem, size_t len, uint16_t size, const struct vmsix_cfg_ops *ops,
+                             void *ctx, struct vmsix_cfg **out);
+
+/**
+ * vmsix_cfg_load() - copy an image into the shadow bytes.
+ * @c: the model
+ * @img: bytes for offsets 0..@n-1
+ * @n: at most the model's size
+ *
+ * Attributes and fields are not changed. No hook is called.
+ * Return: 0 or -EINVAL.
+ */
+VMSIX_API int vmsix_cfg_load(struct vmsix_cfg *c, const uint8_t *img, size_t n);
+
+/**
+ * vmsix_cfg_set_attr() - set the attribute of some bits of one register.
+ * @c: the model
+ * @off: offset of the register
+ * @size: 1, 2 or 4 (the register may cross dwords, it is a byte range)
+ * @bits: which bits of the little-endian register value
+ * @attr: VMSIX_CFG_RO, _RW, _RW1C (each optionally | VMSIX_CFG_PT) or _RSVD
+ *
+ * Return: 0 or -EINVAL (nothing changed).
+ */
+VMSIX_API int vmsix_cfg_set_attr(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t bits,
+                                 unsigned attr);
+
+/**
+ * vmsix_cfg_set_range() - set the attribute of every bit of a byte range.
+ * @c: the model
+ * @off: first byte
+ * @len: bytes; @off + @len must not exceed the model's size
+ * @attr: as for vmsix_cfg_set_attr()
+ *
+ * Return: 0 or -EINVAL (nothing changed).
+ */
+VMSIX_API int vmsix_cfg_set_range(struct vmsix_cfg *c, uint16_t off, uint16_t len, unsigned attr);
+
+/**
+ * vmsix_cfg_poke() - set shadow bytes as the owner (no attribute applies).
+ * @c: the model
+ * @off: offset; @off + @size must not exceed the model's size
+ * @size: 1..4
+ * @val: little-endian value
+ *
+ * No hook is called. Return: 0 or -EINVAL.
+ */
+VMSIX_API int vmsix_cfg_poke(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t val);
+
+/**
+ * vmsix_cfg_peek() - read shadow bytes as the owner.
+ * @c: the model
+ * @off: offset; @off + @size must not exceed the model's size
+ * @size: 1..4
+ * @val: receives the little-endian shadow value (PT bits as stored)
+ *
+ * No hook is called. Return: 0 or -EINVAL.
+ */
+VMSIX_API int vmsix_cfg_peek(const struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t *val);
+
+/**
+ * vmsix_cfg_field_add() - attach handlers to a field.
+ * @c: the model
+ * @off: first byte of the field
+ * @len: 1..4; the field must lie inside one dword and overlap no other field
+ * @ops: handlers (the pointer is kept, not copied: it must outlive @c)
+ * @ctx: passed to the handlers
+ *
+ * Return: 0; -ENOSPC when VMSIX_CFG_MAX_FIELDS are used; -EBUSY when the
+ * field overlaps another; -EINVAL for bad arguments.
+ */
+VMSIX_API int vmsix_cfg_field_add(struct vmsix_cfg *c, uint16_t off, unsigned len,
+                                  const struct vmsix_cfg_field_ops *ops, void *ctx);
+
+/**
+ * vmsix_cfg_read() - a guest configuration read.
+ * @c: the model
+ * @off: 0..4095
+ * @size: 1, 2 or 4, not crossing a dword
+ * @val: receives the value (all ones on error)
+ *
+ * May call pt_read (once, for the whole access, when it holds PT bits) and
+ * the read handler of each field the access touches, in offset order.
+ * Return: 0; -EINVAL for a bad access; an error from a hook.
+ */
+VMSIX_API int vmsix_cfg_read(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t *val);
+
+/**
+ * vmsix_cfg_write() - a guest configuration write.
+ * @c: the model
+ * @off: 0..4095
+ * @size: 1, 2 or 4, not crossing a dword
+ * @val: the value written (bits above @size*8 are ignored)
+ *
+ * Applies the attributes to the shadow, then calls pt_write once when the
+ * access writes PT bits, then the write handler of each field the access
+ * touches, in offset order.
+ * Return: 0; -EINVAL for a bad access (nothing changed); the first error
+ * from a hook (the rest of the write still happens).
+ */
+VMSIX_API int vmsix_cfg_write(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t val);
+
+/* ---- BARs ---- */
+
+/* BAR kinds (struct vmsix_bar.kind, vmsix_cfg_bar_emulate()). */
+#define VMSIX_BAR_NONE 0u    /* unimplemented slot (reads 0) */
+#define VMSIX_BAR_IO 1u      /* I/O space */
+#define VMSIX_BAR_MEM32 2u   /* 32-bit memory */
+#define VMSIX_BAR_MEM64 3u   /* 64-bit memory, low half */
+#define VMSIX_BAR_MEM64_HI 4u /* upper half of the 64-bit BAR before it */
+#define VMSIX_BAR_BAD 5u     /* reserved type bits, or a 64-bit BAR in the last slot */
+
+/* One BAR slot as decoded from configuration bytes. */
+struct vmsix_bar {
+    uint8_t kind;    /* VMSIX_BAR_* */
+    bool prefetch;   /* memory BAR with the prefetchable bit */
+    uint64_t addr;   /* base address (both halves for MEM64) */
+};
+
+/**
+ * vmsix_bar_count() - how many BAR slots a header type has.
+ * @cfg: configuration bytes (at least 64)
+ * @len: bytes in @cfg
+ *
+ * Return: 6 (type 0), 2 (type 1), 1 (type 2), 0 (others or @len < 64).
+ */
+VMSIX_API unsigned vmsix_bar_count(const uint8_t *cfg, size_t len);
+
+/**
+ * vmsix_bar_decode() - decode the BAR slots of configuration bytes.
+ * @cfg: configuration bytes (untrusted)
+ * @len: bytes in @cfg, at least 64
+ * @out: receives vmsix_bar_count() entries (room for 6 is enough)
+ * @n: receives the number of slots
+ *
+ * Return: 0 or -EINVAL.
+ */
+VMSIX_API int vmsix_bar_decode(const uint8_t *cfg, size_t len, struct vmsix_bar out[6],
+                               unsigned *n);
+
+/**
+ * vmsix_bar_free_slot() - the lowest BAR slot free for an emulated BAR.
+ * @cfg: configuration bytes (untrusted)
+ * @len: bytes in @cfg, at least 64
+ * @sized: optional: for each slot, what the register read back after the
+ *         host wrote all ones to it (sizing); NULL when the host did not
+ *         size (then only "reads 0" is checked)
+ * @slot: receives the slot
+ *
+ * A slot is free when it reads 0, sizes to 0 (when @sized is given), and
+ * is not the upper half of a 64-bit BAR (DESIGN 4.1 rule 7).
+ * Return: 0; -ENOSPC when no slot is free; -EINVAL for bad arguments.
+ */
+VMSIX_API int vmsix_bar_free_slot(const uint8_t *cfg, size_t len, const uint32_t *sized,
+                                  unsigned *slot);
+
+/* Called when a guest write changed an emulated BAR's address. @addr is the
+ * whole new base (both halves for a 64-bit BAR; a 64-bit BAR written one
+ * half at a time reports after each half). */
+typedef void (*vmsix_bar_moved_fn)(void *ctx, unsigned bar, uint64_t addr);
+
+/**
+ * vmsix_cfg_bar_emulate() - emulate a BAR in the model, with sizing.
+ * @c: the model; its shadow header type (0x0E) decides the slot count
+ * @bar: the slot (the low slot for a 64-bit BAR, which also takes bar+1)
+ * @size: a power of two; >= 16 for memory (<= 2^31 for 32-bit), >= 4 and
+ *        <= 256 for I/O
+ * @kind: VMSIX_BAR_IO, VMSIX_BAR_MEM32 or VMSIX_BAR_MEM64, optionally with
+ *        VMSIX_BAR_PREFETCH for memory
+ * @moved: optional hook, called from vmsix_cfg_write()
+ * @ctx: passed to @moved
+ *
+ * The BAR's address bits become RW and emulated, its size and type bits RO,
+ * so that a write of all ones reads back the size mask with the type bits.
+ * The address starts at 0. Return: 0; -ENOSPC when the model has no free
+ * field left; -EBUSY when the slot already holds a field; -EINVAL.
+ */
+#define VMSIX_BAR_PREFETCH 0x100u
+VMSIX_API int vmsix_cfg_bar_emulate(struct vmsix_cfg *c, unsigned bar, uint64_t size,
+                                    unsigned kind, vmsix_bar_moved_fn moved, void *ctx);
+
+/**
+ * vmsix_cfg_bar_addr() - current base address of an emulated BAR.
+ * @c: the model
+ * @bar: a slot given to vmsix_cfg_bar_emulate()
+ * @addr: receives the base (both halves for a 64-bit BAR)
+ *
+ * Return: 0; -ENOENT when the slot is not emulated; -EINVAL.
+ */
+VMSIX_API int vmsix_cfg_bar_addr(const struct vmsix_cfg *c, unsigned bar, uint64_t *addr);
+
+/**
+ * vmsix_cfg_protect_caps() - make every capability's ID and next bytes
+ * read-only and emulated (DESIGN 4.1 rule 6).
+ * @c: the model, whose shadow holds the bytes @chain was parsed from
+ * @chain: a chain parsed from those bytes
+ *
+ * Standard capabilities: the ID and next bytes; extended: the whole 4-byte
+ * header; and the head pointer (0x34, or 0x14 for header type 2). Their
+ * shadow is kept, so the guest reads the chain the owner loaded.
+ * Return: 0 or -EINVAL (a capability outside the model; nothing changed).
+ */
+struct vmsix_capchain;
+VMSIX_API int vmsix_cfg_protect_caps(struct vmsix_cfg *c, const struct vmsix_capchain *chain);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMSIX_CFGSPACE_H */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vmsix/common.h - types and macros shared by every vmsix module.
+ *
+ * Errors: every function that can fail returns 0 on success or a negative
+ * errno value (-EINVAL, -ENOSPC, -ERANGE, -ENOTSUP, -EIO, -ETIMEDOUT,
+ * -EBUSY, -EBADMSG, -ENOENT), with the Linux numbering.
+ */
+#ifndef VMSIX_COMMON_H
+#define VMSIX_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vmsix/version.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * VMSIX_API marks the functions that libvmsix exports. The library is
+ * built with hidden visibility; only VMSIX_API functions (listed again in
+ * src/libvmsix.map) are visible to consumers.
+ */
+#if defined(VMSIX_BUILDING) && defined(__GNUC__)
+#define VMSIX_API __attribute__((visibility("default")))
+#else
+#define VMSIX_API
+#endif
+
+/* One MSI or MSI-X message: the 64-bit address and the 32-bit data. */
+struct vmsix_msg {
+    uint64_t addr;
+    uint32_t data;
+};
+
+/*
+ * The library's version as "MAJOR.MINOR.PATCH" (the version of the code
+ * that is linked, which may differ from VMSIX_VERSION_STRING seen by the
+ * caller's compiler). Never NULL. Calls no hook.
+ */
+VMSIX_API const char *vmsix_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMSIX_COMMON_H */

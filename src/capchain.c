@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Walking and editing capability chains of untrusted configuration bytes
+ * (DESIGN 4.1). One walker serves parse, hide, replace and insert, so that
+ * every operation sees exactly the chain that parse reports.
+ */
+#include <string.h>
+
+#include <vmsix/capchain.h>
+
+#include "bytes.h"
+#include "vmsix_errno.h"
+
+#define CFG_MAX 4096u
+#define STD_BASE 0x40u
+#define EXT_BASE 0x100u
+#define DWORDS (CFG_MAX / 4u)
+
+struct walker {
+    const uint8_t *cfg;
+    unsigned view;   /* bytes of cfg looked at: min(len, 4096) */
+    unsigned flags;  /* VMSIX_CHAIN_* */
+    uint16_t fault_at;
+    bool pcie;
+    /* bit (off / 4): a listed capability starts at off; measures unknown lengths */
+    uint64_t seen[DWORDS / 64];
+    /* called for each listed capability in chain order; @link is the offset
+     * of the pointer that leads to it (the head pointer, the predecessor's
+     * next byte, or the predecessor's extended header; 0 for the first
+     * extended capability) */
+    void (*visit)(void *arg, const struct vmsix_cap *cap, unsigned link);
+    void *arg;
+};
+
+static bool seen_test(const struct walker *w, unsigned off)
+{
+    return (w->seen[off / 256u] >> ((off / 4u) % 64u)) & 1u;
+}
+
+static void seen_set(struct walker *w, unsigned off)
+{
+    w->seen[off / 256u] |= (uint64_t)1 << ((off / 4u) % 64u);
+}
+
+/* Header types 0 and 1 keep the head pointer at 0x34, CardBus (2) at 0x14. */
+static unsigned std_head(const uint8_t *cfg)
+{
+    switch (cfg[0x0e] & 0x7fu) {
+    case 0:
+    case 1:
+        return 0x34;
+    case 2:
+        return 0x14;
+    default:
+        return 0;
+    }
+}
+
+/* Length of a standard capability whose ID fixes it, from the bytes at
+ * cap[0..3] (ID, next, two bytes of flags); 0 when the ID does not. */
+static unsigned std_known_len(const uint8_t *cap)
+{
+    switch (cap[0]) {
+    case VMSIX_CAP_ID_PM:
+        return 8;
+    case VMSIX_CAP_ID_MSI: {
+        unsigned mc = vmsix_rd16(cap + 2);
+        unsigned n = 10;
+        if (mc & 0x0080u) /* 64-bit address */
+            n += 4;
+        if (mc & 0x0100u) /* per-vector masking: reserved, mask, pending */
+            n += 10;
+        return n;
+    }
+    case VMSIX_CAP_ID_MSIX:
+        return 12;
+    case VMSIX_CAP_ID_EXP:
+        return (cap[2] & 0x0fu) == 1 ? 36 : 60;
+    default:
+        return 0;
+    }
+}
+
+static bool std_needs_flags(uint8_t id)
+{
+    return id == VMSIX_CAP_ID_MSI || id == VMSIX_CAP_ID_EXP;
+}
+
+static void fault(struct walker *w, unsigned why, unsigned at)
+{
+    w->flags |= why;
+    w->fault_at = (uint16_t)at;
+}
+
+static void walk_std(struct walker *w)
+{
+    const uint8_t *cfg = w->cfg;
+    unsigned link = std_head(cfg);
+
+    if (!(cfg[0x06] & 0x10u) || link == 0)
+        return;
+    for (;;) {
+        unsigned off = cfg[link] & 0xfcu;
+        struct vmsix_cap cap;
+
+        if (off == 0)
+            return;
+        if (off < STD_BASE) {
+            fault(w, VMSIX_CHAIN_BADPTR, link);
+            return;
+        }
+        if (seen_test(w, off)) {
+            fault(w, VMSIX_CHAIN_LOOP, link);
+            return;
+        }
+        if (off + 2u > w->view || (std_needs_flags(cfg[off]) && off + 4u > w->view)) {
+            fault(w, VMSIX_CHAIN_TRUNCATED, link);
+            return;
+        }
+        cap.off = (uint16_t)off;
+        cap.id = cfg[off];
+        cap.len = (uint16_t)std_known_len(cfg + off);
+        cap.ext = false;
+        cap.ver = 0;
+        if (cap.len && (off + cap.len > w->view || off + cap.len > EXT_BASE)) {
+            fault(w, VMSIX_CHAIN_TRUNCATED, off);
+            return;
+        }
+        seen_set(w, off);
+        if (cap.id == VMSIX_CAP_ID_EXP)
+            w->pcie = true;
+        w->visit(w->arg, &cap, link);
+        link = off + 1;
+    }
+}
+
+static void walk_ext(struct walker *w)
+{
+    unsigned off = EXT_BASE;
+    unsigned link = 0;
+
+    for (;;) {
+        struct vmsix_cap cap;
+        uint32_t hdr;
+        unsigned next;
+
+        if (off + 4u > w->view) {
+            fault(w, VMSIX_CHAIN_TRUNCATED | VMSIX_CHAIN_EXT, link ? link : off);
+            return;
+        }
+        hdr = vmsix_rd32(w->cfg + off);
+        if (hdr == 0 || hdr == 0xffffffffu)
+            return;
+        cap.off = (uint16_t)off;
+        cap.id = (uint16_t)(hdr & 0xffffu);
+        cap.len = 0;
+        cap.ext = true;
+        cap.ver = (uint8_t)((hdr >> 16) & 0x0fu);
+        seen_set(w, off);
+        w->visit(w->arg, &cap, link);
+
+        next = hdr >> 20;
+        if (next == 0)
+            return;
+        if (next < EXT_BASE || (next & 3u)) {
+            fault(w, VMSIX_CHAIN_BADPTR | VMSIX_CHAIN_EXT, off);
+            return;
+        }
+        if (seen_test(w, next)) {
+            fault(w, VMSIX_CHAIN_LOOP | VMSIX_CHAIN_EXT, off);
+            return;
+        }
+        link = off;
+        off = next;
+    }
+}
+
+/* Walk both lists; returns false for a bad view. The visited bitmap bounds
+ * each walk: 48 standard and 960 extended positions at most. */
+static bool walk(struct walker *w, const uint8_t *cfg, size_t len,
+                 void (*visit)(void *, const struct vmsix_cap *, unsigned), void *arg)
+{
+    if (!cfg || len < 64)
+        return false;
+    memset(w, 0, sizeof(*w));
+    w->cfg = cfg;
+    w->view = len > CFG_MAX ? CFG_MAX : (unsigned)len;
+    w->visit = visit;
+    w->arg = arg;
+    walk_std(w);
+    if (w->flags == 0 && w->pcie && w->view > EXT_BASE)
+        walk_ext(w);
+    return true;
+}
+
+/* Length of a listed capability: known from its ID, else up to the next
+ * higher capability of the same kind, else to 0x100 or the end of the view. */
+static uint16_t cap_len(const struct walker *w, const struct vmsix_cap *cap)
+{
+    unsigned end, first, last, d;
+
+    if (cap->len)
+        return cap->len;
+    if (cap->ext) {
+        end = w->view;
+        last = DWORDS;
+    } else {
+        end = w->view < EXT_BASE ? w->view : EXT_BASE;
+        last = EXT_BASE / 4u;
+    }
+    first = cap->off / 4u + 1u;
+    for (d = first; d < last && d * 4u < end; d++) {
+        uint64_t word = w->seen[d / 64u] >> (d % 64u);
+        if (word == 0) {
+            d |= 63u; /* nothing else in this word */
+            continue;
+        }
+        if (word & 1u) {
+            end = d * 4u;
+            break;
+        }
+    }
+    return (uint16_t)(end - cap->off);
+}
+
+/* ---- parse / find ---- */
+
+struct parse_ctx {
+    struct vmsix_capchain *out;
+};
+
+static void parse_visit(void *arg, const struct vmsix_cap *cap, unsigned link)
+{
+    struct vmsix_capchain *out = ((struct parse_ctx *)arg)->out;
+
+    (void)link;
+    /* cannot overflow: 48 + 960 positions < VMSIX_CAPCHAIN_MAX */
+    if (out->n < VMSIX_CAPCHAIN_MAX)
+        out->cap[out->n++] = *cap;
+}
+
+int vmsix_capchain_parse(const uint8_t *cfg, size_t len, struct vmsix_capchain *out)
+{
+    struct walker w;
+    struct parse_ctx pc;
+    unsigned i;
+
+    if (!out)
+        return -EINVAL;
+    pc.out = out;
+    if (!cfg || len < 64)
+        return -EINVAL;
+    out->n = 0;
+    walk(&w, cfg, len, parse_visit, &pc);
+    for (i = 0; i < out->n; i++)
+        out->cap[i].len = cap_len(&w, &out->cap[i]);
+    out->flags = w.flags;
+    out->fault_at = w.fault_at;
+    out->pcie = w.pcie;
+    return w.flags ? -EBADMSG : 0;
+}
+
+int vmsix_capchain_find(const struct vmsix_capchain *c, bool ext, uint16_t id,
+                        struct vmsix_cap *out)
+{
+    unsigned i, n;
+
+    if (!c)
+        return -EINVAL;
+    n = c->n < VMSIX_CAPCHAIN_MAX ? c->n : VMSIX_CAPCHAIN_MAX;
+    for (i = 0; i < n; i++) {
+        if (c->cap[i].ext == ext && c->cap[i].id == id) {
+            if (out)
+                *out = c->cap[i];
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+/* ---- locating one capability (hide, replace) ---- */
+
+struct locate_ctx {
+    bool ext;
+    uint16_t off;
+    bool found;
+    struct vmsix_cap cap;
+    unsigned link;
+};
+
+static void locate_visit(void *arg, const struct vmsix_cap *cap, unsigned link)
+{
+    struct locate_ctx *lc = arg;
+
+    if (cap->ext == lc->ext && cap->off == lc->off) {
+        lc->found = true;
+        lc->cap = *cap;
+        lc->link = link;
+    }
+}
+
+/* 0 and lc filled (length measured) when parse would list (ext, off). */
+static int locate(struct walker *w, const uint8_t *cfg, size_t len, bool ext, uint16_t off,
+                  struct locate_ctx *lc)
+{
+    memset(lc, 0, sizeof(*lc));
+    lc->ext = ext;
+    lc->off = off;
+    if (!walk(w, cfg, len, locate_visit, lc))
+        return -EINVAL;
+    if (!lc->found)
+        return -ENOENT;
+    lc->cap.len = cap_len(w, &lc->cap);
+    return 0;
+}
+
+int vmsix_capchain_hide(uint8_t *cfg, size_t len, bool ext, uint16_t off)
+{
+    struct walker w;
+    struct locate_ctx lc;
+    int rc = locate(&w, cfg, len, ext, off, &lc);
+
+    if (rc)
+        return rc;
+    if (!ext) {
+        /* keep the link byte's own reserved low bits */
+        cfg[lc.link] = (uint8_t)((cfg[lc.link] & 0x03u) | (cfg[off + 1u] & 0xfcu));
+    } else if (lc.link == 0) {
+        uint32_t hdr = vmsix_rd32(cfg + off);
+        vmsix_wr32(cfg + off, hdr & 0xffff0000u);
+    } else {
+        uint32_t prev = vmsix_rd32(cfg + lc.link);
+        uint32_t hdr = vmsix_rd32(cfg + off);
+        vmsix_wr32(cfg + lc.link, (prev & 0x000fffffu) | (hdr & 0xfff00000u));
+    }
+    return 0;
+}
+
+/* Bytes a capability may occupy: its length rounded up to a dword (the next
+ * capability cannot start before), within its space and the view. */
+static unsigned cap_room(const struct walker *w, const struct vmsix_cap *cap)
+{
+    unsigned end = cap->ext ? w->view : (w->view < EXT_BASE ? w->view : EXT_BASE);
+    unsigned room = (cap->len + 3u) & ~3u;
+
+    if (cap->off + room > end)
+        room = end - cap->off;
+    return room;
+}
+
+int vmsix_capchain_replace(uint8_t *cfg, size_t len, bool ext, uint16_t off, const uint8_t *cap,
+                           size_t cap_len_new)
+{
+    struct walker w;
+    struct locate_ctx lc;
+    unsigned hdr_len = ext ? 4u : 2u;
+    int rc;
+
+    if (!cap || cap_len_new < hdr_len)
+        return -EINVAL;
+    rc = locate(&w, cfg, len, ext, off, &lc);
+    if (rc)
+        return rc;
+    if (cap_len_new > cap_room(&w, &lc.cap))
+        return -ENOSPC;
+    if (!ext) {
+        cfg[off] = cap[0];
+    } else {
+        uint32_t hdr = vmsix_rd32(cfg + off);
+        uint32_t id_ver = vmsix_rd16(cap) | ((uint32_t)(cap[2] & 0x0fu) << 16);
+        vmsix_wr32(cfg + off, (hdr & 0xfff00000u) | id_ver);
+    }
+    memcpy(cfg + off + hdr_len, cap + hdr_len, cap_len_new - hdr_len);
+    if (cap_len_new < lc.cap.len)
+        memset(cfg + off + cap_len_new, 0, lc.cap.len - cap_len_new);
+    return 0;
+}
+
+/* ---- insert ---- */
+
+struct insert_ctx {
+    bool ext;
+    unsigned tail;  /* offset of the last capability of the kind, 0 if none */
+    unsigned count;
+};
+
+static void insert_visit(void *arg, const struct vmsix_cap *cap, unsigned link)
+{
+    struct insert_ctx *ic = arg;
+
+    (void)link;
+    if (cap->ext == ic->ext) {
+        ic->tail = cap->off;
+        ic->count++;
+    }
+}
+
+/* Does [off, off + n) overlap a listed capability of the kind? */
+static bool overlaps(const struct walker *w, bool ext, unsigned off, unsigned n)
+{
+    unsigned lo = ext ? EXT_BASE : 0u;
+    unsigned hi = ext ? CFG_MAX : EXT_BASE;
+    unsigned p;
+
+    for (p = lo; p < hi; p += 4u) {
+        struct vmsix_cap c;
+
+        if (!seen_test(w, p))
+            continue;
+        if (p >= off + n)
+            break;
+        c.off = (uint16_t)p;
+        c.ext = ext;
+        c.len = ext ? 0 : (uint16_t)std_known_len(w->cfg + p);
+        c.len = cap_len(w, &c);
+        if (off < p + cap_room(w, &c))
+            return true;
+    }
+    return false;
+}
+
+int vmsix_capchain_insert(uint8_t *cfg, size_t len, bool ext, const uint8_t *cap, size_t cap_len_new,
+                          uint16_t *off)
+{
+    struct walker w;
+    struct insert_ctx ic;
+    unsigned hdr_len = ext ? 4u : 2u;
+    unsigned lo, hi, need, pos, head = 0;
+    bool placeholder = false;
+
+    if (!cfg || !cap || !off || cap_len_new < hdr_len || cap_len_new > CFG_MAX)
+        return -EINVAL;
+    memset(&ic, 0, sizeof(ic));
+    ic.ext = ext;
+    if (!walk(&w, cfg, len, insert_visit, &ic))
+        return -EINVAL;
+    if (w.flags)
+        return -EBADMSG;
+
+    need = (unsigned)cap_len_new;
+    if (!ext) {
+        unsigned known = cap_len_new >= 4 ? std_known_len(cap) : 0;
+        head = std_head(cfg);
+        if (head == 0)
+            return -ENOTSUP;
+        if (known > need)
+            need = known;
+        lo = STD_BASE;
+        hi = w.view < EXT_BASE ? w.view : EXT_BASE;
+    } else {
+        if (!w.pcie || w.view < EXT_BASE + 4u)
+            return -ENOTSUP;
+        lo = EXT_BASE;
+        hi = w.view;
+        /* an empty list placed away from 0x100 needs a header there */
+        placeholder = ic.count == 0 && *off != 0 && *off != EXT_BASE;
+    }
+
+    if (*off) {
+        pos = *off;
+        if ((pos & 3u) || pos < lo || pos + need > hi)
+            return -EINVAL;
+        if (overlaps(&w, ext, pos, need) || (placeholder && pos < EXT_BASE + 4u))
+            return -ENOSPC;
+    } else {
+        for (pos = lo; pos + need <= hi; pos += 4u) {
+            if (!overlaps(&w, ext, pos, need))
+                break;
+        }
+        if (pos + need > hi)
+            return -ENOSPC;
+    }
+
+    if (!ext) {
+        cfg[pos] = cap[0];
+        cfg[pos + 1u] = 0;
+        memcpy(cfg + pos + 2u, cap + 2u, cap_len_new - 2u);
+        if (ic.count == 0) {
+            cfg[0x06] |= 0x10u;
+            cfg[head] = (uint8_t)pos;
+        } else {
+            cfg[ic.tail + 1u] = (uint8_t)((cfg[ic.tail + 1u] & 0x03u) | pos);
+        }
+    } else {
+        uint32_t id_ver = vmsix_rd16(cap) | ((uint32_t)(cap[2] & 0x0fu) << 16);
+        vmsix_wr32(cfg + pos, id_ver);
+        memcpy(cfg + pos + 4u, cap + 4u, cap_len_new - 4u);
+        if (placeholder) {
+            vmsix_wr32(cfg + EXT_BASE, (uint32_t)pos << 20);
+        } else if (ic.count != 0) {
+            uint32_t prev = vmsix_rd32(cfg + ic.tail);
+            vmsix_wr32(cfg + ic.tail, (prev & 0x000fffffu) | ((uint32_t)pos << 20));
+        }
+    }
+    *off = (uint16_t)pos;
+    return 0;
+}

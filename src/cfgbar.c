@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * BARs: decoding BAR slots of untrusted configuration bytes, finding a free
+ * slot (DESIGN 4.1 rule 7), and emulating a BAR with the sizing protocol in
+ * a configuration-space model.
+ */
+#include <string.h>
+
+#include <vmsix/cfgspace.h>
+
+#include "bytes.h"
+#include "cfgspace_priv.h"
+#include "vmsix_errno.h"
+
+#define BAR0 0x10u
+
+static unsigned header_bars(uint8_t header_type)
+{
+    switch (header_type & 0x7fu) {
+    case 0:
+        return 6;
+    case 1:
+        return 2;
+    case 2:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+unsigned vmsix_bar_count(const uint8_t *cfg, size_t len)
+{
+    if (!cfg || len < 64)
+        return 0;
+    return header_bars(cfg[0x0e]);
+}
+
+int vmsix_bar_decode(const uint8_t *cfg, size_t len, struct vmsix_bar out[6], unsigned *n)
+{
+    unsigned i, count;
+
+    if (!cfg || !out || !n || len < 64)
+        return -EINVAL;
+    count = header_bars(cfg[0x0e]);
+    for (i = 0; i < count; i++) {
+        uint32_t v = vmsix_rd32(cfg + BAR0 + 4u * i);
+        struct vmsix_bar *b = &out[i];
+
+        memset(b, 0, sizeof(*b));
+        if (v == 0) {
+            b->kind = VMSIX_BAR_NONE;
+        } else if (v & 1u) {
+            b->kind = VMSIX_BAR_IO;
+            b->addr = v & ~3u;
+        } else {
+            b->prefetch = (v & 8u) != 0;
+            b->addr = v & ~0xfu;
+            switch ((v >> 1) & 3u) {
+            case 0:
+                b->kind = VMSIX_BAR_MEM32;
+                break;
+            case 2:
+                if (i + 1 >= count) {
+                    b->kind = VMSIX_BAR_BAD;
+                    break;
+                }
+                b->kind = VMSIX_BAR_MEM64;
+                b->addr |= (uint64_t)vmsix_rd32(cfg + BAR0 + 4u * (i + 1)) << 32;
+                i++;
+                memset(&out[i], 0, sizeof(out[i]));
+                out[i].kind = VMSIX_BAR_MEM64_HI;
+                out[i].prefetch = b->prefetch;
+                out[i].addr = b->addr;
+                break;
+            default: /* 01 (below 1 MiB, PCI 2.x) and 11 are reserved */
+                b->kind = VMSIX_BAR_BAD;
+                break;
+            }
+        }
+    }
+    *n = count;
+    return 0;
+}
+
+int vmsix_bar_free_slot(const uint8_t *cfg, size_t len, const uint32_t *sized, unsigned *slot)
+{
+    struct vmsix_bar bars[6];
+    unsigned i, n;
+
+    if (!slot || vmsix_bar_decode(cfg, len, bars, &n))
+        return -EINVAL;
+    for (i = 0; i < n; i++) {
+        if (bars[i].kind != VMSIX_BAR_NONE)
+            continue;
+        /* reads 0; an implemented BAR at address 0 still sizes to non-zero
+         * (the upper half of a 64-bit BAR was decoded as MEM64_HI above) */
+        if (sized && sized[i] != 0)
+            continue;
+        *slot = i;
+        return 0;
+    }
+    return -ENOSPC;
+}
+
+static int bar_field_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
+{
+    struct vmsix_cfg *c = ctx;
+    unsigned bar = (off - BAR0) / 4u;
+    uint64_t addr;
+
+    (void)len;
+    if (old == val)
+        return 0;
+    if (c->bars[bar].kind == VMSIX_BAR_MEM64_HI)
+        bar--;
+    if (c->bars[bar].moved && vmsix_cfg_bar_addr(c, bar, &addr) == 0)
+        c->bars[bar].moved(c->bars[bar].ctx, bar, addr);
+    return 0;
+}
+
+static const struct vmsix_cfg_field_ops bar_field_ops = {
+    .read = NULL,
+    .write = bar_field_write,
+};
+
+static bool is_pow2(uint64_t v)
+{
+    return v && !(v & (v - 1));
+}
+
+int vmsix_cfg_bar_emulate(struct vmsix_cfg *c, unsigned bar, uint64_t size, unsigned kind,
+                          vmsix_bar_moved_fn moved, void *ctx)
+{
+    unsigned type = kind & ~VMSIX_BAR_PREFETCH;
+    bool prefetch = (kind & VMSIX_BAR_PREFETCH) != 0;
+    unsigned slots, dwords, i, off;
+    uint32_t low_type;
+    uint64_t addr_mask;
+
+    if (!c || !is_pow2(size))
+        return -EINVAL;
+    slots = header_bars(c->shadow[0x0e]);
+    switch (type) {
+    case VMSIX_BAR_IO:
+        if (prefetch || size < 4 || size > 256)
+            return -EINVAL;
+        low_type = 1u;
+        addr_mask = ~(size - 1) & 0xfffffffcu;
+        dwords = 1;
+        break;
+    case VMSIX_BAR_MEM32:
+        if (size < 16 || size > 0x80000000u)
+            return -EINVAL;
+        low_type = prefetch ? 8u : 0u;
+        addr_mask = ~(size - 1) & 0xfffffff0u;
+        dwords = 1;
+        break;
+    case VMSIX_BAR_MEM64:
+        if (size < 16 || size > ((uint64_t)1 << 63))
+            return -EINVAL;
+        low_type = 4u | (prefetch ? 8u : 0u);
+        addr_mask = ~(size - 1) & ~(uint64_t)0xf;
+        dwords = 2;
+        break;
+    default:
+        return -EINVAL;
+    }
+    if (bar + dwords > slots)
+        return -EINVAL;
+    off = BAR0 + 4u * bar;
+    for (i = 0; i < 4u * dwords; i++) {
+        if (c->fidx[off + i])
+            return -EBUSY;
+    }
+    if (c->nfields + dwords > VMSIX_CFG_MAX_FIELDS)
+        return -ENOSPC;
+
+    for (i = 0; i < dwords; i++) {
+        uint32_t rw = (uint32_t)(addr_mask >> (32 * i));
+        vmsix_cfg_set_range(c, (uint16_t)(off + 4u * i), 4, VMSIX_CFG_RO);
+        vmsix_cfg_set_attr(c, (uint16_t)(off + 4u * i), 4, rw, VMSIX_CFG_RW);
+        vmsix_cfg_poke(c, (uint16_t)(off + 4u * i), 4, i == 0 ? low_type : 0);
+        vmsix_cfg_field_add(c, (uint16_t)(off + 4u * i), 4, &bar_field_ops, c);
+    }
+    c->bars[bar].kind = (uint8_t)type;
+    c->bars[bar].moved = moved;
+    c->bars[bar].ctx = ctx;
+    if (dwords == 2) {
+        c->bars[bar + 1].kind = VMSIX_BAR_MEM64_HI;
+        c->bars[bar + 1].moved = NULL;
+        c->bars[bar + 1].ctx = NULL;
+    }
+    return 0;
+}
+
+int vmsix_cfg_bar_addr(const struct vmsix_cfg *c, unsigned bar, uint64_t *addr)
+{
+    unsigned off;
+    uint64_t a;
+
+    if (!c || !addr || bar >= 6)
+        return -EINVAL;
+    off = BAR0 + 4u * bar;
+    switch (c->bars[bar].kind) {
+    case VMSIX_BAR_IO:
+        a = cfg_shadow_value(c, off, 4) & ~3u;
+        break;
+    case VMSIX_BAR_MEM32:
+        a = cfg_shadow_value(c, off, 4) & ~0xfu;
+        break;
+    case VMSIX_BAR_MEM64:
+        a = (cfg_shadow_value(c, off, 4) & ~0xfu) | ((uint64_t)cfg_shadow_value(c, off + 4, 4) << 32);
+        break;
+    default:
+        return -ENOENT;
+    }
+    *addr = a;
+    return 0;
+}

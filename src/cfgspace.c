@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The virtual configuration-space register model: shadow bytes, per-bit
+ * attributes, pass-through bits and field handlers (DESIGN 4.1 rules 5, 6).
+ */
+#include <string.h>
+
+#include <vmsix/capchain.h>
+#include <vmsix/cfgspace.h>
+
+#include "cfgspace_priv.h"
+#include "vmsix_errno.h"
+
+#define CFG_MAX 4096u
+
+size_t vmsix_cfg_storage_size(uint16_t size)
+{
+    if (size != 256 && size != CFG_MAX)
+        return 0;
+    return sizeof(struct vmsix_cfg) + 5u * (size_t)size;
+}
+
+int vmsix_cfg_init(void *mem, size_t len, uint16_t size, const struct vmsix_cfg_ops *ops,
+                   void *ctx, struct vmsix_cfg **out)
+{
+    struct vmsix_cfg *c = mem;
+    size_t need = vmsix_cfg_storage_size(size);
+
+    if (!mem || !out || need == 0 || len < need || ((uintptr_t)mem & 7u))
+        return -EINVAL;
+    memset(c, 0, need);
+    c->size = size;
+    if (ops)
+        c->ops = *ops;
+    c->ctx = ctx;
+    c->shadow = c->bytes;
+    c->a0 = c->shadow + size;
+    c->a1 = c->a0 + size;
+    c->pt = c->a1 + size;
+    c->fidx = c->pt + size;
+    *out = c;
+    return 0;
+}
+
+int vmsix_cfg_load(struct vmsix_cfg *c, const uint8_t *img, size_t n)
+{
+    if (!c || !img || n > c->size)
+        return -EINVAL;
+    memcpy(c->shadow, img, n);
+    return 0;
+}
+
+static bool attr_valid(unsigned attr)
+{
+    unsigned kind = attr & ~VMSIX_CFG_PT;
+
+    if (attr & ~(VMSIX_CFG_PT | 3u))
+        return false;
+    return kind != VMSIX_CFG_RSVD || !(attr & VMSIX_CFG_PT);
+}
+
+static void attr_byte(struct vmsix_cfg *c, unsigned b, uint8_t m, unsigned attr)
+{
+    unsigned kind = attr & 3u;
+
+    c->a0[b] = (uint8_t)((c->a0[b] & ~m) | ((kind & 1u) ? m : 0));
+    c->a1[b] = (uint8_t)((c->a1[b] & ~m) | ((kind & 2u) ? m : 0));
+    c->pt[b] = (uint8_t)((c->pt[b] & ~m) | ((attr & VMSIX_CFG_PT) ? m : 0));
+}
+
+int vmsix_cfg_set_attr(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t bits,
+                       unsigned attr)
+{
+    unsigned i;
+
+    if (!c || (size != 1 && size != 2 && size != 4) || off + size > c->size || !attr_valid(attr))
+        return -EINVAL;
+    for (i = 0; i < size; i++)
+        attr_byte(c, off + i, (uint8_t)(bits >> (8 * i)), attr);
+    return 0;
+}
+
+int vmsix_cfg_set_range(struct vmsix_cfg *c, uint16_t off, uint16_t len, unsigned attr)
+{
+    unsigned i;
+
+    if (!c || (unsigned)off + len > c->size || !attr_valid(attr))
+        return -EINVAL;
+    for (i = 0; i < len; i++)
+        attr_byte(c, off + i, 0xffu, attr);
+    return 0;
+}
+
+int vmsix_cfg_poke(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t val)
+{
+    unsigned i;
+
+    if (!c || size < 1 || size > 4 || off + size > c->size)
+        return -EINVAL;
+    for (i = 0; i < size; i++)
+        c->shadow[off + i] = (uint8_t)(val >> (8 * i));
+    return 0;
+}
+
+int vmsix_cfg_peek(const struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t *val)
+{
+    unsigned i;
+    uint32_t v = 0;
+
+    if (!c || !val || size < 1 || size > 4 || off + size > c->size)
+        return -EINVAL;
+    for (i = 0; i < size; i++)
+        v |= (uint32_t)c->shadow[off + i] << (8 * i);
+    *val = v;
+    return 0;
+}
+
+int vmsix_cfg_field_add(struct vmsix_cfg *c, uint16_t off, unsigned len,
+                        const struct vmsix_cfg_field_ops *ops, void *ctx)
+{
+    unsigned i;
+    struct cfg_field *f;
+
+    if (!c || !ops || len < 1 || len > 4 || (off & 3u) + len > 4 || off + len > c->size)
+        return -EINVAL;
+    for (i = 0; i < len; i++) {
+        if (c->fidx[off + i])
+            return -EBUSY;
+    }
+    if (c->nfields >= VMSIX_CFG_MAX_FIELDS)
+        return -ENOSPC;
+    f = &c->fields[c->nfields++];
+    f->off = off;
+    f->len = (uint8_t)len;
+    f->ops = ops;
+    f->ctx = ctx;
+    for (i = 0; i < len; i++)
+        c->fidx[off + i] = c->nfields;
+    return 0;
+}
+
+static bool access_valid(uint16_t off, unsigned size)
+{
+    if (size != 1 && size != 2 && size != 4)
+        return false;
+    return off < CFG_MAX && (off & 3u) + size <= 4;
+}
+
+/* The fields an access touches, in offset order; returns how many (<= 4). */
+static unsigned fields_touched(const struct vmsix_cfg *c, unsigned off, unsigned size,
+                               struct cfg_field *out[4])
+{
+    unsigned i, n = 0, last = 0;
+
+    for (i = 0; i < size; i++) {
+        unsigned idx = c->fidx[off + i];
+        if (idx && idx != last)
+            out[n++] = (struct cfg_field *)&c->fields[idx - 1];
+        last = idx;
+    }
+    return n;
+}
+
+/* @dst holds @dlen bytes starting at offset @doff, @src @slen bytes from
+ * @soff: return @dst with the bytes that both cover taken from @src. */
+static uint32_t overlay(uint32_t dst, unsigned doff, unsigned dlen, uint32_t src, unsigned soff,
+                        unsigned slen)
+{
+    unsigned b;
+
+    for (b = doff; b < doff + dlen; b++) {
+        if (b >= soff && b < soff + slen) {
+            unsigned ds = 8 * (b - doff), ss = 8 * (b - soff);
+            dst = (dst & ~(0xffu << ds)) | (((src >> ss) & 0xffu) << ds);
+        }
+    }
+    return dst;
+}
+
+int vmsix_cfg_read(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t *val)
+{
+    struct cfg_field *f[4];
+    unsigned i, n;
+    uint32_t v = 0, ptm = 0;
+
+    if (!val)
+        return -EINVAL;
+    *val = 0xffffffffu;
+    if (!c || !access_valid(off, size))
+        return -EINVAL;
+    if (off >= c->size) {
+        *val = 0; /* a 256-byte model has no extended space */
+        return 0;
+    }
+    for (i = 0; i < size; i++) {
+        unsigned b = off + i;
+        uint8_t live = (uint8_t)~cfg_rsvd(c, b);
+        v |= (uint32_t)(c->shadow[b] & live & ~c->pt[b]) << (8 * i);
+        ptm |= (uint32_t)(c->pt[b] & live) << (8 * i);
+    }
+    if (ptm) {
+        uint32_t hw = 0;
+        int rc = c->ops.pt_read ? c->ops.pt_read(c->ctx, off, size, &hw) : -EIO;
+        if (rc)
+            return rc < 0 ? rc : -EIO;
+        v |= hw & ptm;
+    }
+    n = fields_touched(c, off, size, f);
+    for (i = 0; i < n; i++) {
+        uint32_t fv;
+        int rc;
+
+        if (!f[i]->ops->read)
+            continue;
+        fv = overlay(cfg_shadow_value(c, f[i]->off, f[i]->len), f[i]->off, f[i]->len, v, off,
+                     size);
+        rc = f[i]->ops->read(f[i]->ctx, f[i]->off, f[i]->len, &fv);
+        if (rc)
+            return rc < 0 ? rc : -EIO;
+        v = overlay(v, off, size, fv, f[i]->off, f[i]->len);
+    }
+    *val = v;
+    return 0;
+}
+
+int vmsix_cfg_write(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t val)
+{
+    struct cfg_field *f[4];
+    uint32_t old[4], ptm = 0;
+    unsigned i, n;
+    int ret = 0;
+
+    if (!c || !access_valid(off, size))
+        return -EINVAL;
+    if (off >= c->size)
+        return 0;
+    n = fields_touched(c, off, size, f);
+    for (i = 0; i < n; i++)
+        old[i] = cfg_shadow_value(c, f[i]->off, f[i]->len);
+
+    for (i = 0; i < size; i++) {
+        unsigned b = off + i;
+        uint8_t g = (uint8_t)(val >> (8 * i));
+        uint8_t rw = cfg_rw(c, b), w1c = cfg_w1c(c, b), pt = c->pt[b];
+        uint8_t emu_rw = (uint8_t)(rw & ~pt), emu_w1c = (uint8_t)(w1c & ~pt);
+        uint8_t s = c->shadow[b];
+
+        s = (uint8_t)((s & ~emu_rw) | (g & emu_rw));
+        s = (uint8_t)(s & ~(g & emu_w1c));
+        c->shadow[b] = s;
+        ptm |= (uint32_t)(pt & (rw | w1c)) << (8 * i);
+    }
+    if (ptm) {
+        int rc = c->ops.pt_write ? c->ops.pt_write(c->ctx, off, size, val & ptm, ptm) : -EIO;
+        if (rc)
+            ret = rc < 0 ? rc : -EIO;
+    }
+    for (i = 0; i < n; i++) {
+        int rc;
+
+        if (!f[i]->ops->write)
+            continue;
+        rc = f[i]->ops->write(f[i]->ctx, f[i]->off, f[i]->len, old[i],
+                              cfg_shadow_value(c, f[i]->off, f[i]->len));
+        if (rc && ret == 0)
+            ret = rc < 0 ? rc : -EIO;
+    }
+    return ret;
+}
+
+int vmsix_cfg_protect_caps(struct vmsix_cfg *c, const struct vmsix_capchain *chain)
+{
+    unsigned i, head;
+
+    if (!c || !chain || chain->n > VMSIX_CAPCHAIN_MAX)
+        return -EINVAL;
+    for (i = 0; i < chain->n; i++) {
+        const struct vmsix_cap *cap = &chain->cap[i];
+        if (cap->off + (cap->ext ? 4u : 2u) > c->size)
+            return -EINVAL;
+    }
+    head = (c->shadow[0x0e] & 0x7fu) == 2 ? 0x14u : 0x34u;
+    attr_byte(c, head, 0xffu, VMSIX_CFG_RO);
+    for (i = 0; i < chain->n; i++) {
+        const struct vmsix_cap *cap = &chain->cap[i];
+        unsigned b, hdr = cap->ext ? 4u : 2u;
+        for (b = 0; b < hdr; b++)
+            attr_byte(c, cap->off + b, 0xffu, VMSIX_CFG_RO);
+    }
+    return 0;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Private: the layout of a configuration-space model (cfgspace.c, cfgbar.c). */
+#ifndef VMSIX_SRC_CFGSPACE_PRIV_H
+#define VMSIX_SRC_CFGSPACE_PRIV_H
+
+#include <vmsix/cfgspace.h>
+
+struct cfg_field {
+    uint16_t off;
+    uint8_t len;
+    const struct vmsix_cfg_field_ops *ops;
+    void *ctx;
+};
+
+struct cfg_bar {
+    uint8_t kind; /* VMSIX_BAR_NONE when not emulated */
+    vmsix_bar_moved_fn moved;
+    void *ctx;
+};
+
+/*
+ * Per configuration byte: the shadow value, two attribute planes (per bit:
+ * a0 a1 = 00 RO, 10 RW, 01 RW1C, 11 RSVD, with a0 in the low plane), the
+ * pass-through bits, and the index + 1 of the field holding the byte.
+ */
+struct vmsix_cfg {
+    uint16_t size;
+    uint8_t nfields;
+    struct vmsix_cfg_ops ops;
+    void *ctx;
+    struct cfg_field fields[VMSIX_CFG_MAX_FIELDS];
+    struct cfg_bar bars[6];
+    uint8_t *shadow;
+    uint8_t *a0;
+    uint8_t *a1;
+    uint8_t *pt;
+    uint8_t *fidx;
+    uint8_t bytes[]; /* 5 planes of size bytes */
+};
+
+static inline uint8_t cfg_rw(const struct vmsix_cfg *c, unsigned b)
+{
+    return (uint8_t)(c->a0[b] & ~c->a1[b]);
+}
+
+static inline uint8_t cfg_w1c(const struct vmsix_cfg *c, unsigned b)
+{
+    return (uint8_t)(c->a1[b] & ~c->a0[b]);
+}
+
+static inline uint8_t cfg_rsvd(const struct vmsix_cfg *c, unsigned b)
+{
+    return (uint8_t)(c->a0[b] & c->a1[b]);
+}
+
+/* Shadow value of @n (1..4) bytes at @off, reserved bits read as 0. */
+static inline uint32_t cfg_shadow_value(const struct vmsix_cfg *c, unsigned off, unsigned n)
+{
+    uint32_t v = 0;
+    unsigned i;
+
+    for (i = 0; i < n; i++)
+        v |= (uint32_t)(c->shadow[off + i] & ~cfg_rsvd(c, off + i)) << (8 * i);
+    return v;
+}
+
+#endif /* VMSIX_SRC_CFGSPACE_PRIV_H */
