@@ -337,15 +337,17 @@ int vmsix_capchain_hide(uint8_t *cfg, size_t len, bool ext, uint16_t off)
 }
 
 /* Bytes a capability may occupy: its length rounded up to a dword (the next
- * capability cannot start before), within its space and the view. */
+ * capability cannot start before), within its space and the view, and never
+ * into the next higher listed capability (a malformed device may overlap). */
 static unsigned cap_room(const struct walker *w, const struct vmsix_cap *cap)
 {
-    unsigned end = cap->ext ? w->view : (w->view < EXT_BASE ? w->view : EXT_BASE);
+    struct vmsix_cap gap = *cap;
     unsigned room = (cap->len + 3u) & ~3u;
+    unsigned limit;
 
-    if (cap->off + room > end)
-        room = end - cap->off;
-    return room;
+    gap.len = 0;
+    limit = cap_len(w, &gap); /* distance to the next capability or the end */
+    return room < limit ? room : limit;
 }
 
 int vmsix_capchain_replace(uint8_t *cfg, size_t len, bool ext, uint16_t off, const uint8_t *cap,
@@ -354,6 +356,7 @@ int vmsix_capchain_replace(uint8_t *cfg, size_t len, bool ext, uint16_t off, con
     struct walker w;
     struct locate_ctx lc;
     unsigned hdr_len = ext ? 4u : 2u;
+    unsigned room;
     int rc;
 
     if (!cap || cap_len_new < hdr_len)
@@ -361,7 +364,8 @@ int vmsix_capchain_replace(uint8_t *cfg, size_t len, bool ext, uint16_t off, con
     rc = locate(&w, cfg, len, ext, off, &lc);
     if (rc)
         return rc;
-    if (cap_len_new > cap_room(&w, &lc.cap))
+    room = cap_room(&w, &lc.cap);
+    if (cap_len_new > room)
         return -ENOSPC;
     if (!ext) {
         cfg[off] = cap[0];
@@ -371,8 +375,11 @@ int vmsix_capchain_replace(uint8_t *cfg, size_t len, bool ext, uint16_t off, con
         vmsix_wr32(cfg + off, (hdr & 0xfff00000u) | id_ver);
     }
     memcpy(cfg + off + hdr_len, cap + hdr_len, cap_len_new - hdr_len);
-    if (cap_len_new < lc.cap.len)
-        memset(cfg + off + cap_len_new, 0, lc.cap.len - cap_len_new);
+    /* zero what is left of the old capability, never its neighbour */
+    if (lc.cap.len < room)
+        room = lc.cap.len;
+    if (cap_len_new < room)
+        memset(cfg + off + cap_len_new, 0, room - cap_len_new);
     return 0;
 }
 
