@@ -217,6 +217,10 @@ static void test_sizing_io(void **state)
     assert_int_equal(rd(c, 0x14), 0x00000001);
     vmsix_cfg_write(c, 0x14, 4, 0xffffffff);
     assert_int_equal(rd(c, 0x14), 0xffffff01);
+    /* the smallest I/O BAR: 4 ports, address bits from bit 2 */
+    assert_int_equal(vmsix_cfg_bar_emulate(c, 0, 4, VMSIX_BAR_IO, NULL, NULL), 0);
+    vmsix_cfg_write(c, 0x10, 4, 0xffffffff);
+    assert_int_equal(rd(c, 0x10), 0xfffffffd);
 }
 
 static void test_emulate_refusals(void **state)
