@@ -56,6 +56,35 @@ static unsigned std_head(const uint8_t *cfg)
     }
 }
 
+/*
+ * PCI Express capability: version 2 is always 60 bytes. Version 1 holds
+ * only the register blocks the function type has (PCIe 1.1 section 7.8):
+ * device and link registers (20 bytes; 12 for a Root Complex integrated
+ * endpoint, which has no link), slot registers for a downstream port with
+ * Slot Implemented (28), root registers for root ports and event
+ * collectors (36). Real v1 endpoints end the capability after 20 bytes and
+ * may sit at 0xE0 (tests/data/pciutils/tree-fujitsu-p8010, 04:00.0).
+ */
+static unsigned exp_len(const uint8_t *cap)
+{
+    unsigned flags = vmsix_rd16(cap + 2);
+    unsigned type = (flags >> 4) & 0x0fu;
+
+    if ((flags & 0x0fu) != 1)
+        return 60;
+    switch (type) {
+    case 0x4: /* root port */
+    case 0xa: /* root complex event collector */
+        return 36;
+    case 0x6: /* downstream port of a switch */
+        return (flags & 0x0100u) ? 28 : 20;
+    case 0x9: /* root complex integrated endpoint */
+        return 12;
+    default:
+        return 20;
+    }
+}
+
 /* Length of a standard capability whose ID fixes it, from the bytes at
  * cap[0..3] (ID, next, two bytes of flags); 0 when the ID does not. */
 static unsigned std_known_len(const uint8_t *cap)
@@ -75,7 +104,7 @@ static unsigned std_known_len(const uint8_t *cap)
     case VMSIX_CAP_ID_MSIX:
         return 12;
     case VMSIX_CAP_ID_EXP:
-        return (cap[2] & 0x0fu) == 1 ? 36 : 60;
+        return exp_len(cap);
     default:
         return 0;
     }

@@ -20,7 +20,10 @@
  *   or all ones ends the list without error; a next pointer below 0x100 or
  *   not dword aligned is BADPTR; a repeat is LOOP.
  * - Lengths: MSI 10/14/20/24 bytes (64-bit address, per-vector masking),
- *   MSI-X 12, Power Management 8, PCI Express 60 (36 for version 1). Any
+ *   MSI-X 12, Power Management 8, PCI Express 60 for version 2; version 1
+ *   holds only the register blocks of its device/port type: 36 for root
+ *   ports and event collectors, 28 for a switch downstream port with Slot
+ *   Implemented, 12 for a root-complex integrated endpoint, 20 otherwise. Any
  *   other ID is measured to the next higher capability of the same kind,
  *   else to 0x100 (standard) or to the end of the view (extended), and is
  *   clipped to the view.

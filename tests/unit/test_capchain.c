@@ -220,10 +220,40 @@ static void test_known_lengths(void **state)
     std_cap(0x40, 0x01, 0);
     assert_int_equal(vmsix_capchain_parse(cfg, 256, &chain), 0);
     expect_cap(0, 0x40, 0x01, 8, false);
+    /* PCIe v1: the register blocks of the function's type */
+    static const struct {
+        uint16_t flags;
+        unsigned len;
+    } exp1[] = {
+        {0x0001, 20},  /* endpoint: device + link */
+        {0x0011, 20},  /* legacy endpoint */
+        {0x0041, 36},  /* root port: + slot + root */
+        {0x0051, 20},  /* upstream port */
+        {0x0061, 20},  /* downstream port without a slot */
+        {0x0161, 28},  /* downstream port with Slot Implemented */
+        {0x0071, 20},  /* PCIe to PCI bridge */
+        {0x0091, 12},  /* RC integrated endpoint: no link */
+        {0x00a1, 36},  /* RC event collector: root registers */
+    };
     std_cap(0x40, 0x10, 0);
-    cfg[0x42] = 0x01; /* PCIe capability version 1 */
+    for (i = 0; i < sizeof(exp1) / sizeof(exp1[0]); i++) {
+        cfg[0x42] = (uint8_t)exp1[i].flags;
+        cfg[0x43] = (uint8_t)(exp1[i].flags >> 8);
+        assert_int_equal(vmsix_capchain_parse(cfg, 256, &chain), 0);
+        expect_cap(0, 0x40, 0x10, exp1[i].len, false);
+    }
+    /* a v1 endpoint may end at 0xf3 (a real 88E8055 puts it at 0xe0) */
+    cfg[0x34] = 0xe0;
+    std_cap(0xe0, 0x10, 0);
+    cfg[0xe2] = 0x11;
+    cfg[0xe3] = 0x00;
     assert_int_equal(vmsix_capchain_parse(cfg, 256, &chain), 0);
-    expect_cap(0, 0x40, 0x10, 36, false);
+    expect_cap(0, 0xe0, 0x10, 20, false);
+    cfg[0xe2] = 0x41; /* a root port there would run past 0xff */
+    assert_int_equal(vmsix_capchain_parse(cfg, 256, &chain), -EBADMSG);
+    assert_int_equal(chain.flags, VMSIX_CHAIN_TRUNCATED);
+    cfg[0x34] = 0x40;
+    cfg[0x43] = 0;
     cfg[0x42] = 0x92; /* version 2 (upper bits: device/port type) */
     assert_int_equal(vmsix_capchain_parse(cfg, 256, &chain), 0);
     expect_cap(0, 0x40, 0x10, 60, false);
