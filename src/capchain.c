@@ -343,6 +343,18 @@ static int locate(struct walker *w, const uint8_t *cfg, size_t len, bool ext, ui
     return 0;
 }
 
+/* Make the pointer at @link (a standard next byte or head, or an extended
+ * header) point to @to, keeping everything else in it. */
+static void relink(uint8_t *cfg, bool ext, unsigned link, unsigned to)
+{
+    if (!ext) {
+        cfg[link] = (uint8_t)((cfg[link] & 0x03u) | (to & 0xfcu));
+    } else {
+        uint32_t hdr = vmsix_rd32(cfg + link);
+        vmsix_wr32(cfg + link, (hdr & 0x000fffffu) | ((uint32_t)to << 20));
+    }
+}
+
 int vmsix_capchain_hide(uint8_t *cfg, size_t len, bool ext, uint16_t off)
 {
     struct walker w;
@@ -351,17 +363,17 @@ int vmsix_capchain_hide(uint8_t *cfg, size_t len, bool ext, uint16_t off)
 
     if (rc)
         return rc;
-    if (!ext) {
-        /* keep the link byte's own reserved low bits */
-        cfg[lc.link] = (uint8_t)((cfg[lc.link] & 0x03u) | (cfg[off + 1u] & 0xfcu));
-    } else if (lc.link == 0) {
-        uint32_t hdr = vmsix_rd32(cfg + off);
-        vmsix_wr32(cfg + off, hdr & 0xffff0000u);
-    } else {
-        uint32_t prev = vmsix_rd32(cfg + lc.link);
-        uint32_t hdr = vmsix_rd32(cfg + off);
-        vmsix_wr32(cfg + lc.link, (prev & 0x000fffffu) | (hdr & 0xfff00000u));
+    if (ext && lc.link == 0) {
+        /* the first extended capability cannot be unlinked */
+        vmsix_wr32(cfg + off, vmsix_rd32(cfg + off) & 0xffff0000u);
+        return 0;
     }
+    relink(cfg, ext, lc.link, ext ? vmsix_rd32(cfg + off) >> 20 : cfg[off + 1u]);
+    /* A list that loops back into the capability still reaches it: cut the
+     * pointer that does. The walk then ends before it, so one cut is enough
+     * and no loop is left before it. */
+    if (locate(&w, cfg, len, ext, off, &lc) == 0)
+        relink(cfg, ext, lc.link, 0);
     return 0;
 }
 

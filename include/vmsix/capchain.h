@@ -116,6 +116,10 @@ VMSIX_API int vmsix_capchain_find(const struct vmsix_capchain *c, bool ext, uint
  * becomes empty. An extended capability other than the first is unlinked
  * the same way; the first one (at 0x100) cannot be unlinked and gets ID 0,
  * keeping its version and next pointer. The hidden body is left as it is.
+ * In a malformed list that loops back into the capability, the pointer
+ * that would reach it again is cleared too, so a hidden capability is never
+ * listed again (the first extended one is listed with ID 0). The low two
+ * bits of a standard pointer byte are kept.
  *
  * Return: 0; -ENOENT when @off is not a listed capability of that kind;
  * -EINVAL for bad arguments.

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -493,6 +494,39 @@ static void test_hide_keeps_link_reserved_bits(void **state)
     assert_int_equal(cfg[0x41], 0x72);
 }
 
+/* Hiding a capability on a loop must not leave it reachable through the loop. */
+static void test_hide_in_loop(void **state)
+{
+    (void)state;
+    cfg[0x34] = 0x40;
+    std_cap(0x40, 0x01, 0x50); /* A -> X -> C -> X */
+    std_cap(0x50, 0x09, 0x60);
+    std_cap(0x60, 0x0d, 0x50);
+    assert_int_equal(vmsix_capchain_parse(cfg, 256, &chain), -EBADMSG);
+    assert_int_equal(vmsix_capchain_hide(cfg, 256, false, 0x50), 0);
+    assert_int_equal(vmsix_capchain_parse(cfg, 256, &chain), 0);
+    assert_int_equal(chain.n, 2);
+    expect_cap(0, 0x40, 0x01, 8, false);
+    expect_cap(1, 0x60, 0x0d, 0xa0, false);
+    /* a self loop at the head: nothing is left */
+    reset_cfg();
+    cfg[0x34] = 0x42;
+    std_cap(0x40, 0x01, 0x41);
+    assert_int_equal(vmsix_capchain_hide(cfg, 256, false, 0x40), 0);
+    assert_int_equal(vmsix_capchain_parse(cfg, 256, &chain), 0);
+    assert_int_equal(chain.n, 0);
+    assert_int_equal(cfg[0x34], 0x02); /* reserved bits kept */
+    /* extended: 0x100 -> X(0x200) -> 0x300 -> X */
+    pcie_cfg();
+    ext_cap(0x100, 0x0001, 1, 0x200);
+    ext_cap(0x200, 0x000b, 1, 0x300);
+    ext_cap(0x300, 0x0019, 1, 0x200);
+    assert_int_equal(vmsix_capchain_hide(cfg, 4096, true, 0x200), 0);
+    assert_int_equal(vmsix_capchain_parse(cfg, 4096, &chain), 0);
+    assert_int_equal(chain.n, 3);
+    expect_cap(2, 0x300, 0x0019, 4096 - 0x300, true);
+}
+
 static void test_hide_not_listed(void **state)
 {
     (void)state;
@@ -748,6 +782,152 @@ static void test_insert_ext(void **state)
     assert_int_equal(vmsix_capchain_insert(cfg, 4096, true, aer, 8, &off), -ENOSPC);
 }
 
+
+/* ---- robustness: random chains in views of every length ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 11);
+}
+
+/* Random bytes shaped like a chain often enough to reach every path. */
+static void random_cfg(uint8_t *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        b[i] = (uint8_t)rnd();
+    b[0x06] |= (rnd() % 8) ? 0x10 : 0;
+    b[0x0e] = (uint8_t)(rnd() % 4);
+    b[0x34] = (uint8_t)(0x40 + (rnd() % 48) * 4 + (rnd() % 8 == 0 ? rnd() % 4 : 0));
+    for (size_t off = 0x40; off + 4 <= len && off < 0x100; off += 4) {
+        if (rnd() % 3 == 0) {
+            static const uint8_t ids[] = {0x01, 0x05, 0x09, 0x10, 0x11, 0x0d, 0xff, 0x00};
+            b[off] = ids[rnd() % sizeof(ids)];
+            b[off + 1] = (uint8_t)((rnd() % 6 == 0) ? 0 : 0x40 + (rnd() % 48) * 4);
+        }
+    }
+    for (size_t off = 0x100; off + 4 <= len; off += 4) {
+        if (rnd() % 4 == 0) {
+            uint32_t next = (rnd() % 5 == 0) ? 0 : 0x100 + (rnd() % 960) * 4 + (rnd() % 16 == 0);
+            uint32_t h = (rnd() % 0x30) | ((rnd() % 3) << 16) | (next << 20);
+            memcpy(&b[off], &h, 4);
+        }
+    }
+}
+
+static void check_chain_shape(const struct vmsix_capchain *c, size_t len)
+{
+    unsigned std = 0, ext = 0;
+    size_t view = len > 4096 ? 4096 : len;
+
+    for (unsigned k = 0; k < c->n; k++) {
+        const struct vmsix_cap *cap = &c->cap[k];
+        assert_true(cap->off + cap->len <= view);
+        assert_true(cap->len >= (cap->ext ? 4 : 2));
+        if (cap->ext) {
+            assert_true(cap->off >= 0x100 && cap->off % 4 == 0);
+            ext++;
+        } else {
+            assert_true(cap->off >= 0x40 && cap->off + cap->len <= 0x100 && cap->off % 4 == 0);
+            assert_int_equal(ext, 0); /* standard first */
+            std++;
+        }
+        for (unsigned j = 0; j < k; j++)
+            assert_false(c->cap[j].off == cap->off);
+    }
+    assert_true(std <= 48 && ext <= 960);
+}
+
+static void test_random_chains(void **state)
+{
+    static struct vmsix_capchain again;
+    static const size_t lens[] = {64, 65, 100, 255, 256, 257, 259, 260, 300, 1024, 4095, 4096, 5000};
+    unsigned hides = 0, replaces = 0, inserts = 0;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 6000; iter++) {
+        size_t len = lens[iter % (sizeof(lens) / sizeof(lens[0]))];
+        /* exact-size heap buffers: a sanitizer sees any access past them */
+        uint8_t *b = malloc(len), *copy = malloc(len);
+        int rc;
+
+        assert_non_null(b);
+        assert_non_null(copy);
+        random_cfg(b, len);
+        if (iter % 7 == 0 && len > 0x104) {
+            b[0x34] = 0x40; /* a PCIe function, so that extended lists are walked */
+            b[0x06] |= 0x10;
+            b[0x0e] = 0;
+            b[0x40] = 0x10;
+            b[0x42] = 0x02;
+        }
+        rc = vmsix_capchain_parse(b, len, &chain);
+        assert_true(rc == 0 || rc == -EBADMSG);
+        assert_int_equal(rc == 0, chain.flags == 0);
+        check_chain_shape(&chain, len);
+
+        for (unsigned k = 0; k < chain.n; k++) {
+            const struct vmsix_cap *c = &chain.cap[k];
+            memcpy(copy, b, len);
+            assert_int_equal(vmsix_capchain_hide(copy, len, c->ext, c->off), 0);
+            rc = vmsix_capchain_parse(copy, len, &again);
+            assert_true(rc == 0 || rc == -EBADMSG);
+            /* hiding only shortens: no new loop, the capability is gone or
+             * (first extended one) is left with ID 0 */
+            if (!(chain.flags & VMSIX_CHAIN_LOOP))
+                assert_false(again.flags & VMSIX_CHAIN_LOOP);
+            for (unsigned j = 0; j < again.n; j++)
+                if (again.cap[j].off == c->off && again.cap[j].ext == c->ext)
+                    assert_true(c->ext && c->off == 0x100 && again.cap[j].id == 0);
+            hides++;
+
+            uint8_t body[64];
+            for (unsigned i = 0; i < sizeof(body); i++)
+                body[i] = (uint8_t)rnd();
+            memcpy(copy, b, len);
+            size_t bl = (c->ext ? 4 : 2) + rnd() % 40;
+            rc = vmsix_capchain_replace(copy, len, c->ext, c->off, body, bl);
+            assert_true(rc == 0 || rc == -ENOSPC);
+            if (rc == 0) {
+                assert_memory_equal(copy + c->off + (c->ext ? 4 : 2), body + (c->ext ? 4 : 2),
+                                    bl - (c->ext ? 4 : 2));
+                replaces++;
+            } else {
+                assert_memory_equal(copy, b, len);
+            }
+        }
+
+        uint8_t ins[16] = {0x09, 0, 16};
+        uint16_t off = (rnd() % 2) ? 0 : (uint16_t)(rnd() % 0x1000);
+        bool ext = rnd() % 2;
+        memcpy(copy, b, len);
+        rc = vmsix_capchain_insert(copy, len, ext, ins, ext ? 16 : 12, &off);
+        assert_true(rc == 0 || rc == -ENOSPC || rc == -EBADMSG || rc == -ENOTSUP ||
+                    rc == -EINVAL);
+        if (rc == 0) {
+            struct vmsix_cap found;
+            assert_int_equal(vmsix_capchain_parse(copy, len, &again), 0);
+            check_chain_shape(&again, len);
+            bool listed = false;
+            for (unsigned j = 0; j < again.n; j++)
+                listed |= again.cap[j].off == off && again.cap[j].ext == ext;
+            assert_true(listed);
+            (void)found;
+            inserts++;
+        } else {
+            assert_memory_equal(copy, b, len);
+        }
+        free(b);
+        free(copy);
+    }
+    print_message("random chains: %u hides, %u replaces, %u inserts\n", hides, replaces, inserts);
+    assert_true(hides > 1000 && replaces > 500 && inserts > 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +952,7 @@ int main(void)
         cmocka_unit_test_setup(test_find, setup),
         cmocka_unit_test_setup(test_hide_std, setup),
         cmocka_unit_test_setup(test_hide_keeps_link_reserved_bits, setup),
+        cmocka_unit_test_setup(test_hide_in_loop, setup),
         cmocka_unit_test_setup(test_hide_not_listed, setup),
         cmocka_unit_test_setup(test_hide_ext, setup),
         cmocka_unit_test_setup(test_replace_msi_by_msix, setup),
@@ -784,6 +965,7 @@ int main(void)
         cmocka_unit_test_setup(test_insert_uses_known_length, setup),
         cmocka_unit_test_setup(test_insert_refusals, setup),
         cmocka_unit_test_setup(test_insert_ext, setup),
+        cmocka_unit_test_setup(test_random_chains, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
