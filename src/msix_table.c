@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The MSI-X table, PBA and Message Control of one function as a state
+ * machine (DESIGN 4.2). Hooks tell the owner about every change of a
+ * vector's effective state and about every message to send.
+ */
+#include <string.h>
+
+#include <vmsix/msix_table.h>
+
+#include "vmsix_errno.h"
+
+/* Keeps cold paths out of the hot ones, so that the common table access
+ * needs no stack frame. */
+#if defined(__GNUC__)
+#define COLD_PATH __attribute__((noinline, cold))
+#else
+#define COLD_PATH
+#endif
+
+#define CTRL_RW (VMSIX_MSIX_CTRL_ENABLE | VMSIX_MSIX_CTRL_FMASK)
+#define VCTRL_MASK 0x1u
+#define KNOWN_FLAGS (VMSIX_MSIX_DEFER_UPDATE | VMSIX_MSIX_UNDEF_READS_ONES)
+
+#define SAVE_MAGIC 0x58534d56u /* "VMSX" little-endian */
+#define SAVE_VERSION 1u
+#define SAVE_HDR 32u
+
+/* One table entry as the guest sees it (16 bytes: the per-vector cost). */
+struct entry {
+    uint64_t addr; /* bits 1:0 always 0 */
+    uint32_t data;
+    uint32_t vctrl; /* bit 0 Mask; bits 31:1 stored as written */
+};
+
+struct vmsix_msix {
+    uint16_t nvec;
+    uint16_t ctrl; /* Message Control bits 15:14 */
+    bool fn_on;    /* Enable and not Function Mask: derived from ctrl, kept for fire() */
+    uint32_t flags;
+    uint64_t table_off, table_len;
+    uint64_t pba_off, pba_len;
+    struct vmsix_msix_ops ops;
+    void *ctx;
+    struct entry *ent;
+    uint64_t *pba; /* pending bits, ceil(nvec / 64) qwords */
+};
+
+static size_t pba_qwords(unsigned nvec)
+{
+    return (nvec + 63u) / 64u;
+}
+
+size_t vmsix_msix_storage_size(uint16_t nvec)
+{
+    if (nvec == 0 || nvec > VMSIX_MSIX_MAX_VECTORS)
+        return 0;
+    return sizeof(struct vmsix_msix) + (size_t)nvec * sizeof(struct entry) +
+           pba_qwords(nvec) * sizeof(uint64_t);
+}
+
+static bool fn_active(const struct vmsix_msix *m)
+{
+    return m->fn_on;
+}
+
+static void set_ctrl(struct vmsix_msix *m, uint16_t ctrl)
+{
+    m->ctrl = ctrl & CTRL_RW;
+    m->fn_on = (ctrl & CTRL_RW) == VMSIX_MSIX_CTRL_ENABLE;
+}
+
+static bool vec_active(const struct vmsix_msix *m, unsigned v)
+{
+    return fn_active(m) && !(m->ent[v].vctrl & VCTRL_MASK);
+}
+
+static bool pending_test(const struct vmsix_msix *m, unsigned v)
+{
+    return (m->pba[v / 64u] >> (v % 64u)) & 1u;
+}
+
+static void pending_set(struct vmsix_msix *m, unsigned v)
+{
+    m->pba[v / 64u] |= (uint64_t)1 << (v % 64u);
+}
+
+static void pending_clear(struct vmsix_msix *m, unsigned v)
+{
+    m->pba[v / 64u] &= ~((uint64_t)1 << (v % 64u));
+}
+
+static struct vmsix_msg msg_of(const struct vmsix_msix *m, unsigned v)
+{
+    struct vmsix_msg msg;
+
+    msg.addr = m->ent[v].addr;
+    msg.data = m->ent[v].data;
+    return msg;
+}
+
+static void reset_state(struct vmsix_msix *m)
+{
+    unsigned v;
+
+    set_ctrl(m, 0);
+    for (v = 0; v < m->nvec; v++) {
+        m->ent[v].addr = 0;
+        m->ent[v].data = 0;
+        m->ent[v].vctrl = VCTRL_MASK;
+    }
+    memset(m->pba, 0, pba_qwords(m->nvec) * sizeof(uint64_t));
+}
+
+int vmsix_msix_init(void *mem, size_t len, const struct vmsix_msix_params *p,
+                    const struct vmsix_msix_ops *ops, void *ctx, struct vmsix_msix **out)
+{
+    struct vmsix_msix *m = mem;
+    size_t need;
+    uint64_t tlen, plen;
+
+    if (!mem || !p || !ops || !out || ((uintptr_t)mem & 7u))
+        return -EINVAL;
+    need = vmsix_msix_storage_size(p->nvec);
+    if (need == 0 || len < need || !ops->deliver || !ops->vector_update)
+        return -EINVAL;
+    if ((p->table_off & 7u) || (p->pba_off & 7u) || (p->flags & ~KNOWN_FLAGS))
+        return -EINVAL;
+    tlen = (uint64_t)p->nvec * VMSIX_MSIX_ENTRY_SIZE;
+    plen = pba_qwords(p->nvec) * 8u;
+    if (p->table_off + tlen > 0x100000000ull || p->pba_off + plen > 0x100000000ull)
+        return -EINVAL;
+    if (p->table_off < p->pba_off + plen && p->pba_off < p->table_off + tlen)
+        return -EINVAL;
+
+    memset(m, 0, need);
+    m->nvec = p->nvec;
+    m->flags = p->flags;
+    m->table_off = p->table_off;
+    m->table_len = tlen;
+    m->pba_off = p->pba_off;
+    m->pba_len = plen;
+    m->ops = *ops;
+    m->ctx = ctx;
+    m->ent = (struct entry *)(m + 1);
+    m->pba = (uint64_t *)(m->ent + m->nvec);
+    reset_state(m);
+    *out = m;
+    return 0;
+}
+
+/* Does [off, off + size) share a byte with [lo, lo + len)? */
+static bool touches(uint64_t off, unsigned size, uint64_t lo, uint64_t len)
+{
+    if (off >= lo)
+        return off - lo < len;
+    return lo - off < size;
+}
+
+/* A naturally aligned 4- or 8-byte access wholly inside [lo, lo + len)
+ * (lo is 8-byte aligned and len a multiple of 8, so the start decides;
+ * an offset below lo wraps to a huge difference). */
+static bool well_formed(uint64_t off, unsigned size, uint64_t lo, uint64_t len)
+{
+    return (size == 4 || size == 8) && !(off & (size - 1u)) && off - lo < len;
+}
+
+static uint64_t undef_value(const struct vmsix_msix *m, unsigned size)
+{
+    if (!(m->flags & VMSIX_MSIX_UNDEF_READS_ONES))
+        return 0;
+    return size >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8u * size)) - 1u;
+}
+
+static uint64_t table_read(const struct vmsix_msix *m, uint64_t rel, unsigned size)
+{
+    const struct entry *e = &m->ent[rel / VMSIX_MSIX_ENTRY_SIZE];
+
+    switch ((rel & 15u) | (size == 8 ? 0x10u : 0)) {
+    case 0x00:
+        return (uint32_t)e->addr;
+    case 0x04:
+        return e->addr >> 32;
+    case 0x08:
+        return e->data;
+    case 0x0c:
+        return e->vctrl;
+    case 0x10:
+        return e->addr;
+    default: /* 0x18: data and Vector Control */
+        return e->data | ((uint64_t)e->vctrl << 32);
+    }
+}
+
+static COLD_PATH uint64_t pba_read_polled(struct vmsix_msix *m, uint64_t val, unsigned first,
+                                           unsigned bits)
+{
+    unsigned v, end = first + bits < m->nvec ? first + bits : m->nvec;
+
+    for (v = first; v < end; v++) {
+        uint64_t bit = (uint64_t)1 << (v - first);
+        /* only masked vectors, and only where software has nothing pending */
+        if (!(val & bit) && !vec_active(m, v) && m->ops.pending_poll(m->ctx, (uint16_t)v))
+            val |= bit;
+    }
+    return val;
+}
+
+static uint64_t pba_read(struct vmsix_msix *m, uint64_t rel, unsigned size)
+{
+    uint64_t val = m->pba[rel / 8u];
+
+    if (size == 4)
+        val = (uint32_t)(val >> (8u * (rel & 4u)));
+    if (m->ops.pending_poll)
+        val = pba_read_polled(m, val, (unsigned)(rel * 8u), size * 8u);
+    return val;
+}
+
+static COLD_PATH int mmio_read_slow(struct vmsix_msix *m, uint64_t off, unsigned size,
+                                    uint64_t *val)
+{
+    if (!val || size == 0)
+        return -EINVAL;
+    if (well_formed(off, size, m->pba_off, m->pba_len)) {
+        *val = pba_read(m, off - m->pba_off, size);
+        return 0;
+    }
+    if (!touches(off, size, m->table_off, m->table_len) &&
+        !touches(off, size, m->pba_off, m->pba_len))
+        return -ERANGE;
+    *val = undef_value(m, size);
+    return 0;
+}
+
+int vmsix_msix_mmio_read(struct vmsix_msix *m, uint64_t off, unsigned size, uint64_t *val)
+{
+    if (!m)
+        return -EINVAL;
+    if (val && well_formed(off, size, m->table_off, m->table_len)) {
+        *val = table_read(m, off - m->table_off, size);
+        return 0;
+    }
+    return mmio_read_slow(m, off, size, val);
+}
+
+/* Vector @v became active: tell the owner, then send what was pending. */
+static int activated(struct vmsix_msix *m, unsigned v)
+{
+    struct vmsix_msg msg = msg_of(m, v);
+    int rc = m->ops.vector_update(m->ctx, (uint16_t)v, &msg, true);
+
+    if (pending_test(m, v)) {
+        pending_clear(m, v);
+        m->ops.deliver(m->ctx, (uint16_t)v, &msg);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+static int deactivated(struct vmsix_msix *m, unsigned v)
+{
+    struct vmsix_msg msg = msg_of(m, v);
+    int rc = m->ops.vector_update(m->ctx, (uint16_t)v, &msg, false);
+
+    return rc < 0 ? rc : 0;
+}
+
+/* The message of entry @e changes to (addr, data): store it, and tell the
+ * owner when the vector is active (unless the policy defers that). Callers
+ * have checked that something differs: writes that change nothing are the
+ * hot path and never get here. */
+static COLD_PATH int msg_changed(struct vmsix_msix *m, struct entry *e, uint64_t addr,
+                                 uint32_t data)
+{
+    unsigned v = (unsigned)(e - m->ent);
+
+    e->addr = addr;
+    e->data = data;
+    if (vec_active(m, v) && !(m->flags & VMSIX_MSIX_DEFER_UPDATE)) {
+        struct vmsix_msg msg = msg_of(m, v);
+        int rc = m->ops.vector_update(m->ctx, (uint16_t)v, &msg, true);
+        return rc < 0 ? rc : 0;
+    }
+    return 0;
+}
+
+/* The Mask bit of entry @e changes (the caller stored the new value). */
+static COLD_PATH int mask_changed(struct vmsix_msix *m, struct entry *e)
+{
+    unsigned v = (unsigned)(e - m->ent);
+
+    if (!fn_active(m))
+        return 0;
+    return (e->vctrl & VCTRL_MASK) ? deactivated(m, v) : activated(m, v);
+}
+
+static int set_vctrl(struct vmsix_msix *m, struct entry *e, uint32_t vctrl)
+{
+    uint32_t old = e->vctrl;
+
+    e->vctrl = vctrl;
+    return ((old ^ vctrl) & VCTRL_MASK) ? mask_changed(m, e) : 0;
+}
+
+static int set_addr(struct vmsix_msix *m, struct entry *e, uint64_t addr)
+{
+    addr &= ~(uint64_t)3;
+    return addr == e->addr ? 0 : msg_changed(m, e, addr, e->data);
+}
+
+static int set_data(struct vmsix_msix *m, struct entry *e, uint32_t data)
+{
+    return data == e->data ? 0 : msg_changed(m, e, e->addr, data);
+}
+
+static COLD_PATH int mmio_write_slow(struct vmsix_msix *m, uint64_t off, unsigned size)
+{
+    if (size == 0)
+        return -EINVAL;
+    /* the PBA is read-only; undefined accesses are dropped */
+    if (touches(off, size, m->table_off, m->table_len) ||
+        touches(off, size, m->pba_off, m->pba_len))
+        return 0;
+    return -ERANGE;
+}
+
+static COLD_PATH int write_data_vctrl(struct vmsix_msix *m, struct entry *e, uint64_t val)
+{
+    /* data first, then Vector Control */
+    int rc = set_data(m, e, (uint32_t)val);
+    int rc2 = set_vctrl(m, e, (uint32_t)(val >> 32));
+
+    return rc ? rc : rc2;
+}
+
+int vmsix_msix_mmio_write(struct vmsix_msix *m, uint64_t off, unsigned size, uint64_t val)
+{
+    struct entry *e;
+    uint64_t rel;
+
+    if (!m)
+        return -EINVAL;
+    if (!well_formed(off, size, m->table_off, m->table_len))
+        return mmio_write_slow(m, off, size);
+    rel = off - m->table_off;
+    e = &m->ent[rel / VMSIX_MSIX_ENTRY_SIZE];
+    if (size == 8)
+        return (rel & 8u) ? write_data_vctrl(m, e, val) : set_addr(m, e, val);
+    switch (rel & 12u) {
+    case 0:
+        return set_addr(m, e, (e->addr & 0xffffffff00000000ull) | (uint32_t)val);
+    case 4:
+        return set_addr(m, e, (e->addr & 0xffffffffull) | (val << 32));
+    case 8:
+        return set_data(m, e, (uint32_t)val);
+    default:
+        return set_vctrl(m, e, (uint32_t)val);
+    }
+}
+
+uint16_t vmsix_msix_ctrl_read(const struct vmsix_msix *m)
+{
+    if (!m)
+        return 0;
+    return (uint16_t)(m->ctrl | (m->nvec - 1u));
+}
+
+/* Enable or Function Mask changed whether vectors can be active: every
+ * individually unmasked vector changes state, in ascending order. */
+static COLD_PATH int function_changed(struct vmsix_msix *m, bool now)
+{
+    unsigned v;
+    int ret = 0;
+
+    for (v = 0; v < m->nvec; v++) {
+        int rc;
+        if (m->ent[v].vctrl & VCTRL_MASK)
+            continue;
+        rc = now ? activated(m, v) : deactivated(m, v);
+        if (rc && !ret)
+            ret = rc;
+    }
+    return ret;
+}
+
+int vmsix_msix_ctrl_write(struct vmsix_msix *m, uint16_t val)
+{
+    bool was;
+
+    if (!m)
+        return -EINVAL;
+    was = fn_active(m);
+    set_ctrl(m, val);
+    return was == fn_active(m) ? 0 : function_changed(m, !was);
+}
+
+int vmsix_msix_fire(struct vmsix_msix *m, uint16_t vec)
+{
+    if (!m || vec >= m->nvec)
+        return -EINVAL;
+    if (vec_active(m, vec)) {
+        struct vmsix_msg msg = msg_of(m, vec);
+        m->ops.deliver(m->ctx, vec, &msg);
+        return 1;
+    }
+    pending_set(m, vec);
+    return 0;
+}
+
+int vmsix_msix_pending(const struct vmsix_msix *m, uint16_t vec)
+{
+    if (!m || vec >= m->nvec)
+        return -EINVAL;
+    return pending_test(m, vec);
+}
+
+int vmsix_msix_entry(const struct vmsix_msix *m, uint16_t vec, struct vmsix_msg *msg,
+                     uint32_t *vector_ctrl)
+{
+    if (!m || vec >= m->nvec)
+        return -EINVAL;
+    if (msg)
+        *msg = msg_of(m, vec);
+    if (vector_ctrl)
+        *vector_ctrl = m->ent[vec].vctrl;
+    return vec_active(m, vec);
+}
+
+void vmsix_msix_reset(struct vmsix_msix *m)
+{
+    unsigned v;
+
+    if (!m)
+        return;
+    for (v = 0; v < m->nvec; v++)
+        if (vec_active(m, v))
+            (void)deactivated(m, v);
+    reset_state(m);
+}
+
+/* ---- save / restore ---- */
+
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
+{
+    /* CRC-32 (IEEE 802.3, reflected), bitwise: no table in a freestanding core */
+    while (n--) {
+        unsigned k;
+        crc ^= *p++;
+        for (k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return crc;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)v);
+    put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return get16(p) | ((uint32_t)get16(p + 2) << 16);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    return get32(p) | ((uint64_t)get32(p + 4) << 32);
+}
+
+size_t vmsix_msix_save_size(const struct vmsix_msix *m)
+{
+    if (!m)
+        return 0;
+    return SAVE_HDR + (size_t)m->nvec * VMSIX_MSIX_ENTRY_SIZE + pba_qwords(m->nvec) * 8u + 4u;
+}
+
+int vmsix_msix_save(const struct vmsix_msix *m, void *buf, size_t len, size_t *used)
+{
+    uint8_t *b = buf, *p;
+    size_t need;
+    unsigned v, q;
+
+    if (!m || !used || (!buf && len))
+        return -EINVAL;
+    need = vmsix_msix_save_size(m);
+    *used = need;
+    if (len < need)
+        return -ENOSPC;
+    memset(b, 0, SAVE_HDR);
+    put32(b + 0, SAVE_MAGIC);
+    put16(b + 4, SAVE_VERSION);
+    put16(b + 6, SAVE_HDR);
+    put16(b + 8, m->nvec);
+    put16(b + 10, m->ctrl);
+    put32(b + 12, m->flags);
+    put32(b + 16, (uint32_t)m->table_off);
+    put32(b + 20, (uint32_t)m->pba_off);
+    put16(b + 24, VMSIX_MSIX_ENTRY_SIZE);
+    p = b + SAVE_HDR;
+    for (v = 0; v < m->nvec; v++, p += VMSIX_MSIX_ENTRY_SIZE) {
+        put64(p, m->ent[v].addr);
+        put32(p + 8, m->ent[v].data);
+        put32(p + 12, m->ent[v].vctrl);
+    }
+    for (q = 0; q < pba_qwords(m->nvec); q++, p += 8)
+        put64(p, m->pba[q]);
+    put32(p, crc32_update(0xffffffffu, b, need - 4u) ^ 0xffffffffu);
+    return 0;
+}
+
+/* Is the saved buffer consistent with @m and with itself? */
+static bool restore_valid(const struct vmsix_msix *m, const uint8_t *b, size_t len)
+{
+    const uint8_t *ents = b + SAVE_HDR, *pba = ents + (size_t)m->nvec * VMSIX_MSIX_ENTRY_SIZE;
+    uint16_t ctrl;
+    unsigned v;
+
+    if (len != vmsix_msix_save_size(m))
+        return false;
+    if (get32(b) != SAVE_MAGIC || get16(b + 4) != SAVE_VERSION || get16(b + 6) != SAVE_HDR ||
+        get16(b + 24) != VMSIX_MSIX_ENTRY_SIZE || get16(b + 26) != 0 || get32(b + 28) != 0)
+        return false;
+    if (get16(b + 8) != m->nvec || get32(b + 12) != m->flags ||
+        get32(b + 16) != (uint32_t)m->table_off || get32(b + 20) != (uint32_t)m->pba_off)
+        return false;
+    if ((crc32_update(0xffffffffu, b, len - 4u) ^ 0xffffffffu) != get32(b + len - 4u))
+        return false;
+    ctrl = get16(b + 10);
+    if (ctrl & ~CTRL_RW)
+        return false;
+    for (v = 0; v < m->nvec; v++) {
+        const uint8_t *e = ents + (size_t)v * VMSIX_MSIX_ENTRY_SIZE;
+        bool pend = (get64(pba + (v / 64u) * 8u) >> (v % 64u)) & 1u;
+        bool active = (ctrl & CTRL_RW) == VMSIX_MSIX_CTRL_ENABLE && !(get32(e + 12) & VCTRL_MASK);
+        if (get64(e) & 3u)
+            return false;
+        /* a pending bit on an active vector would have been sent already */
+        if (pend && active)
+            return false;
+    }
+    if (m->nvec % 64u) {
+        uint64_t last = get64(pba + (pba_qwords(m->nvec) - 1u) * 8u);
+        if (last >> (m->nvec % 64u))
+            return false;
+    }
+    return true;
+}
+
+int vmsix_msix_restore(struct vmsix_msix *m, const void *buf, size_t len)
+{
+    const uint8_t *b = buf, *p;
+    unsigned v, q;
+    int ret = 0;
+
+    if (!m || !buf || !restore_valid(m, b, len))
+        return -EINVAL;
+    for (v = 0; v < m->nvec; v++)
+        if (vec_active(m, v)) {
+            int rc = deactivated(m, v);
+            if (rc && !ret)
+                ret = rc;
+        }
+    set_ctrl(m, get16(b + 10));
+    p = b + SAVE_HDR;
+    for (v = 0; v < m->nvec; v++, p += VMSIX_MSIX_ENTRY_SIZE) {
+        m->ent[v].addr = get64(p);
+        m->ent[v].data = get32(p + 8);
+        m->ent[v].vctrl = get32(p + 12);
+    }
+    for (q = 0; q < pba_qwords(m->nvec); q++, p += 8)
+        m->pba[q] = get64(p);
+    for (v = 0; v < m->nvec; v++)
+        if (vec_active(m, v)) {
+            int rc = activated(m, v);
+            if (rc && !ret)
+                ret = rc;
+        }
+    return ret;
+}
