@@ -222,10 +222,6 @@ static COLD_PATH int mmio_read_slow(struct vmsix_msix *m, uint64_t off, unsigned
 {
     if (!val || size == 0)
         return -EINVAL;
-    if (well_formed(off, size, m->pba_off, m->pba_len)) {
-        *val = pba_read(m, off - m->pba_off, size);
-        return 0;
-    }
     if (!touches(off, size, m->table_off, m->table_len) &&
         !touches(off, size, m->pba_off, m->pba_len))
         return -ERANGE;
@@ -239,6 +235,10 @@ int vmsix_msix_mmio_read(struct vmsix_msix *m, uint64_t off, unsigned size, uint
         return -EINVAL;
     if (val && well_formed(off, size, m->table_off, m->table_len)) {
         *val = table_read(m, off - m->table_off, size);
+        return 0;
+    }
+    if (val && well_formed(off, size, m->pba_off, m->pba_len)) {
+        *val = pba_read(m, off - m->pba_off, size);
         return 0;
     }
     return mmio_read_slow(m, off, size, val);

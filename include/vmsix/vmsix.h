@@ -6,5 +6,9 @@
 #include <vmsix/common.h>
 #include <vmsix/capchain.h>
 #include <vmsix/cfgspace.h>
+#include <vmsix/msix_table.h>
+#include <vmsix/irte_alloc.h>
+#include <vmsix/remap.h>
+#include <vmsix/vtd.h>
 
 #endif /* VMSIX_VMSIX_H */
