@@ -12,8 +12,7 @@ static inline uint16_t vmsix_rd16(const uint8_t *p)
 
 static inline uint32_t vmsix_rd32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 static inline void vmsix_wr32(uint8_t *p, uint32_t v)

@@ -18,8 +18,8 @@
 
 struct walker {
     const uint8_t *cfg;
-    unsigned view;   /* bytes of cfg looked at: min(len, 4096) */
-    unsigned flags;  /* VMSIX_CHAIN_* */
+    unsigned view;  /* bytes of cfg looked at: min(len, 4096) */
+    unsigned flags; /* VMSIX_CHAIN_* */
     uint16_t fault_at;
     bool pcie;
     /* bit (off / 4): a listed capability starts at off; measures unknown lengths */
@@ -428,7 +428,7 @@ int vmsix_capchain_replace(uint8_t *cfg, size_t len, bool ext, uint16_t off, con
 
 struct insert_ctx {
     bool ext;
-    unsigned tail;  /* offset of the last capability of the kind, 0 if none */
+    unsigned tail; /* offset of the last capability of the kind, 0 if none */
     unsigned count;
 };
 
@@ -467,8 +467,8 @@ static bool overlaps(const struct walker *w, bool ext, unsigned off, unsigned n)
     return false;
 }
 
-int vmsix_capchain_insert(uint8_t *cfg, size_t len, bool ext, const uint8_t *cap, size_t cap_len_new,
-                          uint16_t *off)
+int vmsix_capchain_insert(uint8_t *cfg, size_t len, bool ext, const uint8_t *cap,
+                          size_t cap_len_new, uint16_t *off)
 {
     struct walker w;
     struct insert_ctx ic;

@@ -209,7 +209,8 @@ int vmsix_cfg_bar_addr(const struct vmsix_cfg *c, unsigned bar, uint64_t *addr)
         a = cfg_shadow_value(c, off, 4) & ~0xfu;
         break;
     case VMSIX_BAR_MEM64:
-        a = (cfg_shadow_value(c, off, 4) & ~0xfu) | ((uint64_t)cfg_shadow_value(c, off + 4, 4) << 32);
+        a = (cfg_shadow_value(c, off, 4) & ~0xfu) |
+            ((uint64_t)cfg_shadow_value(c, off + 4, 4) << 32);
         break;
     default:
         return -ENOENT;

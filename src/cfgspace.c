@@ -20,8 +20,8 @@ size_t vmsix_cfg_storage_size(uint16_t size)
     return sizeof(struct vmsix_cfg) + 5u * (size_t)size;
 }
 
-int vmsix_cfg_init(void *mem, size_t len, uint16_t size, const struct vmsix_cfg_ops *ops,
-                   void *ctx, struct vmsix_cfg **out)
+int vmsix_cfg_init(void *mem, size_t len, uint16_t size, const struct vmsix_cfg_ops *ops, void *ctx,
+                   struct vmsix_cfg **out)
 {
     struct vmsix_cfg *c = mem;
     size_t need = vmsix_cfg_storage_size(size);
@@ -212,8 +212,7 @@ int vmsix_cfg_read(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t *v
 
         if (!f[i]->ops->read)
             continue;
-        fv = overlay(cfg_shadow_value(c, f[i]->off, f[i]->len), f[i]->off, f[i]->len, v, off,
-                     size);
+        fv = overlay(cfg_shadow_value(c, f[i]->off, f[i]->len), f[i]->off, f[i]->len, v, off, size);
         rc = f[i]->ops->read(f[i]->ctx, f[i]->off, f[i]->len, &fv);
         if (rc)
             return rc < 0 ? rc : -EIO;

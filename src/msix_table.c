@@ -193,7 +193,7 @@ static uint64_t table_read(const struct vmsix_msix *m, uint64_t rel, unsigned si
 }
 
 static COLD_PATH uint64_t pba_read_polled(struct vmsix_msix *m, uint64_t val, unsigned first,
-                                           unsigned bits)
+                                          unsigned bits)
 {
     unsigned v, end = first + bits < m->nvec ? first + bits : m->nvec;
 

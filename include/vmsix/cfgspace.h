@@ -204,18 +204,18 @@ VMSIX_API int vmsix_cfg_write(struct vmsix_cfg *c, uint16_t off, unsigned size, 
 /* ---- BARs ---- */
 
 /* BAR kinds (struct vmsix_bar.kind, vmsix_cfg_bar_emulate()). */
-#define VMSIX_BAR_NONE 0u    /* unimplemented slot (reads 0) */
-#define VMSIX_BAR_IO 1u      /* I/O space */
-#define VMSIX_BAR_MEM32 2u   /* 32-bit memory */
-#define VMSIX_BAR_MEM64 3u   /* 64-bit memory, low half */
+#define VMSIX_BAR_NONE 0u     /* unimplemented slot (reads 0) */
+#define VMSIX_BAR_IO 1u       /* I/O space */
+#define VMSIX_BAR_MEM32 2u    /* 32-bit memory */
+#define VMSIX_BAR_MEM64 3u    /* 64-bit memory, low half */
 #define VMSIX_BAR_MEM64_HI 4u /* upper half of the 64-bit BAR before it */
-#define VMSIX_BAR_BAD 5u     /* reserved type bits, or a 64-bit BAR in the last slot */
+#define VMSIX_BAR_BAD 5u      /* reserved type bits, or a 64-bit BAR in the last slot */
 
 /* One BAR slot as decoded from configuration bytes. */
 struct vmsix_bar {
-    uint8_t kind;    /* VMSIX_BAR_* */
-    bool prefetch;   /* memory BAR with the prefetchable bit */
-    uint64_t addr;   /* base address (both halves for MEM64) */
+    uint8_t kind;  /* VMSIX_BAR_* */
+    bool prefetch; /* memory BAR with the prefetchable bit */
+    uint64_t addr; /* base address (both halves for MEM64) */
 };
 
 /**
@@ -277,8 +277,8 @@ typedef void (*vmsix_bar_moved_fn)(void *ctx, unsigned bar, uint64_t addr);
  * field left; -EBUSY when the slot already holds a field; -EINVAL.
  */
 #define VMSIX_BAR_PREFETCH 0x100u
-VMSIX_API int vmsix_cfg_bar_emulate(struct vmsix_cfg *c, unsigned bar, uint64_t size,
-                                    unsigned kind, vmsix_bar_moved_fn moved, void *ctx);
+VMSIX_API int vmsix_cfg_bar_emulate(struct vmsix_cfg *c, unsigned bar, uint64_t size, unsigned kind,
+                                    vmsix_bar_moved_fn moved, void *ctx);
 
 /**
  * vmsix_cfg_bar_addr() - current base address of an emulated BAR.

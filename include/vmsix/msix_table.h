@@ -130,8 +130,7 @@ VMSIX_API size_t vmsix_msix_storage_size(uint16_t nvec);
  * and PBA, regions past 4 GiB, unknown flags, missing hooks).
  */
 VMSIX_API int vmsix_msix_init(void *mem, size_t len, const struct vmsix_msix_params *p,
-                              const struct vmsix_msix_ops *ops, void *ctx,
-                              struct vmsix_msix **out);
+                              const struct vmsix_msix_ops *ops, void *ctx, struct vmsix_msix **out);
 
 /**
  * vmsix_msix_mmio_read() - a guest read of the table BAR.

@@ -118,27 +118,29 @@ extern "C" {
 
 /* struct vmsix_remap_caps.flags */
 #define VMSIX_REMAP_CAP_PER_SOURCE 0x1u /* one index space per source ID (AMD-Vi, ITS) */
-#define VMSIX_REMAP_CAP_DATA_INDEX 0x2u /* MSI data carries the index: blocks must be
-                                           aligned to their size (AMD-Vi, ITS) */
-#define VMSIX_REMAP_CAP_DOORBELL 0x4u   /* doorbell_map() must be called (ITS behind an SMMU) */
-#define VMSIX_REMAP_CAP_POSTED 0x8u     /* program() accepts posted targets */
+#define VMSIX_REMAP_CAP_DATA_INDEX                                                                 \
+    0x2u                              /* MSI data carries the index: blocks must be                \
+                                         aligned to their size (AMD-Vi, ITS) */
+#define VMSIX_REMAP_CAP_DOORBELL 0x4u /* doorbell_map() must be called (ITS behind an SMMU) */
+#define VMSIX_REMAP_CAP_POSTED 0x8u   /* program() accepts posted targets */
 
 /* What a backend can do. */
 struct vmsix_remap_caps {
-    uint32_t flags;     /* VMSIX_REMAP_CAP_* */
-    uint32_t nentries;  /* size of one index space (the global table, or one
-                           per-source table) */
-    uint8_t max_order;  /* largest block reserve() may give: 2^max_order entries */
-    uint8_t dest_bits;  /* width of a host destination ID: 8 (xAPIC), 32 (x2APIC), ... */
+    uint32_t flags;      /* VMSIX_REMAP_CAP_* */
+    uint32_t nentries;   /* size of one index space (the global table, or one
+                            per-source table) */
+    uint8_t max_order;   /* largest block reserve() may give: 2^max_order entries */
+    uint8_t dest_bits;   /* width of a host destination ID: 8 (xAPIC), 32 (x2APIC), ... */
     uint8_t vector_bits; /* width of a host vector: 8 on x86, LPI INTID width on an ITS */
 };
 
 /* struct vmsix_remap_source.kind */
-#define VMSIX_REMAP_SRC_RID 0u       /* exactly the requester ID @id */
-#define VMSIX_REMAP_SRC_BUS_RANGE 1u /* any requester on buses (@id >> 8) ..
-                                        @bus_last (a device behind a PCIe-to-PCI
-                                        bridge, whose requests carry the bridge's
-                                        or the secondary bus's IDs) */
+#define VMSIX_REMAP_SRC_RID 0u /* exactly the requester ID @id */
+#define VMSIX_REMAP_SRC_BUS_RANGE                                                                  \
+    1u /* any requester on buses (@id >> 8) ..                                                     \
+          @bus_last (a device behind a PCIe-to-PCI                                                 \
+          bridge, whose requests carry the bridge's                                                \
+          or the secondary bus's IDs) */
 
 /* Who may use a block: checked by the unit on every interrupt request. */
 struct vmsix_remap_source {
@@ -178,9 +180,10 @@ struct vmsix_remap_target {
 };
 
 /* program() flags */
-#define VMSIX_REMAP_PROG_QUIESCED 0x1u /* the device cannot fire this entry now (its
-                                          MSI mask bit is set): a present entry may
-                                          be changed in several steps */
+#define VMSIX_REMAP_PROG_QUIESCED                                                                  \
+    0x1u /* the device cannot fire this entry now (its                                             \
+            MSI mask bit is set): a present entry may                                              \
+            be changed in several steps */
 
 /* The operations. ctx is struct vmsix_remap.ctx. Mandatory unless marked
  * optional. */
@@ -192,8 +195,8 @@ struct vmsix_remap_ops {
      * block size is rounded up to a power of two (and to @align). Every
      * entry of the block is not present. -ENOSPC when no block fits,
      * -ENOTSUP when @count exceeds 2^max_order. */
-    int (*reserve)(void *ctx, const struct vmsix_remap_source *src, uint32_t count,
-                   uint32_t align, struct vmsix_remap_block *blk);
+    int (*reserve)(void *ctx, const struct vmsix_remap_source *src, uint32_t count, uint32_t align,
+                   struct vmsix_remap_block *blk);
     /* Give the block's indexes back. -EBUSY (nothing changed) while an
      * entry of the block is present. */
     int (*release)(void *ctx, struct vmsix_remap_block *blk);
@@ -209,8 +212,7 @@ struct vmsix_remap_ops {
      * the block (n >= 1) and wait until it has. On failure every entry of
      * the range is left not present and the error (-ETIMEDOUT, -EIO) is
      * returned. */
-    int (*invalidate)(void *ctx, const struct vmsix_remap_block *blk, uint32_t first,
-                      uint32_t n);
+    int (*invalidate)(void *ctx, const struct vmsix_remap_block *blk, uint32_t first, uint32_t n);
     /* The physical MSI address/data for the block (message k = this data
      * with its low log2(count) bits replaced by k). */
     int (*compose)(void *ctx, const struct vmsix_remap_block *blk, struct vmsix_msg *msg);

@@ -61,10 +61,10 @@
 extern "C" {
 #endif
 
-#define VMSIX_VTD_IRTE_SIZE 16u          /* bytes per IRTE */
-#define VMSIX_VTD_MAX_ENTRIES 65536u     /* IRTA.S = 15: 2^(S+1) */
-#define VMSIX_VTD_TABLE_ALIGN 4096u      /* table memory alignment */
-#define VMSIX_VTD_MAX_MHMV 15u           /* ECAP.MHMV is 4 bits */
+#define VMSIX_VTD_IRTE_SIZE 16u      /* bytes per IRTE */
+#define VMSIX_VTD_MAX_ENTRIES 65536u /* IRTA.S = 15: 2^(S+1) */
+#define VMSIX_VTD_TABLE_ALIGN 4096u  /* table memory alignment */
+#define VMSIX_VTD_MAX_MHMV 15u       /* ECAP.MHMV is 4 bits */
 
 /* Delivery modes encode accepts (every other one is refused). */
 #define VMSIX_VTD_DLM_FIXED 0u
@@ -91,11 +91,11 @@ extern "C" {
 
 /* All fields of one IRTE, both formats. Fields of the other format are 0. */
 struct vmsix_vtd_irte {
-    bool present;      /* bit 0 */
-    bool fpd;          /* bit 1: Fault Processing Disable */
-    bool posted;       /* bit 15: IRTE Mode, posted format */
-    uint8_t vector;    /* bits 23:16: host vector, or the guest vector (posted) */
-    uint8_t avail;     /* bits 11:8: available to software, 0..15 */
+    bool present;   /* bit 0 */
+    bool fpd;       /* bit 1: Fault Processing Disable */
+    bool posted;    /* bit 15: IRTE Mode, posted format */
+    uint8_t vector; /* bits 23:16: host vector, or the guest vector (posted) */
+    uint8_t avail;  /* bits 11:8: available to software, 0..15 */
     /* remapped format only */
     bool dest_logical; /* bit 2: Destination Mode */
     bool redir_hint;   /* bit 3: Redirection Hint */
@@ -104,23 +104,25 @@ struct vmsix_vtd_irte {
     uint32_t dest;     /* bits 63:32: the raw Destination ID field (see
                           vmsix_vtd_dest_place()) */
     /* posted format only */
-    bool urgent;       /* bit 14 */
-    uint64_t pda;      /* posted-interrupt descriptor address, 64-byte aligned
-                          (bits 63:38 = pda[31:6], bits 127:96 = pda[63:32]) */
+    bool urgent;  /* bit 14 */
+    uint64_t pda; /* posted-interrupt descriptor address, 64-byte aligned
+                     (bits 63:38 = pda[31:6], bits 127:96 = pda[63:32]) */
     /* source validation, both formats */
-    uint16_t sid;      /* bits 79:64 */
-    uint8_t sq;        /* bits 81:80: VMSIX_VTD_SQ_* */
-    uint8_t svt;       /* bits 83:82: VMSIX_VTD_SVT_* */
+    uint16_t sid; /* bits 79:64 */
+    uint8_t sq;   /* bits 81:80: VMSIX_VTD_SQ_* */
+    uint8_t svt;  /* bits 83:82: VMSIX_VTD_SVT_* */
 };
 
 /* struct vmsix_vtd_params.flags */
-#define VMSIX_VTD_X2APIC 0x1u       /* IRTA.EIME = 1: 32-bit destinations */
-#define VMSIX_VTD_POSTED 0x2u       /* CAP.PI: the posted format is supported */
-#define VMSIX_VTD_BLOCK_COMPAT 0x4u /* compatibility-format requests are blocked
-                                       (GSTS.CFIS = 0); the reference decoder
-                                       faults them with 0x25 */
-#define VMSIX_VTD_NO_CX16 0x8u      /* do not use the built-in cmpxchg16b: 128-bit
-                                       stores need the store128 hook */
+#define VMSIX_VTD_X2APIC 0x1u /* IRTA.EIME = 1: 32-bit destinations */
+#define VMSIX_VTD_POSTED 0x2u /* CAP.PI: the posted format is supported */
+#define VMSIX_VTD_BLOCK_COMPAT                                                                     \
+    0x4u /* compatibility-format requests are blocked                                              \
+            (GSTS.CFIS = 0); the reference decoder                                                 \
+            faults them with 0x25 */
+#define VMSIX_VTD_NO_CX16                                                                          \
+    0x8u /* do not use the built-in cmpxchg16b: 128-bit                                            \
+            stores need the store128 hook */
 
 /* One remapping unit's table and capabilities. */
 struct vmsix_vtd_params {
@@ -290,8 +292,9 @@ VMSIX_API int vmsix_vtd_unit_init(void *mem, size_t len, const struct vmsix_vtd_
                                   struct vmsix_vtd_unit **out);
 
 /* vmsix_vtd_irte_write() flags */
-#define VMSIX_VTD_WR_QUIESCED 0x1u /* the entry's source cannot fire it now (masked
-                                      at the device) */
+#define VMSIX_VTD_WR_QUIESCED                                                                      \
+    0x1u /* the entry's source cannot fire it now (masked                                          \
+            at the device) */
 
 /**
  * vmsix_vtd_irte_write() - store a present entry with the write protocol.
@@ -337,8 +340,7 @@ VMSIX_API int vmsix_vtd_irte_clear(struct vmsix_vtd_unit *u, uint32_t index);
  * Calls no hook.
  * Return: 0 or -EINVAL.
  */
-VMSIX_API int vmsix_vtd_irte_read(const struct vmsix_vtd_unit *u, uint32_t index,
-                                  uint64_t out[2]);
+VMSIX_API int vmsix_vtd_irte_read(const struct vmsix_vtd_unit *u, uint32_t index, uint64_t out[2]);
 
 /**
  * vmsix_vtd_invalidate() - invalidate cached entries and wait.
@@ -390,9 +392,10 @@ VMSIX_API int vmsix_vtd_remap(const struct vmsix_vtd_unit *u, uint16_t sid,
 struct vmsix_irte_pool;
 
 /* vmsix_vtd_remap_init() flags */
-#define VMSIX_VTD_REMAP_STRICT_MHMV 0x1u /* refuse blocks larger than 2^MHMV, so
-                                            that every block is invalidated with
-                                            one descriptor */
+#define VMSIX_VTD_REMAP_STRICT_MHMV                                                                \
+    0x1u /* refuse blocks larger than 2^MHMV, so                                                   \
+            that every block is invalidated with                                                   \
+            one descriptor */
 
 /**
  * vmsix_vtd_remap_init() - the VT-d remap backend (vmsix/remap.h) of a unit.
