@@ -307,6 +307,48 @@ int vmsix_capchain_find(const struct vmsix_capchain *c, bool ext, uint16_t id,
     return -ENOENT;
 }
 
+/* ---- lookup without a chain ---- */
+
+struct lookup_ctx {
+    bool ext;
+    uint16_t id;
+    bool found;
+    struct vmsix_cap cap;
+};
+
+static void lookup_visit(void *arg, const struct vmsix_cap *cap, unsigned link)
+{
+    struct lookup_ctx *lc = arg;
+
+    (void)link;
+    if (!lc->found && cap->ext == lc->ext && cap->id == lc->id) {
+        lc->found = true;
+        lc->cap = *cap;
+    }
+}
+
+int vmsix_capchain_lookup(const uint8_t *cfg, size_t len, bool ext, uint16_t id,
+                          struct vmsix_cap *out, unsigned *flags)
+{
+    struct walker w;
+    struct lookup_ctx lc;
+
+    memset(&lc, 0, sizeof(lc));
+    lc.ext = ext;
+    lc.id = id;
+    if (!walk(&w, cfg, len, lookup_visit, &lc))
+        return -EINVAL;
+    if (flags)
+        *flags = w.flags;
+    if (!lc.found)
+        return -ENOENT;
+    if (out) {
+        *out = lc.cap;
+        out->len = cap_len(&w, &lc.cap);
+    }
+    return 0;
+}
+
 /* ---- locating one capability (hide, replace) ---- */
 
 struct locate_ctx {

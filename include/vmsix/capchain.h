@@ -106,6 +106,23 @@ VMSIX_API int vmsix_capchain_find(const struct vmsix_capchain *c, bool ext, uint
                                   struct vmsix_cap *out);
 
 /**
+ * vmsix_capchain_lookup() - find a capability without building a chain.
+ * @cfg: the configuration-space bytes (untrusted)
+ * @len: bytes in @cfg; >= 64
+ * @ext: look in the extended (true) or the standard (false) list
+ * @id: the capability ID
+ * @out: receives the first one in chain order, as parse would list it
+ *       (may be NULL)
+ * @flags: receives the VMSIX_CHAIN_* flags of the whole walk (may be NULL)
+ *
+ * The same walk as vmsix_capchain_parse() in constant, small stack space.
+ * Return: 0 when found; -ENOENT when parse would not list it; -EINVAL for a
+ * NULL @cfg or @len < 64.
+ */
+VMSIX_API int vmsix_capchain_lookup(const uint8_t *cfg, size_t len, bool ext, uint16_t id,
+                                    struct vmsix_cap *out, unsigned *flags);
+
+/**
  * vmsix_capchain_hide() - unlink a capability from its list.
  * @cfg: the view to edit in place
  * @len: bytes in @cfg

@@ -10,5 +10,6 @@
 #include <vmsix/irte_alloc.h>
 #include <vmsix/remap.h>
 #include <vmsix/vtd.h>
+#include <vmsix/msix_on_msi.h>
 
 #endif /* VMSIX_VMSIX_H */

@@ -453,6 +453,13 @@ static void test_find(void **state)
     assert_int_equal(vmsix_capchain_find(&chain, false, 0x11, NULL), -ENOENT);
     assert_int_equal(vmsix_capchain_find(&chain, false, 0x10, NULL), 0);
     assert_int_equal(vmsix_capchain_find(NULL, false, 0x10, NULL), -EINVAL);
+    /* lookup: the same answers without a chain */
+    assert_int_equal(vmsix_capchain_lookup(cfg, 4096, false, 0x01, &c, NULL), 0);
+    assert_int_equal(c.off, 0x60);
+    assert_int_equal(c.len, 8);
+    assert_int_equal(vmsix_capchain_lookup(cfg, 4096, true, 0x10, NULL, NULL), -ENOENT);
+    assert_int_equal(vmsix_capchain_lookup(NULL, 4096, true, 0x10, NULL, NULL), -EINVAL);
+    assert_int_equal(vmsix_capchain_lookup(cfg, 63, true, 0x10, NULL, NULL), -EINVAL);
 }
 
 /* ---- rule 4: hide ---- */
@@ -869,6 +876,19 @@ static void test_random_chains(void **state)
         assert_true(rc == 0 || rc == -EBADMSG);
         assert_int_equal(rc == 0, chain.flags == 0);
         check_chain_shape(&chain, len);
+        /* lookup walks the same chain without storing it */
+        for (unsigned q = 0; q < 8; q++) {
+            static const uint16_t ids[] = {0x01, 0x05, 0x10, 0x11, 0x0001, 0x000b, 0x0019, 0};
+            bool ext = q >= 4;
+            struct vmsix_cap a, f;
+            unsigned fl = 0xdead;
+            int ra = vmsix_capchain_lookup(b, len, ext, ids[q], &a, &fl);
+            int rf = vmsix_capchain_find(&chain, ext, ids[q], &f);
+            assert_int_equal(ra, rf);
+            assert_int_equal(fl, chain.flags);
+            if (ra == 0)
+                assert_memory_equal(&a, &f, sizeof(a));
+        }
 
         for (unsigned k = 0; k < chain.n; k++) {
             const struct vmsix_cap *c = &chain.cap[k];
