@@ -8,6 +8,8 @@
 #include <vmsix/capchain.h>
 #include <vmsix/cfgspace.h>
 #include <vmsix/msix_on_msi.h>
+#include <vmsix/msix_table.h>
+#include <vmsix/remap.h>
 
 #include "bytes.h"
 #include "vmsix_errno.h"
@@ -163,5 +165,604 @@ int vmsix_dev_virtual_cfg(const uint8_t *cfg, size_t len, const struct vmsix_dev
     if (rc)
         return rc;
     vmsix_wr32(out + 0x10 + 4u * slot, 0); /* an unassigned 32-bit memory BAR */
+    return 0;
+}
+
+/* ---- the device ---- */
+
+#define CMD_INTX_DISABLE 0x0400u
+#define MSI_CTRL_ENABLE 0x0001u
+#define MSI_CTRL_MME_SHIFT 4
+#define MSI_CTRL_MME_MASK 0x0070u
+#define EXP_DEVCTL 8u
+#define EXP_DEVCTL_FLR 0x8000u
+#define DEV_MAX_VEC 32u
+
+struct vmsix_dev {
+    struct vmsix_dev_ops ops;
+    void *ctx;
+    struct vmsix_remap backend;
+    struct vmsix_remap_caps caps;
+    struct vmsix_remap_source src;
+
+    /* the function */
+    uint16_t msi_off, exp_off;
+    bool addr64;
+    uint8_t nvec;
+    uint8_t slot;
+    uint32_t bar_size;
+
+    /* the physical side */
+    bool phys_on;
+    bool doorbell;
+    struct vmsix_remap_block blk;
+    struct vmsix_msg phys_msg;
+    uint32_t mask;   /* the MSI mask register as vmsix last wrote it */
+    uint32_t active; /* bit k: entry k programmed and k unmasked */
+
+    struct vmsix_cfg *cfg;
+    struct vmsix_msix *msix;
+
+    /* storage of the parts */
+    uint64_t cfg_mem[(sizeof(struct vmsix_cfg *) + 5u * 4096u + 2048u) / 8u];
+    uint64_t msix_mem[(256u + DEV_MAX_VEC * 17u) / 8u];
+    /* init only: the guest view, and the physical image, whose space the
+     * parsed chain reuses once the view is built */
+    struct {
+        uint8_t view[4096];
+        union {
+            uint8_t phys[4096];
+            struct vmsix_capchain chain;
+        } u;
+    } scratch;
+};
+
+size_t vmsix_dev_storage_size(void)
+{
+    return sizeof(struct vmsix_dev);
+}
+
+/* Offsets of the physical MSI registers. */
+static uint16_t msi_mask_reg(const struct vmsix_dev *d)
+{
+    return (uint16_t)(d->msi_off + (d->addr64 ? 0x10u : 0x0cu));
+}
+
+static uint16_t msi_pending_reg(const struct vmsix_dev *d)
+{
+    return (uint16_t)(d->msi_off + (d->addr64 ? 0x14u : 0x10u));
+}
+
+static int first_error(int ret, int rc)
+{
+    return ret ? ret : (rc > 0 ? -EIO : rc);
+}
+
+static int phys_write_mask(struct vmsix_dev *d, uint32_t mask)
+{
+    int rc = d->ops.cfg_write(d->ctx, msi_mask_reg(d), 4, mask);
+
+    if (rc == 0)
+        d->mask = mask;
+    return rc > 0 ? -EIO : rc;
+}
+
+/* Set or clear bits of a physical 16-bit register (read, modify, write). */
+static int phys_update16(struct vmsix_dev *d, uint16_t off, uint16_t clear, uint16_t set)
+{
+    uint32_t v;
+    int rc = d->ops.cfg_read(d->ctx, off, 2, &v);
+
+    if (rc)
+        return rc > 0 ? -EIO : rc;
+    v = (v & ~(uint32_t)clear) | set;
+    rc = d->ops.cfg_write(d->ctx, off, 2, v & 0xffffu);
+    return rc > 0 ? -EIO : rc;
+}
+
+static bool guest_intx_disabled(const struct vmsix_dev *d)
+{
+    uint32_t cmd = 0;
+
+    vmsix_cfg_peek(d->cfg, 0x04, 2, &cmd);
+    return (cmd & CMD_INTX_DISABLE) != 0;
+}
+
+/* The function's INTx Disable: the guest's, or set while MSI is ours. */
+static int phys_sync_intx(struct vmsix_dev *d)
+{
+    bool off = d->phys_on || guest_intx_disabled(d);
+
+    return phys_update16(d, 0x04, off ? 0 : CMD_INTX_DISABLE, off ? CMD_INTX_DISABLE : 0);
+}
+
+static unsigned log2u(unsigned v)
+{
+    unsigned n = 0;
+
+    while (v > 1u) {
+        v >>= 1;
+        n++;
+    }
+    return n;
+}
+
+/* Mask every vector, disable MSI, clear and invalidate every entry,
+ * release the block. Goes on after errors; returns the first. */
+static int phys_teardown(struct vmsix_dev *d)
+{
+    const struct vmsix_remap_ops *b = d->backend.ops;
+    int ret = 0;
+    uint32_t k;
+
+    if (!d->phys_on)
+        return 0;
+    ret = first_error(ret, phys_write_mask(d, 0xffffffffu));
+    d->active = 0;
+    ret = first_error(
+        ret, phys_update16(d, (uint16_t)(d->msi_off + 2), MSI_CTRL_ENABLE | MSI_CTRL_MME_MASK, 0));
+    for (k = 0; k < d->blk.count; k++)
+        ret = first_error(ret, b->clear(d->backend.ctx, &d->blk, k));
+    ret = first_error(ret, b->invalidate(d->backend.ctx, &d->blk, 0, d->blk.count));
+    ret = first_error(ret, b->release(d->backend.ctx, &d->blk));
+    if (d->doorbell && b->doorbell_unmap)
+        ret = first_error(ret, b->doorbell_unmap(d->backend.ctx, &d->blk));
+    d->doorbell = false;
+    d->phys_on = false;
+    ret = first_error(ret, phys_sync_intx(d));
+    return ret;
+}
+
+/* The guest enabled MSI-X: a block, the composed message, MSI enabled with
+ * every vector masked. On failure everything done is undone. */
+static int phys_setup(struct vmsix_dev *d)
+{
+    const struct vmsix_remap_ops *b = d->backend.ops;
+    void *bctx = d->backend.ctx;
+    uint32_t align = (d->caps.flags & VMSIX_REMAP_CAP_DATA_INDEX) ? d->nvec : 1u;
+    uint16_t mc_off = (uint16_t)(d->msi_off + 2);
+    unsigned mme;
+    int rc;
+
+    if (d->phys_on)
+        return 0;
+    rc = b->reserve(bctx, &d->src, d->nvec, align, &d->blk);
+    if (rc)
+        return rc > 0 ? -EIO : rc;
+    if (d->blk.count < d->nvec) { /* a backend that broke its contract */
+        b->release(bctx, &d->blk);
+        return -EIO;
+    }
+    rc = b->compose(bctx, &d->blk, &d->phys_msg);
+    if (rc == 0 && (d->caps.flags & VMSIX_REMAP_CAP_DOORBELL)) {
+        rc = b->doorbell_map ? b->doorbell_map(bctx, &d->blk, &d->phys_msg) : -ENOTSUP;
+        d->doorbell = rc == 0;
+    }
+    if (rc)
+        goto undo;
+    /* never more messages than vectors shown, never more than the block */
+    mme = log2u(d->nvec);
+    rc = phys_write_mask(d, 0xffffffffu);
+    if (!rc)
+        rc = d->ops.cfg_write(d->ctx, (uint16_t)(d->msi_off + 4), 4, (uint32_t)d->phys_msg.addr);
+    if (!rc && d->addr64)
+        rc = d->ops.cfg_write(d->ctx, (uint16_t)(d->msi_off + 8), 4,
+                              (uint32_t)(d->phys_msg.addr >> 32));
+    if (!rc)
+        rc = d->ops.cfg_write(d->ctx, (uint16_t)(d->msi_off + (d->addr64 ? 0x0cu : 0x08u)), 2,
+                              d->phys_msg.data & 0xffffu);
+    if (!rc)
+        rc = phys_update16(d, mc_off, MSI_CTRL_MME_MASK,
+                           (uint16_t)((mme << MSI_CTRL_MME_SHIFT) | MSI_CTRL_ENABLE));
+    if (rc)
+        goto undo;
+    d->phys_on = true;
+    d->active = 0;
+    rc = phys_sync_intx(d); /* INTx off while MSI is ours */
+    if (rc)
+        goto undo;
+    return 0;
+
+undo:
+    d->phys_on = true; /* let teardown undo every step */
+    (void)phys_teardown(d);
+    return rc > 0 ? -EIO : rc;
+}
+
+/* msix_table hooks */
+
+static void dev_deliver(void *ctx, uint16_t vec, const struct vmsix_msg *msg)
+{
+    struct vmsix_dev *d = ctx;
+
+    d->ops.inject(d->ctx, vec, msg);
+}
+
+static int vec_on(struct vmsix_dev *d, uint16_t vec, const struct vmsix_msg *msg)
+{
+    const struct vmsix_remap_ops *b = d->backend.ops;
+    struct vmsix_remap_target t;
+    uint32_t bit = 1u << vec;
+    int rc;
+
+    memset(&t, 0, sizeof(t));
+    rc = d->ops.translate(d->ctx, vec, msg, &t);
+    if (rc)
+        goto fail;
+    if (!(d->mask & bit)) { /* a new message for a live vector: quiesce it */
+        rc = phys_write_mask(d, d->mask | bit);
+        if (rc)
+            goto fail;
+    }
+    d->active &= ~bit;
+    rc = b->program(d->backend.ctx, &d->blk, vec, &t, VMSIX_REMAP_PROG_QUIESCED);
+    if (rc)
+        goto fail;
+    rc = b->invalidate(d->backend.ctx, &d->blk, vec, 1);
+    if (rc)
+        goto fail;
+    rc = phys_write_mask(d, d->mask & ~bit);
+    if (rc)
+        goto fail;
+    d->active |= bit;
+    return 0;
+
+fail:
+    /* stays masked; an entry that may be present is cleared */
+    (void)phys_write_mask(d, d->mask | bit);
+    (void)b->clear(d->backend.ctx, &d->blk, vec);
+    (void)b->invalidate(d->backend.ctx, &d->blk, vec, 1);
+    return rc > 0 ? -EIO : rc;
+}
+
+static int vec_off(struct vmsix_dev *d, uint16_t vec)
+{
+    const struct vmsix_remap_ops *b = d->backend.ops;
+    int ret;
+
+    /* mask first, then the entry goes */
+    ret = phys_write_mask(d, d->mask | (1u << vec));
+    d->active &= ~(1u << vec);
+    ret = first_error(ret, b->clear(d->backend.ctx, &d->blk, vec));
+    ret = first_error(ret, b->invalidate(d->backend.ctx, &d->blk, vec, 1));
+    return ret;
+}
+
+static int dev_vector_update(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool active)
+{
+    struct vmsix_dev *d = ctx;
+
+    if (!d->phys_on)
+        return active ? -EIO : 0; /* setup failed: nothing can be programmed */
+    return active ? vec_on(d, vec, msg) : vec_off(d, vec);
+}
+
+static bool dev_pending_poll(void *ctx, uint16_t vec)
+{
+    struct vmsix_dev *d = ctx;
+    uint32_t v;
+
+    if (!d->phys_on || d->ops.cfg_read(d->ctx, msi_pending_reg(d), 4, &v))
+        return false;
+    return (v >> vec) & 1u;
+}
+
+static const struct vmsix_msix_ops dev_msix_ops = {
+    .deliver = dev_deliver,
+    .vector_update = dev_vector_update,
+    .pending_poll = dev_pending_poll,
+};
+
+/* register model hooks */
+
+static int dev_pt_read(void *ctx, uint16_t off, unsigned size, uint32_t *val)
+{
+    struct vmsix_dev *d = ctx;
+    int rc = d->ops.cfg_read(d->ctx, off, size, val);
+
+    return rc > 0 ? -EIO : rc;
+}
+
+/* Write the bits of @mask: the function's other bits in those bytes keep
+ * their value (the emulated bits vmsix keeps are RW at the function, never
+ * RW1C, so reading them back is safe). */
+static int dev_pt_write(void *ctx, uint16_t off, unsigned size, uint32_t val, uint32_t mask)
+{
+    struct vmsix_dev *d = ctx;
+    uint32_t full = size == 4 ? 0xffffffffu : (1u << (8u * size)) - 1u;
+    uint32_t hw = 0;
+    int rc;
+
+    if ((mask & full) != full) {
+        rc = d->ops.cfg_read(d->ctx, off, size, &hw);
+        if (rc)
+            return rc > 0 ? -EIO : rc;
+    }
+    rc = d->ops.cfg_write(d->ctx, off, size, (val & mask) | (hw & ~mask & full));
+    return rc > 0 ? -EIO : rc;
+}
+
+static const struct vmsix_cfg_ops dev_cfg_ops = {
+    .pt_read = dev_pt_read,
+    .pt_write = dev_pt_write,
+};
+
+static void guest_reset(struct vmsix_dev *d);
+
+/* MSI-X Message Control: Enable sets up the physical side first; Disable
+ * tears it down after the vectors went inactive. */
+static int msix_ctrl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
+{
+    struct vmsix_dev *d = ctx;
+    bool was = (old & VMSIX_MSIX_CTRL_ENABLE) != 0, now = (val & VMSIX_MSIX_CTRL_ENABLE) != 0;
+    int ret = 0;
+
+    (void)off;
+    (void)len;
+    if (!was && now)
+        ret = phys_setup(d);
+    ret = first_error(ret, vmsix_msix_ctrl_write(d->msix, (uint16_t)val));
+    if (was && !now)
+        ret = first_error(ret, phys_teardown(d));
+    return ret;
+}
+
+static int command_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
+{
+    struct vmsix_dev *d = ctx;
+
+    (void)off;
+    (void)len;
+    if (!((old ^ val) & CMD_INTX_DISABLE))
+        return 0;
+    return phys_sync_intx(d);
+}
+
+/* Initiate Function Level Reset is emulated (the rest of Device Control
+ * passes through): vmsix starts the FLR at the function itself and then
+ * resets everything of its own. The bit reads 0. */
+static int devctl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
+{
+    struct vmsix_dev *d = ctx;
+    int ret;
+
+    (void)len;
+    (void)old;
+    if (!(val & EXP_DEVCTL_FLR))
+        return 0;
+    vmsix_cfg_poke(d->cfg, off, 2, val & ~(uint32_t)EXP_DEVCTL_FLR);
+    ret = phys_update16(d, off, 0, EXP_DEVCTL_FLR);
+    return first_error(ret, vmsix_dev_reset(d));
+}
+
+static const struct vmsix_cfg_field_ops msix_ctrl_field = {NULL, msix_ctrl_write};
+static const struct vmsix_cfg_field_ops command_field = {NULL, command_write};
+static const struct vmsix_cfg_field_ops devctl_field = {NULL, devctl_write};
+
+static void dev_bar_moved(void *ctx, unsigned bar, uint64_t addr)
+{
+    struct vmsix_dev *d = ctx;
+
+    if (d->ops.bar_moved)
+        d->ops.bar_moved(d->ctx, bar, addr);
+}
+
+/* Read the function's configuration space: dwords until the first failure
+ * past 64 bytes. Returns the view's length, 0 when even 64 bytes fail. */
+static size_t read_function(struct vmsix_dev *d, uint8_t *img)
+{
+    unsigned off;
+
+    memset(img, 0xff, 4096);
+    for (off = 0; off < 4096; off += 4) {
+        uint32_t v;
+        if (d->ops.cfg_read(d->ctx, (uint16_t)off, 4, &v))
+            break;
+        vmsix_wr32(img + off, v);
+    }
+    if (off < 64)
+        return 0;
+    return off >= 4096 ? 4096 : (off >= 256 ? 256 : 64);
+}
+
+/* Attributes of the guest view (see the header). */
+static int build_model(struct vmsix_dev *d, const uint8_t *view, size_t len, unsigned msi_len)
+{
+    struct vmsix_cfg *c = d->cfg;
+    uint16_t m = d->msi_off;
+    struct vmsix_cap exp;
+    int rc;
+
+    rc = vmsix_cfg_load(c, view, len);
+    if (!rc)
+        rc = vmsix_cfg_set_range(c, 0, (uint16_t)len, VMSIX_CFG_RW | VMSIX_CFG_PT);
+    if (!rc) /* the guest's INTx Disable is its own */
+        rc = vmsix_cfg_set_attr(c, 0x04, 2, CMD_INTX_DISABLE, VMSIX_CFG_RW);
+    if (!rc)
+        rc = vmsix_cfg_field_add(c, 0x04, 2, &command_field, d);
+    if (!rc && vmsix_capchain_parse(view, len, &d->scratch.u.chain) == 0)
+        rc = vmsix_cfg_protect_caps(c, &d->scratch.u.chain);
+    /* MSI-X: emulated; only Enable and Function Mask are writable */
+    if (!rc)
+        rc = vmsix_cfg_set_range(c, m, 12, VMSIX_CFG_RO);
+    if (!rc)
+        rc = vmsix_cfg_set_attr(c, (uint16_t)(m + 2), 2,
+                                VMSIX_MSIX_CTRL_ENABLE | VMSIX_MSIX_CTRL_FMASK, VMSIX_CFG_RW);
+    if (!rc)
+        rc = vmsix_cfg_field_add(c, (uint16_t)(m + 2), 2, &msix_ctrl_field, d);
+    if (!rc && msi_len > 12)
+        rc = vmsix_cfg_set_range(c, (uint16_t)(m + 12), (uint16_t)(msi_len - 12), VMSIX_CFG_RSVD);
+    if (!rc)
+        rc = vmsix_cfg_bar_emulate(c, d->slot, d->bar_size, VMSIX_BAR_MEM32, dev_bar_moved, d);
+    if (!rc && vmsix_capchain_lookup(view, len, false, VMSIX_CAP_ID_EXP, &exp, NULL) == 0) {
+        d->exp_off = exp.off;
+        rc = vmsix_cfg_set_attr(c, (uint16_t)(exp.off + EXP_DEVCTL), 2, EXP_DEVCTL_FLR,
+                                VMSIX_CFG_RW);
+        if (!rc)
+            rc = vmsix_cfg_field_add(c, (uint16_t)(exp.off + EXP_DEVCTL), 2, &devctl_field, d);
+    }
+    return rc;
+}
+
+int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
+                   const struct vmsix_dev_ops *ops, void *ctx, struct vmsix_dev **out)
+{
+    struct vmsix_dev *d = mem;
+    struct vmsix_eligibility e;
+    struct vmsix_msix_params mp;
+    struct vmsix_cap msi;
+    const struct vmsix_remap_ops *b;
+    unsigned slot, nvec;
+    uint32_t bar_size;
+    size_t view;
+    int rc;
+
+    if (!mem || len < sizeof(*d) || ((uintptr_t)mem & 7u) || !p || !ops || !out || !p->backend)
+        return -EINVAL;
+    b = p->backend->ops;
+    if (!ops->cfg_read || !ops->cfg_write || !ops->translate || !ops->inject || !b || !b->caps ||
+        !b->reserve || !b->release || !b->program || !b->clear || !b->invalidate || !b->compose)
+        return -EINVAL;
+    memset(d, 0, sizeof(*d));
+    d->ops = *ops;
+    d->ctx = ctx;
+    d->backend = *p->backend;
+    d->src = p->src;
+    rc = b->caps(d->backend.ctx, &d->caps);
+    if (rc)
+        return rc > 0 ? -EIO : rc;
+
+    view = read_function(d, d->scratch.u.phys);
+    if (view == 0)
+        return -EIO;
+    if (check(d->scratch.u.phys, view, &e))
+        return -ENOTSUP;
+    rc = resolve(d->scratch.u.phys, view, &p->opt, &e, &slot, &bar_size, &nvec);
+    if (rc)
+        return rc;
+    if (nvec > DEV_MAX_VEC || (1u << log2u(nvec)) > (1u << d->caps.max_order))
+        return -ENOTSUP;
+    if (vmsix_capchain_lookup(d->scratch.u.phys, view, false, VMSIX_CAP_ID_MSI, &msi, NULL))
+        return -ENOTSUP;
+    d->msi_off = e.msi_off;
+    d->addr64 = e.addr64;
+    d->nvec = (uint8_t)nvec;
+    d->slot = (uint8_t)slot;
+    d->bar_size = bar_size;
+    rc = vmsix_dev_virtual_cfg(d->scratch.u.phys, view, &p->opt, d->scratch.view, view);
+    if (rc)
+        return rc;
+
+    rc = vmsix_cfg_init(d->cfg_mem, sizeof(d->cfg_mem), view > 256 ? 4096 : 256, &dev_cfg_ops, d,
+                        &d->cfg);
+    if (rc)
+        return rc;
+    rc = build_model(d, d->scratch.view, view, msi.len);
+    if (rc)
+        return rc;
+
+    mp.nvec = (uint16_t)nvec;
+    mp.table_off = 0;
+    mp.pba_off = bar_size / 2u;
+    mp.flags = 0;
+    rc = vmsix_msix_init(d->msix_mem, sizeof(d->msix_mem), &mp, &dev_msix_ops, d, &d->msix);
+    if (rc)
+        return rc;
+    d->mask = 0xffffffffu;
+    *out = d;
+    return 0;
+}
+
+int vmsix_dev_cfg_read(struct vmsix_dev *d, uint16_t off, unsigned size, uint32_t *val)
+{
+    if (!d) {
+        if (val)
+            *val = 0xffffffffu;
+        return -EINVAL;
+    }
+    return vmsix_cfg_read(d->cfg, off, size, val);
+}
+
+int vmsix_dev_cfg_write(struct vmsix_dev *d, uint16_t off, unsigned size, uint32_t val)
+{
+    if (!d)
+        return -EINVAL;
+    return vmsix_cfg_write(d->cfg, off, size, val);
+}
+
+int vmsix_dev_mmio_read(struct vmsix_dev *d, uint64_t off, unsigned size, uint64_t *val)
+{
+    if (!d)
+        return -EINVAL;
+    return vmsix_msix_mmio_read(d->msix, off, size, val);
+}
+
+int vmsix_dev_mmio_write(struct vmsix_dev *d, uint64_t off, unsigned size, uint64_t val)
+{
+    if (!d)
+        return -EINVAL;
+    return vmsix_msix_mmio_write(d->msix, off, size, val);
+}
+
+int vmsix_dev_irq(struct vmsix_dev *d, uint16_t vec)
+{
+    if (!d || vec >= d->nvec)
+        return -EINVAL;
+    return vmsix_msix_fire(d->msix, vec);
+}
+
+/* The guest view back to reset: MSI-X disabled, table BAR at 0, the
+ * guest's INTx Disable clear. */
+static void guest_reset(struct vmsix_dev *d)
+{
+    uint32_t mc = 0, cmd = 0;
+
+    vmsix_cfg_peek(d->cfg, (uint16_t)(d->msi_off + 2), 2, &mc);
+    vmsix_cfg_poke(d->cfg, (uint16_t)(d->msi_off + 2), 2,
+                   mc & ~(uint32_t)(VMSIX_MSIX_CTRL_ENABLE | VMSIX_MSIX_CTRL_FMASK));
+    vmsix_cfg_poke(d->cfg, (uint16_t)(0x10u + 4u * d->slot), 4, 0);
+    vmsix_cfg_peek(d->cfg, 0x04, 2, &cmd);
+    vmsix_cfg_poke(d->cfg, 0x04, 2, cmd & ~(uint32_t)CMD_INTX_DISABLE);
+}
+
+int vmsix_dev_reset(struct vmsix_dev *d)
+{
+    int ret;
+
+    if (!d)
+        return -EINVAL;
+    /* the vectors go inactive (masked, cleared) before the block goes */
+    vmsix_msix_reset(d->msix);
+    ret = phys_teardown(d);
+    guest_reset(d);
+    return first_error(ret, phys_sync_intx(d));
+}
+
+int vmsix_dev_teardown(struct vmsix_dev *d)
+{
+    return vmsix_dev_reset(d);
+}
+
+struct vmsix_cfg *vmsix_dev_cfgspace(struct vmsix_dev *d)
+{
+    return d ? d->cfg : NULL;
+}
+
+int vmsix_dev_get_state(const struct vmsix_dev *d, struct vmsix_dev_state *out)
+{
+    if (!d || !out)
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    out->msi_off = d->msi_off;
+    out->nvec = d->nvec;
+    out->table_bar = d->slot;
+    out->bar_size = d->bar_size;
+    out->phys_enabled = d->phys_on;
+    if (d->phys_on) {
+        out->block = d->blk;
+        out->phys_msg = d->phys_msg;
+    }
+    out->mask = d->mask;
+    out->active = d->active;
     return 0;
 }

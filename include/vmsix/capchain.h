@@ -58,9 +58,8 @@ extern "C" {
 #define VMSIX_CHAIN_LOOP 0x1u      /* a pointer repeats an earlier one */
 #define VMSIX_CHAIN_BADPTR 0x2u    /* a pointer into the header / not aligned */
 #define VMSIX_CHAIN_TRUNCATED 0x4u /* a pointer or length runs past the view */
-#define VMSIX_CHAIN_EXT                                                                            \
-    0x8u /* set with the above: the fault is in the                                                \
-            extended list */
+/* set with the above: the fault is in the extended list */
+#define VMSIX_CHAIN_EXT 0x8u
 
 /* One capability as parse found it. */
 struct vmsix_cap {

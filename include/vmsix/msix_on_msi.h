@@ -16,14 +16,16 @@
  *   translate hook gives for the guest's message, masked and unmasked with
  *   the function's per-vector MSI mask bit k.
  *
- * This part of the header holds the pure helpers: the eligibility check
- * and the guest view of a configuration space. They read untrusted bytes,
- * never write outside the buffers given, and call no hook.
+ * The pure helpers (the eligibility check and the guest view of a
+ * configuration space) read untrusted bytes, never write outside the
+ * buffers given, and call no hook. The device object (struct vmsix_dev)
+ * runs the whole thing; see "The device" below.
  */
 #ifndef VMSIX_MSIX_ON_MSI_H
 #define VMSIX_MSIX_ON_MSI_H
 
 #include <vmsix/common.h>
+#include <vmsix/remap.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,9 +38,8 @@ extern "C" {
 #define VMSIX_ELIG_NO_PER_VECTOR_MASK 0x008u /* "no-per-vector-mask" */
 #define VMSIX_ELIG_NO_FREE_BAR 0x010u        /* "no-free-bar": no BAR slot for the table */
 #define VMSIX_ELIG_BRIDGE 0x020u             /* "bridge": header type 1 or 2 */
-#define VMSIX_ELIG_MALFORMED_CHAIN                                                                 \
-    0x040u                          /* "malformed-chain": a loop, a bad pointer,                   \
-                                       or reserved MSI fields */
+/* "malformed-chain": a loop, a bad pointer, or reserved MSI fields */
+#define VMSIX_ELIG_MALFORMED_CHAIN 0x040u
 #define VMSIX_ELIG_TRUNCATED 0x080u /* "truncated": the view is too short to decide */
 #define VMSIX_ELIG_ALL 0x0ffu
 
@@ -114,6 +115,216 @@ struct vmsix_dev_options {
 VMSIX_API int vmsix_dev_virtual_cfg(const uint8_t *cfg, size_t len,
                                     const struct vmsix_dev_options *opt, uint8_t *out,
                                     size_t out_len);
+
+/* ---- The device ----
+ *
+ * struct vmsix_dev presents one physical function to one guest. The host
+ * (hypervisor or VMM) traps the guest's configuration accesses to the
+ * function and its MMIO to the table BAR, and hands them to
+ * vmsix_dev_cfg_read/write() and vmsix_dev_mmio_read/write(); it calls
+ * vmsix_dev_irq(vec) when host vector k of the block fires (the non-posted
+ * path). vmsix programs the physical MSI capability through the cfg hooks
+ * and the remapping entries through the backend; the guest never reaches
+ * either.
+ *
+ * Guest configuration space: the guest view of vmsix_dev_virtual_cfg() in
+ * a register model (vmsix/cfgspace.h). Every byte passes through to the
+ * function (PT, read-write: the function enforces its own read-only bits)
+ * except: capability IDs and next pointers (read-only), the MSI-X
+ * capability (emulated: only Enable and Function Mask are writable), the
+ * rest of the old MSI capability (reads 0, writes dropped), the table BAR
+ * (emulated with sizing; bar_moved tells the host), and Command bit 10
+ * (INTx Disable: the guest reads what it wrote; the function has it set
+ * while vmsix has MSI enabled). A guest write of Initiate Function Level
+ * Reset reaches the function and then resets the device's state. A host
+ * that virtualizes other registers (BARs, ...) changes their attributes on
+ * vmsix_dev_cfgspace().
+ *
+ * Physical side, in this order (DESIGN 4.3):
+ * - guest sets MSI-X Enable: reserve a block of N entries, set every MSI
+ *   mask bit, write the composed address/data, Multiple Message Enable =
+ *   log2(N), MSI Enable, INTx Disable;
+ * - vector k becomes active (msix_table's vector_update): translate the
+ *   guest message, mask k at the function if it is not, program entry k,
+ *   invalidate, unmask k;
+ * - vector k becomes inactive: mask k first, then clear entry k and
+ *   invalidate;
+ * - guest clears MSI-X Enable, FLR, vmsix_dev_reset(), teardown: mask all,
+ *   disable MSI, clear and invalidate every entry, release the block.
+ * A failure leaves the vector masked at the function and is returned by
+ * the call that caused it; nothing leaks.
+ *
+ * PBA: the software pending bits OR the function's MSI Pending bits of the
+ * vectors that are masked.
+ *
+ * Locking: none. Calls on one device must be serialized by the caller (one
+ * lock per device); the backend may be shared (its own lock hooks).
+ */
+
+struct vmsix_dev;
+
+/* Host hooks. ctx is the ctx given to vmsix_dev_init(). */
+struct vmsix_dev_ops {
+    /* Physical configuration access of the function (1, 2 or 4 bytes,
+     * naturally aligned). Return 0 or a negative errno. Required. */
+    int (*cfg_read)(void *ctx, uint16_t off, unsigned size, uint32_t *val);
+    int (*cfg_write)(void *ctx, uint16_t off, unsigned size, uint32_t val);
+    /* The guest's message for vector @vec -> the host target of its entry.
+     * Apply the isolation policy here (destinations among this guest's
+     * CPUs, fixed or lowest-priority delivery) and refuse with a negative
+     * errno what the guest may not have. Required. */
+    int (*translate)(void *ctx, uint16_t vec, const struct vmsix_msg *guest,
+                     struct vmsix_remap_target *host);
+    /* Deliver the guest's message of @vec to the guest (non-posted path).
+     * Required. */
+    void (*inject)(void *ctx, uint16_t vec, const struct vmsix_msg *guest);
+    /* Optional: the guest moved the table BAR to @addr: move the trap. */
+    void (*bar_moved)(void *ctx, unsigned bar, uint64_t addr);
+};
+
+struct vmsix_dev_params {
+    const struct vmsix_remap *backend; /* where the entries come from */
+    struct vmsix_remap_source src;     /* the function's requester ID */
+    struct vmsix_dev_options opt;      /* table BAR, BAR size, vectors */
+};
+
+/* What the device is doing, for hosts, demos and tests. */
+struct vmsix_dev_state {
+    uint16_t msi_off;               /* the physical MSI capability */
+    uint8_t nvec;                   /* vectors shown to the guest */
+    uint8_t table_bar;              /* the emulated BAR slot */
+    uint32_t bar_size;              /* its size */
+    bool phys_enabled;              /* vmsix has the physical MSI enabled */
+    struct vmsix_remap_block block; /* valid when phys_enabled */
+    struct vmsix_msg phys_msg;      /* the physical MSI address/data */
+    uint32_t mask;                  /* the MSI mask bits vmsix last wrote */
+    uint32_t active;                /* bit k: vector k is programmed and unmasked */
+};
+
+/**
+ * vmsix_dev_storage_size() - bytes of storage a device needs.
+ *
+ * Return: the size (about 36 KiB: a 4096-byte register model, an MSI-X
+ * table of up to 32 vectors, and scratch for parsing at init).
+ */
+VMSIX_API size_t vmsix_dev_storage_size(void);
+
+/**
+ * vmsix_dev_init() - make a device for one eligible function.
+ * @mem: storage, 8-byte aligned
+ * @len: at least vmsix_dev_storage_size()
+ * @p: backend, requester ID, options
+ * @ops: host hooks (copied)
+ * @ctx: passed to the hooks
+ * @out: receives the device
+ *
+ * Reads the function's configuration space through cfg_read (dwords; the
+ * view ends at the first failing read past 64 bytes) and builds the guest
+ * view. Touches nothing at the function or the backend.
+ * Return: 0; -ENOTSUP when the function is not eligible or the options do
+ * not fit it; -EIO when even the first 64 bytes cannot be read; -EINVAL
+ * for bad arguments.
+ */
+VMSIX_API int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
+                             const struct vmsix_dev_ops *ops, void *ctx, struct vmsix_dev **out);
+
+/**
+ * vmsix_dev_cfg_read() - a guest configuration read.
+ * @d: the device
+ * @off: 0..4095
+ * @size: 1, 2 or 4, inside one dword
+ * @val: receives the value (all ones on error)
+ *
+ * May call cfg_read. Return: 0, -EINVAL, or a hook's error.
+ */
+VMSIX_API int vmsix_dev_cfg_read(struct vmsix_dev *d, uint16_t off, unsigned size, uint32_t *val);
+
+/**
+ * vmsix_dev_cfg_write() - a guest configuration write.
+ * @d: the device
+ * @off: 0..4095
+ * @size: 1, 2 or 4, inside one dword
+ * @val: the value
+ *
+ * May call cfg_read/cfg_write, bar_moved, and (through MSI-X Enable,
+ * Function Mask and FLR) every backend operation, translate and inject.
+ * Return: 0, -EINVAL, or the first error of a hook or backend operation
+ * (the guest-visible write still happens; failed vectors stay masked).
+ */
+VMSIX_API int vmsix_dev_cfg_write(struct vmsix_dev *d, uint16_t off, unsigned size, uint32_t val);
+
+/**
+ * vmsix_dev_mmio_read() - a guest read of the table BAR.
+ * @d: the device
+ * @off: offset in the BAR
+ * @size: bytes
+ * @val: receives the value
+ *
+ * May call cfg_read (the function's pending bits, for PBA reads).
+ * Return: as vmsix_msix_mmio_read() (-ERANGE outside the table and PBA).
+ */
+VMSIX_API int vmsix_dev_mmio_read(struct vmsix_dev *d, uint64_t off, unsigned size, uint64_t *val);
+
+/**
+ * vmsix_dev_mmio_write() - a guest write to the table BAR.
+ * @d: the device
+ * @off: offset in the BAR
+ * @size: bytes
+ * @val: the value
+ *
+ * May call translate, the backend's program/clear/invalidate, cfg_write
+ * (mask bits) and inject. Return: as vmsix_msix_mmio_write(), or the first
+ * error of a hook or backend operation (the vector stays masked).
+ */
+VMSIX_API int vmsix_dev_mmio_write(struct vmsix_dev *d, uint64_t off, unsigned size, uint64_t val);
+
+/**
+ * vmsix_dev_irq() - host vector k of the device's block fired.
+ * @d: the device
+ * @vec: the vector (entry base + vec)
+ *
+ * Calls inject when the guest's vector is active; else sets its pending
+ * bit. Return: 1 injected, 0 pended, -EINVAL for a bad @vec.
+ */
+VMSIX_API int vmsix_dev_irq(struct vmsix_dev *d, uint16_t vec);
+
+/**
+ * vmsix_dev_reset() - the function was reset (bus reset, FLR by the host).
+ * @d: the device
+ *
+ * Tears the physical side down (mask all, disable MSI, clear, invalidate,
+ * release) and puts the guest view in its reset state (MSI-X disabled,
+ * every vector masked, table BAR at 0, INTx Disable clear).
+ * Return: 0 or the first error met (the teardown still completes).
+ */
+VMSIX_API int vmsix_dev_reset(struct vmsix_dev *d);
+
+/**
+ * vmsix_dev_teardown() - stop using the function (device removal).
+ * @d: the device
+ *
+ * As vmsix_dev_reset(); afterwards the backend's pool is exactly as before
+ * the device's first setup. The device may be used again (it is in the
+ * reset state). Return: 0 or the first error met.
+ */
+VMSIX_API int vmsix_dev_teardown(struct vmsix_dev *d);
+
+/**
+ * vmsix_dev_cfgspace() - the guest register model, to customize it.
+ * @d: the device
+ *
+ * Return: the model (see vmsix/cfgspace.h), or NULL for a NULL @d.
+ */
+VMSIX_API struct vmsix_cfg *vmsix_dev_cfgspace(struct vmsix_dev *d);
+
+/**
+ * vmsix_dev_get_state() - what the device is doing.
+ * @d: the device
+ * @out: receives the state
+ *
+ * Return: 0 or -EINVAL.
+ */
+VMSIX_API int vmsix_dev_get_state(const struct vmsix_dev *d, struct vmsix_dev_state *out);
 
 #ifdef __cplusplus
 }

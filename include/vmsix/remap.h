@@ -118,9 +118,8 @@ extern "C" {
 
 /* struct vmsix_remap_caps.flags */
 #define VMSIX_REMAP_CAP_PER_SOURCE 0x1u /* one index space per source ID (AMD-Vi, ITS) */
-#define VMSIX_REMAP_CAP_DATA_INDEX                                                                 \
-    0x2u                              /* MSI data carries the index: blocks must be                \
-                                         aligned to their size (AMD-Vi, ITS) */
+/* MSI data carries the index: blocks must be aligned to their size (AMD-Vi, ITS) */
+#define VMSIX_REMAP_CAP_DATA_INDEX 0x2u
 #define VMSIX_REMAP_CAP_DOORBELL 0x4u /* doorbell_map() must be called (ITS behind an SMMU) */
 #define VMSIX_REMAP_CAP_POSTED 0x8u   /* program() accepts posted targets */
 
@@ -136,11 +135,10 @@ struct vmsix_remap_caps {
 
 /* struct vmsix_remap_source.kind */
 #define VMSIX_REMAP_SRC_RID 0u /* exactly the requester ID @id */
-#define VMSIX_REMAP_SRC_BUS_RANGE                                                                  \
-    1u /* any requester on buses (@id >> 8) ..                                                     \
-          @bus_last (a device behind a PCIe-to-PCI                                                 \
-          bridge, whose requests carry the bridge's                                                \
-          or the secondary bus's IDs) */
+/* any requester on buses (@id >> 8) .. @bus_last (a device behind a PCIe-to-PCI bridge, whose
+ * requests carry the bridge's or the secondary bus's IDs)
+ */
+#define VMSIX_REMAP_SRC_BUS_RANGE 1u
 
 /* Who may use a block: checked by the unit on every interrupt request. */
 struct vmsix_remap_source {
@@ -180,10 +178,10 @@ struct vmsix_remap_target {
 };
 
 /* program() flags */
-#define VMSIX_REMAP_PROG_QUIESCED                                                                  \
-    0x1u /* the device cannot fire this entry now (its                                             \
-            MSI mask bit is set): a present entry may                                              \
-            be changed in several steps */
+/* the device cannot fire this entry now (its MSI mask bit is set): a present entry may be
+ * changed in several steps
+ */
+#define VMSIX_REMAP_PROG_QUIESCED 0x1u
 
 /* The operations. ctx is struct vmsix_remap.ctx. Mandatory unless marked
  * optional. */

@@ -116,13 +116,12 @@ struct vmsix_vtd_irte {
 /* struct vmsix_vtd_params.flags */
 #define VMSIX_VTD_X2APIC 0x1u /* IRTA.EIME = 1: 32-bit destinations */
 #define VMSIX_VTD_POSTED 0x2u /* CAP.PI: the posted format is supported */
-#define VMSIX_VTD_BLOCK_COMPAT                                                                     \
-    0x4u /* compatibility-format requests are blocked                                              \
-            (GSTS.CFIS = 0); the reference decoder                                                 \
-            faults them with 0x25 */
-#define VMSIX_VTD_NO_CX16                                                                          \
-    0x8u /* do not use the built-in cmpxchg16b: 128-bit                                            \
-            stores need the store128 hook */
+/* compatibility-format requests are blocked (GSTS.CFIS = 0); the reference decoder faults them
+ * with 0x25
+ */
+#define VMSIX_VTD_BLOCK_COMPAT 0x4u
+/* do not use the built-in cmpxchg16b: 128-bit stores need the store128 hook */
+#define VMSIX_VTD_NO_CX16 0x8u
 
 /* One remapping unit's table and capabilities. */
 struct vmsix_vtd_params {
@@ -292,9 +291,8 @@ VMSIX_API int vmsix_vtd_unit_init(void *mem, size_t len, const struct vmsix_vtd_
                                   struct vmsix_vtd_unit **out);
 
 /* vmsix_vtd_irte_write() flags */
-#define VMSIX_VTD_WR_QUIESCED                                                                      \
-    0x1u /* the entry's source cannot fire it now (masked                                          \
-            at the device) */
+/* the entry's source cannot fire it now (masked at the device) */
+#define VMSIX_VTD_WR_QUIESCED 0x1u
 
 /**
  * vmsix_vtd_irte_write() - store a present entry with the write protocol.
@@ -392,10 +390,8 @@ VMSIX_API int vmsix_vtd_remap(const struct vmsix_vtd_unit *u, uint16_t sid,
 struct vmsix_irte_pool;
 
 /* vmsix_vtd_remap_init() flags */
-#define VMSIX_VTD_REMAP_STRICT_MHMV                                                                \
-    0x1u /* refuse blocks larger than 2^MHMV, so                                                   \
-            that every block is invalidated with                                                   \
-            one descriptor */
+/* refuse blocks larger than 2^MHMV, so that every block is invalidated with one descriptor */
+#define VMSIX_VTD_REMAP_STRICT_MHMV 0x1u
 
 /**
  * vmsix_vtd_remap_init() - the VT-d remap backend (vmsix/remap.h) of a unit.

@@ -218,7 +218,10 @@ static void scan(const char *dir, char ***files, size_t *n)
     while ((e = readdir(d))) {
         char path[4096];
         struct stat st;
-        if (e->d_name[0] == '.' || strstr(e->d_name, "README"))
+        const char *dot = strrchr(e->d_name, '.');
+        /* dumps have no suffix or .lspci; README, tables (.txt) are not dumps */
+        if (e->d_name[0] == '.' || strstr(e->d_name, "README") ||
+            (dot && strcmp(dot, ".lspci") != 0))
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         if (stat(path, &st))

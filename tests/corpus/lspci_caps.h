@@ -48,7 +48,7 @@ int lspci_name_id(const char *text, bool ext, unsigned *id);
  * -1 when the name is not in the table. */
 int lspci_id_matches(const struct lcap *lc, unsigned id);
 
-/* Every dump file under TEST_DATA_DIR (README files excluded), sorted. */
+/* Every dump file under TEST_DATA_DIR (no suffix, or .lspci), sorted. */
 char **corpus_files(size_t *n);
 void corpus_files_free(char **files, size_t n);
 
