@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Private: little-endian loads and stores of configuration bytes. */
+/* Private: little-endian loads and stores of configuration and saved-state
+ * bytes, and the CRC-32 of saved states. */
 #ifndef VMSIX_SRC_BYTES_H
 #define VMSIX_SRC_BYTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 static inline uint16_t vmsix_rd16(const uint8_t *p)
@@ -15,12 +17,44 @@ static inline uint32_t vmsix_rd32(const uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
+static inline uint64_t vmsix_rd64(const uint8_t *p)
+{
+    return vmsix_rd32(p) | ((uint64_t)vmsix_rd32(p + 4) << 32);
+}
+
+static inline void vmsix_wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
 static inline void vmsix_wr32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
     p[2] = (uint8_t)(v >> 16);
     p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void vmsix_wr64(uint8_t *p, uint64_t v)
+{
+    vmsix_wr32(p, (uint32_t)v);
+    vmsix_wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* CRC-32 (IEEE 802.3, reflected) of @n bytes, bitwise: no table in a
+ * freestanding core. */
+static inline uint32_t vmsix_crc32(const uint8_t *p, size_t n)
+{
+    uint32_t crc = 0xffffffffu;
+
+    while (n--) {
+        unsigned k;
+        crc ^= *p++;
+        for (k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return crc ^ 0xffffffffu;
 }
 
 #endif /* VMSIX_SRC_BYTES_H */

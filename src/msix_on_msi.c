@@ -211,8 +211,9 @@ struct vmsix_dev {
     struct {
         uint8_t view[4096];
         union {
-            uint8_t phys[4096];
+            uint8_t phys[4096]; /* also scratch msix storage in restore */
             struct vmsix_capchain chain;
+            uint64_t align;
         } u;
     } scratch;
 };
@@ -765,4 +766,142 @@ int vmsix_dev_get_state(const struct vmsix_dev *d, struct vmsix_dev_state *out)
     out->mask = d->mask;
     out->active = d->active;
     return 0;
+}
+
+/* ---- save / restore ---- */
+
+#define DEV_SAVE_MAGIC 0x44534d56u /* "VMSD" */
+#define DEV_SAVE_VERSION 1u
+#define DEV_SAVE_HDR 32u
+
+size_t vmsix_dev_save_size(const struct vmsix_dev *d)
+{
+    if (!d)
+        return 0;
+    return DEV_SAVE_HDR + vmsix_msix_save_size(d->msix) + 4u;
+}
+
+static uint16_t table_bar_reg(const struct vmsix_dev *d)
+{
+    return (uint16_t)(0x10u + 4u * d->slot);
+}
+
+int vmsix_dev_save(const struct vmsix_dev *d, void *buf, size_t len, size_t *used)
+{
+    uint8_t *b = buf;
+    size_t need, mlen = 0;
+    uint32_t bar = 0, mc = 0, cmd = 0;
+    int rc;
+
+    if (!d || !used || (!buf && len))
+        return -EINVAL;
+    need = vmsix_dev_save_size(d);
+    *used = need;
+    if (len < need)
+        return -ENOSPC;
+    vmsix_cfg_peek(d->cfg, table_bar_reg(d), 4, &bar);
+    vmsix_cfg_peek(d->cfg, (uint16_t)(d->msi_off + 2), 2, &mc);
+    vmsix_cfg_peek(d->cfg, 0x04, 2, &cmd);
+    memset(b, 0, DEV_SAVE_HDR);
+    vmsix_wr32(b + 0, DEV_SAVE_MAGIC);
+    vmsix_wr16(b + 4, DEV_SAVE_VERSION);
+    vmsix_wr16(b + 6, DEV_SAVE_HDR);
+    vmsix_wr16(b + 8, d->msi_off);
+    b[10] = d->nvec;
+    b[11] = d->slot;
+    vmsix_wr32(b + 12, d->bar_size);
+    vmsix_wr32(b + 16, bar);
+    vmsix_wr16(b + 20, (uint16_t)(mc & (VMSIX_MSIX_CTRL_ENABLE | VMSIX_MSIX_CTRL_FMASK)));
+    vmsix_wr16(b + 22, (uint16_t)(cmd & CMD_INTX_DISABLE));
+    vmsix_wr32(b + 24, (uint32_t)vmsix_msix_save_size(d->msix));
+    rc = vmsix_msix_save(d->msix, b + DEV_SAVE_HDR, need - DEV_SAVE_HDR - 4u, &mlen);
+    if (rc)
+        return rc;
+    vmsix_wr32(b + need - 4u, vmsix_crc32(b, need - 4u));
+    return 0;
+}
+
+static void nop_deliver(void *ctx, uint16_t vec, const struct vmsix_msg *msg)
+{
+    (void)ctx;
+    (void)vec;
+    (void)msg;
+}
+
+static int nop_update(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool active)
+{
+    (void)ctx;
+    (void)vec;
+    (void)msg;
+    (void)active;
+    return 0;
+}
+
+static const struct vmsix_msix_ops nop_msix_ops = {nop_deliver, nop_update, NULL};
+
+/* Everything about a saved state that can be checked without changing
+ * anything; the embedded table state is tried on a scratch object. */
+static bool dev_restore_valid(struct vmsix_dev *d, const uint8_t *b, size_t len)
+{
+    size_t mlen = vmsix_msix_save_size(d->msix);
+    struct vmsix_msix_params mp;
+    struct vmsix_msix *tmp;
+    uint32_t bar;
+    uint16_t mc;
+
+    if (len != vmsix_dev_save_size(d) || vmsix_rd32(b) != DEV_SAVE_MAGIC ||
+        vmsix_rd16(b + 4) != DEV_SAVE_VERSION || vmsix_rd16(b + 6) != DEV_SAVE_HDR)
+        return false;
+    if (vmsix_rd16(b + 8) != d->msi_off || b[10] != d->nvec || b[11] != d->slot ||
+        vmsix_rd32(b + 12) != d->bar_size || vmsix_rd32(b + 24) != mlen || vmsix_rd32(b + 28))
+        return false;
+    if (vmsix_crc32(b, len - 4u) != vmsix_rd32(b + len - 4u))
+        return false;
+    bar = vmsix_rd32(b + 16);
+    mc = vmsix_rd16(b + 20);
+    if (bar & (d->bar_size - 1u)) /* address bits only: a 32-bit memory BAR */
+        return false;
+    if (mc & ~(uint16_t)(VMSIX_MSIX_CTRL_ENABLE | VMSIX_MSIX_CTRL_FMASK) ||
+        vmsix_rd16(b + 22) & ~(uint16_t)CMD_INTX_DISABLE)
+        return false;
+    /* the table state agrees on Message Control, and is itself valid */
+    if (vmsix_rd16(b + DEV_SAVE_HDR + 10) != mc)
+        return false;
+    mp.nvec = d->nvec;
+    mp.table_off = 0;
+    mp.pba_off = d->bar_size / 2u;
+    mp.flags = 0;
+    if (vmsix_msix_init(d->scratch.u.phys, sizeof(d->scratch.u.phys), &mp, &nop_msix_ops, NULL,
+                        &tmp))
+        return false;
+    return vmsix_msix_restore(tmp, b + DEV_SAVE_HDR, mlen) == 0;
+}
+
+int vmsix_dev_restore(struct vmsix_dev *d, const void *buf, size_t len)
+{
+    const uint8_t *b = buf;
+    uint32_t cmd = 0, mc = 0, bar;
+    int ret;
+
+    if (!d || !buf || !dev_restore_valid(d, b, len))
+        return -EINVAL;
+    ret = phys_teardown(d);
+    bar = vmsix_rd32(b + 16);
+    vmsix_cfg_poke(d->cfg, table_bar_reg(d), 4, bar);
+    vmsix_cfg_peek(d->cfg, (uint16_t)(d->msi_off + 2), 2, &mc);
+    mc = (mc & ~(uint32_t)(VMSIX_MSIX_CTRL_ENABLE | VMSIX_MSIX_CTRL_FMASK)) | vmsix_rd16(b + 20);
+    vmsix_cfg_poke(d->cfg, (uint16_t)(d->msi_off + 2), 2, mc);
+    vmsix_cfg_peek(d->cfg, 0x04, 2, &cmd);
+    cmd = (cmd & ~(uint32_t)CMD_INTX_DISABLE) | vmsix_rd16(b + 22);
+    vmsix_cfg_poke(d->cfg, 0x04, 2, cmd);
+    if (mc & VMSIX_MSIX_CTRL_ENABLE)
+        ret = first_error(ret, phys_setup(d));
+    /* releases what was active (on the new block: harmless), then programs
+     * every vector active in the restored state */
+    ret = first_error(ret,
+                      vmsix_msix_restore(d->msix, b + DEV_SAVE_HDR, vmsix_msix_save_size(d->msix)));
+    ret = first_error(ret, phys_sync_intx(d));
+    if (d->ops.bar_moved)
+        d->ops.bar_moved(d->ctx, d->slot, bar);
+    return ret;
 }

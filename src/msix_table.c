@@ -8,6 +8,7 @@
 
 #include <vmsix/msix_table.h>
 
+#include "bytes.h"
 #include "vmsix_errno.h"
 
 /* Keeps cold paths out of the hot ones, so that the common table access
@@ -440,51 +441,6 @@ void vmsix_msix_reset(struct vmsix_msix *m)
 
 /* ---- save / restore ---- */
 
-static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
-{
-    /* CRC-32 (IEEE 802.3, reflected), bitwise: no table in a freestanding core */
-    while (n--) {
-        unsigned k;
-        crc ^= *p++;
-        for (k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-    }
-    return crc;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return get16(p) | ((uint32_t)get16(p + 2) << 16);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return get32(p) | ((uint64_t)get32(p + 4) << 32);
-}
-
 size_t vmsix_msix_save_size(const struct vmsix_msix *m)
 {
     if (!m)
@@ -505,24 +461,24 @@ int vmsix_msix_save(const struct vmsix_msix *m, void *buf, size_t len, size_t *u
     if (len < need)
         return -ENOSPC;
     memset(b, 0, SAVE_HDR);
-    put32(b + 0, SAVE_MAGIC);
-    put16(b + 4, SAVE_VERSION);
-    put16(b + 6, SAVE_HDR);
-    put16(b + 8, m->nvec);
-    put16(b + 10, m->ctrl);
-    put32(b + 12, m->flags);
-    put32(b + 16, (uint32_t)m->table_off);
-    put32(b + 20, (uint32_t)m->pba_off);
-    put16(b + 24, VMSIX_MSIX_ENTRY_SIZE);
+    vmsix_wr32(b + 0, SAVE_MAGIC);
+    vmsix_wr16(b + 4, SAVE_VERSION);
+    vmsix_wr16(b + 6, SAVE_HDR);
+    vmsix_wr16(b + 8, m->nvec);
+    vmsix_wr16(b + 10, m->ctrl);
+    vmsix_wr32(b + 12, m->flags);
+    vmsix_wr32(b + 16, (uint32_t)m->table_off);
+    vmsix_wr32(b + 20, (uint32_t)m->pba_off);
+    vmsix_wr16(b + 24, VMSIX_MSIX_ENTRY_SIZE);
     p = b + SAVE_HDR;
     for (v = 0; v < m->nvec; v++, p += VMSIX_MSIX_ENTRY_SIZE) {
-        put64(p, m->ent[v].addr);
-        put32(p + 8, m->ent[v].data);
-        put32(p + 12, m->ent[v].vctrl);
+        vmsix_wr64(p, m->ent[v].addr);
+        vmsix_wr32(p + 8, m->ent[v].data);
+        vmsix_wr32(p + 12, m->ent[v].vctrl);
     }
     for (q = 0; q < pba_qwords(m->nvec); q++, p += 8)
-        put64(p, m->pba[q]);
-    put32(p, crc32_update(0xffffffffu, b, need - 4u) ^ 0xffffffffu);
+        vmsix_wr64(p, m->pba[q]);
+    vmsix_wr32(p, vmsix_crc32(b, need - 4u));
     return 0;
 }
 
@@ -535,29 +491,31 @@ static bool restore_valid(const struct vmsix_msix *m, const uint8_t *b, size_t l
 
     if (len != vmsix_msix_save_size(m))
         return false;
-    if (get32(b) != SAVE_MAGIC || get16(b + 4) != SAVE_VERSION || get16(b + 6) != SAVE_HDR ||
-        get16(b + 24) != VMSIX_MSIX_ENTRY_SIZE || get16(b + 26) != 0 || get32(b + 28) != 0)
+    if (vmsix_rd32(b) != SAVE_MAGIC || vmsix_rd16(b + 4) != SAVE_VERSION ||
+        vmsix_rd16(b + 6) != SAVE_HDR || vmsix_rd16(b + 24) != VMSIX_MSIX_ENTRY_SIZE ||
+        vmsix_rd16(b + 26) != 0 || vmsix_rd32(b + 28) != 0)
         return false;
-    if (get16(b + 8) != m->nvec || get32(b + 12) != m->flags ||
-        get32(b + 16) != (uint32_t)m->table_off || get32(b + 20) != (uint32_t)m->pba_off)
+    if (vmsix_rd16(b + 8) != m->nvec || vmsix_rd32(b + 12) != m->flags ||
+        vmsix_rd32(b + 16) != (uint32_t)m->table_off || vmsix_rd32(b + 20) != (uint32_t)m->pba_off)
         return false;
-    if ((crc32_update(0xffffffffu, b, len - 4u) ^ 0xffffffffu) != get32(b + len - 4u))
+    if (vmsix_crc32(b, len - 4u) != vmsix_rd32(b + len - 4u))
         return false;
-    ctrl = get16(b + 10);
+    ctrl = vmsix_rd16(b + 10);
     if (ctrl & ~CTRL_RW)
         return false;
     for (v = 0; v < m->nvec; v++) {
         const uint8_t *e = ents + (size_t)v * VMSIX_MSIX_ENTRY_SIZE;
-        bool pend = (get64(pba + (v / 64u) * 8u) >> (v % 64u)) & 1u;
-        bool active = (ctrl & CTRL_RW) == VMSIX_MSIX_CTRL_ENABLE && !(get32(e + 12) & VCTRL_MASK);
-        if (get64(e) & 3u)
+        bool pend = (vmsix_rd64(pba + (v / 64u) * 8u) >> (v % 64u)) & 1u;
+        bool active =
+            (ctrl & CTRL_RW) == VMSIX_MSIX_CTRL_ENABLE && !(vmsix_rd32(e + 12) & VCTRL_MASK);
+        if (vmsix_rd64(e) & 3u)
             return false;
         /* a pending bit on an active vector would have been sent already */
         if (pend && active)
             return false;
     }
     if (m->nvec % 64u) {
-        uint64_t last = get64(pba + (pba_qwords(m->nvec) - 1u) * 8u);
+        uint64_t last = vmsix_rd64(pba + (pba_qwords(m->nvec) - 1u) * 8u);
         if (last >> (m->nvec % 64u))
             return false;
     }
@@ -578,15 +536,15 @@ int vmsix_msix_restore(struct vmsix_msix *m, const void *buf, size_t len)
             if (rc && !ret)
                 ret = rc;
         }
-    set_ctrl(m, get16(b + 10));
+    set_ctrl(m, vmsix_rd16(b + 10));
     p = b + SAVE_HDR;
     for (v = 0; v < m->nvec; v++, p += VMSIX_MSIX_ENTRY_SIZE) {
-        m->ent[v].addr = get64(p);
-        m->ent[v].data = get32(p + 8);
-        m->ent[v].vctrl = get32(p + 12);
+        m->ent[v].addr = vmsix_rd64(p);
+        m->ent[v].data = vmsix_rd32(p + 8);
+        m->ent[v].vctrl = vmsix_rd32(p + 12);
     }
     for (q = 0; q < pba_qwords(m->nvec); q++, p += 8)
-        m->pba[q] = get64(p);
+        m->pba[q] = vmsix_rd64(p);
     for (v = 0; v < m->nvec; v++)
         if (vec_active(m, v)) {
             int rc = activated(m, v);

@@ -326,6 +326,47 @@ VMSIX_API struct vmsix_cfg *vmsix_dev_cfgspace(struct vmsix_dev *d);
  */
 VMSIX_API int vmsix_dev_get_state(const struct vmsix_dev *d, struct vmsix_dev_state *out);
 
+/**
+ * vmsix_dev_save_size() - bytes vmsix_dev_save() writes.
+ * @d: the device
+ *
+ * Return: the size, or 0 for a NULL @d.
+ */
+VMSIX_API size_t vmsix_dev_save_size(const struct vmsix_dev *d);
+
+/**
+ * vmsix_dev_save() - the guest-visible state of the device, for migration.
+ * @d: the device
+ * @buf: destination
+ * @len: bytes at @buf
+ * @used: receives the bytes written (or needed, with -ENOSPC)
+ *
+ * Format (little-endian): magic "VMSD", version 1, the device's layout
+ * (MSI offset, vectors, table BAR slot and size), the table BAR register,
+ * MSI-X Enable/Function Mask, the guest's INTx Disable, then the msix_table
+ * state (vmsix_msix_save()), then a CRC-32 of everything before it. The
+ * physical side is not saved: restore rebuilds it. Calls no hook.
+ * Return: 0; -ENOSPC (*@used = needed); -EINVAL.
+ */
+VMSIX_API int vmsix_dev_save(const struct vmsix_dev *d, void *buf, size_t len, size_t *used);
+
+/**
+ * vmsix_dev_restore() - load a state saved by vmsix_dev_save().
+ * @d: a device of the same layout (same function, options)
+ * @buf: the saved bytes
+ * @len: exactly what save wrote
+ *
+ * Validates everything first (layout, checksum, reserved bits, the BAR
+ * value, the embedded msix_table state, their agreement); on error
+ * nothing changes and no hook is called. Then tears the physical side
+ * down, loads the guest state, sets the physical side up again when MSI-X
+ * is enabled, re-programs every active vector, and calls bar_moved with
+ * the restored table BAR address.
+ * Return: 0; -EINVAL for a bad buffer; the first error of a hook or
+ * backend operation (failed vectors stay masked).
+ */
+VMSIX_API int vmsix_dev_restore(struct vmsix_dev *d, const void *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -243,15 +243,13 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
     vp.table = W.table;
     vp.nentries = NENT;
     vp.mhmv = 4;
-    assert_int_equal(vmsix_vtd_unit_init(W.unit_mem, sizeof(W.unit_mem), &vp, &vtd_ops, NULL,
-                                         &W.unit),
-                     0);
+    assert_int_equal(
+        vmsix_vtd_unit_init(W.unit_mem, sizeof(W.unit_mem), &vp, &vtd_ops, NULL, &W.unit), 0);
     assert_int_equal(vmsix_irte_pool_init(W.pool_mem, sizeof(W.pool_mem), NENT, &W.pool), 0);
     assert_int_equal(vmsix_irte_reserve(W.pool, 0, POOL_RESERVED), 0);
     assert_int_equal(vmsix_vtd_remap_init(W.unit, W.pool, 0, &W.vtd), 0);
-    W.shim = (struct vmsix_remap_ops){s_caps,  s_reserve,    s_release, s_program,
-                                      s_clear, s_invalidate, s_compose, NULL,
-                                      NULL};
+    W.shim = (struct vmsix_remap_ops){s_caps,       s_reserve, s_release, s_program, s_clear,
+                                      s_invalidate, s_compose, NULL,      NULL};
     W.backend.ops = &W.shim;
     W.backend.ctx = NULL;
     W.pool_free0 = vmsix_irte_free_count(W.pool);
@@ -260,9 +258,8 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
     dp.backend = &W.backend;
     dp.src.id = RID;
     if (make_dev)
-        assert_int_equal(vmsix_dev_init(W.dev_mem, vmsix_dev_storage_size(), &dp, &dev_ops,
-                                        NULL, &W.dev),
-                         0);
+        assert_int_equal(
+            vmsix_dev_init(W.dev_mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &W.dev), 0);
 }
 
 static void world_init(unsigned mmc, bool addr64)
@@ -651,11 +648,113 @@ static void test_init_refusals(void **state)
     vmsix_dev_cfg_read(d, 0x52, 2, &v);
     assert_int_equal(v, 7);
     W.fn.fail_at = W.fn.calls + 1; /* the first config read fails */
-    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d),
-                     -EIO);
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d), -EIO);
     assert_int_equal(vmsix_dev_irq(NULL, 0), -EINVAL);
     assert_int_equal(vmsix_dev_cfg_write(NULL, 0, 4, 0), -EINVAL);
     free(mem);
+}
+
+static uint32_t crc32_ref(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ ((c & 1) ? 0xedb88320u : 0);
+    }
+    return ~c;
+}
+
+static void seal(unsigned char *b, size_t n)
+{
+    uint32_t c = crc32_ref(b, n - 4);
+    memcpy(b + n - 4, &c, 4);
+}
+
+/* Save and restore: the guest state comes back, the physical side is
+ * rebuilt, and a corrupted or foreign state changes nothing. */
+static void test_save_restore(void **state)
+{
+    static unsigned char a[4096], b2[4096], c[4096];
+    size_t n, n2;
+    struct vmsix_dev_state st, st2;
+
+    (void)state;
+    world_init(3, true);
+    linux_enable(8);
+    assert_int_equal(gtab_w(2, 12, 4, 1), 0);
+    assert_int_equal(gtab_w(5, 0, 8, guest_addr(3)), 0);
+    assert_int_equal(vmsix_dev_save(W.dev, a, 10, &n), -ENOSPC);
+    assert_int_equal(n, vmsix_dev_save_size(W.dev));
+    assert_int_equal(vmsix_dev_save(W.dev, a, sizeof(a), &n), 0);
+    assert_memory_equal(a, "VMSD", 4);
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+
+    /* every single-bit flip is refused, and changes nothing */
+    for (size_t i = 0; i < n; i++) {
+        for (unsigned bit = 0; bit < 8; bit += 3) {
+            memcpy(b2, a, n);
+            b2[i] ^= (unsigned char)(1u << bit);
+            assert_int_equal(vmsix_dev_restore(W.dev, b2, n), -EINVAL);
+        }
+    }
+    assert_int_equal(vmsix_dev_restore(W.dev, a, n - 1), -EINVAL);
+    /* valid checksums around impossible contents */
+    static const struct {
+        size_t off;
+        unsigned char val;
+    } bad[] = {
+        {21, 0x00}, /* MSI-X Enable clear, but the table state says enabled */
+        {16, 0x01}, /* BAR type/low bits */
+        {17, 0x08}, /* BAR address bits inside the 4 KiB size */
+        {22, 0x01}, /* Command bits other than INTx Disable */
+        {28, 0x01}, /* reserved */
+    };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memcpy(b2, a, n);
+        b2[bad[i].off] = bad[i].val;
+        seal(b2, n);
+        assert_int_equal(vmsix_dev_restore(W.dev, b2, n), -EINVAL);
+    }
+    memcpy(b2, a, n);
+    seal(b2, n);
+    assert_int_equal(vmsix_dev_restore(W.dev, b2, n), 0); /* the helper itself is right */
+    assert_int_equal(vmsix_dev_save(W.dev, c, sizeof(c), &n2), 0);
+    assert_int_equal(n2, n);
+    assert_memory_equal(a, c, n);
+    check_invariants("refusals");
+
+    /* the guest disables and moves everything; restore brings it back */
+    assert_int_equal(gcfg_w(0x52, 2, 0), 0);
+    assert_int_equal(gcfg_w(0x18, 4, 0xfe000000), 0);
+    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    W.bar_addr = 0;
+    assert_int_equal(vmsix_dev_restore(W.dev, a, n), 0);
+    check_invariants("restored");
+    assert_int_equal(W.bar_addr, 0xfeb00000); /* the host moves its trap back */
+    assert_int_equal(gcfg(0x18, 4), 0xfeb00000);
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st2), 0);
+    assert_true(st2.phys_enabled);
+    assert_int_equal(st2.active, st.active);
+    assert_int_equal(vmsix_dev_save(W.dev, c, sizeof(c), &n2), 0);
+    assert_memory_equal(a, c, n);
+    assert_int_equal(simfn_fire(&W.fn, 5), 1);
+    assert_int_equal(W.last_guest_addr[5], guest_addr(3));
+    assert_int_equal(simfn_fire(&W.fn, 2), 0); /* still masked */
+
+    /* a device of another layout refuses it */
+    struct vmsix_dev_params dp;
+    struct vmsix_dev *other;
+    unsigned char *mem = aligned_alloc(8, (vmsix_dev_storage_size() + 7) & ~(size_t)7);
+    memset(&dp, 0, sizeof(dp));
+    dp.backend = &W.backend;
+    dp.src.id = RID;
+    dp.opt.nvec = 4;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &other), 0);
+    assert_int_equal(vmsix_dev_restore(other, a, n), -EINVAL);
+    free(mem);
+    assert_int_equal(vmsix_dev_teardown(W.dev), 0);
+    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
 }
 
 int main(void)
@@ -667,6 +766,7 @@ int main(void)
         cmocka_unit_test_teardown(test_flr_and_reset, teardown),
         cmocka_unit_test_teardown(test_fault_injection, teardown),
         cmocka_unit_test_teardown(test_init_refusals, teardown),
+        cmocka_unit_test_teardown(test_save_restore, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
