@@ -36,7 +36,7 @@ const char *vmsix_elig_reason_name(uint32_t reason)
 
 static int check(const uint8_t *cfg, size_t len, struct vmsix_eligibility *e)
 {
-    struct vmsix_cap msi, msix;
+    struct vmsix_cap msi, msix, exp;
     unsigned flags = 0, slot;
     bool have_msi, have_msix;
     uint8_t htype;
@@ -44,8 +44,15 @@ static int check(const uint8_t *cfg, size_t len, struct vmsix_eligibility *e)
     memset(e, 0, sizeof(*e));
     e->table_bar = -1;
     htype = cfg[0x0e] & 0x7fu;
-    if (htype == 1 || htype == 2)
+    /* a bridge by its header, its class (host, ISA, PCI... bridges), or
+     * its PCI Express port type (root, switch and PCIe/PCI bridge ports) */
+    if (htype == 1 || htype == 2 || cfg[0x0b] == 0x06)
         e->reasons |= VMSIX_ELIG_BRIDGE;
+    if (vmsix_capchain_lookup(cfg, len, false, VMSIX_CAP_ID_EXP, &exp, NULL) == 0) {
+        unsigned type = (cfg[exp.off + 2] >> 4) & 0x0fu;
+        if (type >= 0x4 && type <= 0x8)
+            e->reasons |= VMSIX_ELIG_BRIDGE;
+    }
 
     /* two walks of the same chain, in small constant stack space */
     have_msi = vmsix_capchain_lookup(cfg, len, false, VMSIX_CAP_ID_MSI, &msi, &flags) == 0;
@@ -149,10 +156,12 @@ int vmsix_dev_virtual_cfg(const uint8_t *cfg, size_t len, const struct vmsix_dev
     rc = resolve(cfg, len, opt, &e, &slot, &bar_size, &nvec);
     if (rc)
         return rc;
+    /* the capability must lie inside @out: check before writing anything */
+    if (vmsix_capchain_lookup(cfg, len, false, VMSIX_CAP_ID_MSI, &msi, NULL) ||
+        msi.off + msi.len > out_len || 0x10u + 4u * slot + 4u > out_len)
+        return -ENOTSUP;
     memset(out, 0xff, out_len);
     memcpy(out, cfg, len < out_len ? len : out_len);
-    if (vmsix_capchain_lookup(out, out_len, false, VMSIX_CAP_ID_MSI, &msi, NULL))
-        return -ENOTSUP; /* the view is too short for the capability */
 
     /* MSI-X: ID, (next kept), Message Control = N - 1, table at 0 in the
      * slot, PBA at half the BAR */

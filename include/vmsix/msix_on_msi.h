@@ -37,7 +37,9 @@ extern "C" {
 #define VMSIX_ELIG_SINGLE_VECTOR 0x004u      /* "single-vector": Multiple Message Capable < 2 */
 #define VMSIX_ELIG_NO_PER_VECTOR_MASK 0x008u /* "no-per-vector-mask" */
 #define VMSIX_ELIG_NO_FREE_BAR 0x010u        /* "no-free-bar": no BAR slot for the table */
-#define VMSIX_ELIG_BRIDGE 0x020u             /* "bridge": header type 1 or 2 */
+/* "bridge": header type 1 or 2, class code 06h (host, ISA, PCI-to-PCI...
+ * bridges), or a PCI Express root, switch or PCIe/PCI bridge port */
+#define VMSIX_ELIG_BRIDGE 0x020u
 /* "malformed-chain": a loop, a bad pointer, or reserved MSI fields */
 #define VMSIX_ELIG_MALFORMED_CHAIN 0x040u
 #define VMSIX_ELIG_TRUNCATED 0x080u /* "truncated": the view is too short to decide */
@@ -49,7 +51,8 @@ struct vmsix_eligibility {
     uint16_t msi_off;      /* MSI capability offset, 0 when none */
     uint16_t msix_off;     /* MSI-X capability offset, 0 when none */
     uint16_t msix_vectors; /* MSI-X Table Size + 1 */
-    uint8_t vectors;       /* MSI: 2^Multiple Message Capable (1..32) */
+    uint8_t vectors;       /* MSI: 2^Multiple Message Capable (1..32); 0 for the
+                              reserved encodings 6 and 7 */
     bool addr64;           /* MSI: 64-bit address */
     bool per_vector_mask;  /* MSI: per-vector masking */
     int8_t table_bar;      /* the lowest free BAR slot (never the upper half of a

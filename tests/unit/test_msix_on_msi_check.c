@@ -1,0 +1,1018 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the pure msix_on_msi helpers (DESIGN 4.3, msix_on_msi.h):
+ * vmsix_dev_check() (every reason alone and in combination, every fact,
+ * argument errors), vmsix_elig_reason_name(), and vmsix_dev_virtual_cfg()
+ * (the exact bytes of the guest view, options, refusals).
+ *
+ * Every call gets a heap copy of exactly the bytes of the view, so that a
+ * read past the view is caught by ASan.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <vmsix/capchain.h>
+#include <vmsix/cfgspace.h>
+#include <vmsix/msix_on_msi.h>
+
+#define CFG_MAX 4096
+
+/* ---- building synthetic configuration spaces ---- */
+
+static uint8_t cfg[CFG_MAX];
+
+static void wr16(unsigned off, uint16_t v)
+{
+    cfg[off] = (uint8_t)v;
+    cfg[off + 1] = (uint8_t)(v >> 8);
+}
+
+static void wr32(unsigned off, uint32_t v)
+{
+    wr16(off, (uint16_t)v);
+    wr16(off + 2, (uint16_t)(v >> 16));
+}
+
+static uint32_t rd32(const uint8_t *b, unsigned off)
+{
+    return (uint32_t)b[off] | (uint32_t)b[off + 1] << 8 | (uint32_t)b[off + 2] << 16 |
+           (uint32_t)b[off + 3] << 24;
+}
+
+static void bar_set(unsigned i, uint32_t v)
+{
+    wr32(0x10 + 4 * i, v);
+}
+
+/* A header of type @htype with the Capabilities List bit and an empty list. */
+static void header(uint8_t htype)
+{
+    memset(cfg, 0, sizeof(cfg));
+    wr16(0x00, 0x1234);
+    wr16(0x02, 0x5678);
+    wr16(0x04, 0x0006);
+    wr16(0x06, 0x0010); /* Status: Capabilities List */
+    cfg[0x0e] = htype;
+}
+
+/* The list head: 0x34 for header types 0 and 1, 0x14 for type 2. */
+static void head(uint8_t off)
+{
+    cfg[(cfg[0x0e] & 0x7f) == 2 ? 0x14 : 0x34] = off;
+}
+
+static void cap(unsigned off, uint8_t id, uint8_t next)
+{
+    cfg[off] = id;
+    cfg[off + 1] = next;
+}
+
+/* MSI with Multiple Message Capable @mmc (0..7). */
+static void msi(unsigned off, uint8_t next, unsigned mmc, bool addr64, bool pvm)
+{
+    cap(off, VMSIX_CAP_ID_MSI, next);
+    wr16(off + 2, (uint16_t)(mmc << 1 | (addr64 ? 0x80u : 0) | (pvm ? 0x100u : 0)));
+    /* some non-zero register contents, so that zeroing them is visible */
+    wr32(off + 4, 0xfee00000u);
+    for (unsigned i = 8; i < 24; i++)
+        cfg[off + i] = (uint8_t)(0xa0 + i);
+}
+
+static void msix(unsigned off, uint8_t next, unsigned nvec)
+{
+    cap(off, VMSIX_CAP_ID_MSIX, next);
+    wr16(off + 2, (uint16_t)(nvec - 1));
+    wr32(off + 4, 0x00002000u); /* BAR 0 */
+    wr32(off + 8, 0x00003000u);
+}
+
+/* PM at 0x40 or another 8-byte capability. */
+static void pm(unsigned off, uint8_t next)
+{
+    cap(off, VMSIX_CAP_ID_PM, next);
+    wr16(off + 2, 0x0003);
+}
+
+/* A vendor-specific capability of @len bytes. */
+static void vndr(unsigned off, uint8_t next, uint8_t len)
+{
+    cap(off, VMSIX_CAP_ID_VNDR, next);
+    cfg[off + 2] = len;
+}
+
+/*
+ * The reference eligible function: type 0, BAR0 a 32-bit memory BAR,
+ * PM at 0x40 -> MSI at 0x50 (64-bit, per-vector mask, 8 vectors) ->
+ * vendor-specific at 0x70 -> end.
+ */
+static void eligible_fn(void)
+{
+    header(0x00);
+    bar_set(0, 0xfe000000u);
+    head(0x40);
+    pm(0x40, 0x50);
+    msi(0x50, 0x70, 3, true, true);
+    vndr(0x70, 0x00, 8);
+}
+
+/* vmsix_dev_check() on an exact-size heap copy of cfg[0..len). */
+static int check_len(size_t len, struct vmsix_eligibility *e)
+{
+    uint8_t *copy = malloc(len);
+    int rc;
+
+    assert_non_null(copy);
+    memcpy(copy, cfg, len);
+    memset(e, 0x5a, sizeof(*e));
+    rc = vmsix_dev_check(copy, len, e);
+    /* the check never writes the configuration bytes */
+    assert_memory_equal(copy, cfg, len);
+    free(copy);
+    return rc;
+}
+
+/* Check cfg[0..len): the return value follows the reasons. */
+static struct vmsix_eligibility check(size_t len)
+{
+    struct vmsix_eligibility e;
+    int rc = check_len(len, &e);
+
+    assert_int_equal(rc, e.reasons ? -ENOTSUP : 0);
+    assert_int_equal(e.reasons & ~VMSIX_ELIG_ALL, 0);
+    return e;
+}
+
+/* ---- vmsix_elig_reason_name ---- */
+
+static void test_reason_names(void **state)
+{
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } names[] = {
+        {VMSIX_ELIG_NO_MSI, "no-msi"},
+        {VMSIX_ELIG_HAS_MSIX, "has-msix"},
+        {VMSIX_ELIG_SINGLE_VECTOR, "single-vector"},
+        {VMSIX_ELIG_NO_PER_VECTOR_MASK, "no-per-vector-mask"},
+        {VMSIX_ELIG_NO_FREE_BAR, "no-free-bar"},
+        {VMSIX_ELIG_BRIDGE, "bridge"},
+        {VMSIX_ELIG_MALFORMED_CHAIN, "malformed-chain"},
+        {VMSIX_ELIG_TRUNCATED, "truncated"},
+    };
+    uint32_t all = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *n = vmsix_elig_reason_name(names[i].bit);
+        assert_non_null(n);
+        assert_string_equal(n, names[i].name);
+        all |= names[i].bit;
+    }
+    assert_int_equal(all, VMSIX_ELIG_ALL);
+    assert_null(vmsix_elig_reason_name(0));
+    /* two bits at once, or a bit that is not a reason */
+    assert_null(vmsix_elig_reason_name(VMSIX_ELIG_NO_MSI | VMSIX_ELIG_BRIDGE));
+    assert_null(vmsix_elig_reason_name(VMSIX_ELIG_ALL));
+    for (unsigned b = 8; b < 32; b++)
+        assert_null(vmsix_elig_reason_name(1u << b));
+    assert_null(vmsix_elig_reason_name(0xffffffffu));
+}
+
+/* ---- vmsix_dev_check: arguments ---- */
+
+static void test_check_args(void **state)
+{
+    struct vmsix_eligibility e;
+
+    (void)state;
+    eligible_fn();
+    assert_int_equal(vmsix_dev_check(NULL, 256, &e), -EINVAL);
+    assert_int_equal(vmsix_dev_check(cfg, 256, NULL), -EINVAL);
+    assert_int_equal(vmsix_dev_check(cfg, 0, &e), -EINVAL);
+    assert_int_equal(vmsix_dev_check(cfg, 63, &e), -EINVAL);
+    assert_int_equal(check_len(64, &e), -ENOTSUP); /* 64 is accepted: truncated */
+    assert_int_equal(check_len(256, &e), 0);
+    assert_int_equal(check_len(4096, &e), 0);
+}
+
+/* ---- vmsix_dev_check: the eligible function and its facts ---- */
+
+static void test_check_eligible_facts(void **state)
+{
+    struct vmsix_eligibility e;
+
+    (void)state;
+    eligible_fn();
+    e = check(256);
+    assert_int_equal(e.reasons, 0);
+    assert_int_equal(e.msi_off, 0x50);
+    assert_int_equal(e.msix_off, 0);
+    assert_int_equal(e.msix_vectors, 0);
+    assert_int_equal(e.vectors, 8);
+    assert_true(e.addr64);
+    assert_true(e.per_vector_mask);
+    assert_int_equal(e.table_bar, 1);
+
+    /* every legal Multiple Message Capable and both address sizes */
+    for (unsigned mmc = 1; mmc <= 5; mmc++) {
+        for (int a64 = 0; a64 < 2; a64++) {
+            eligible_fn();
+            msi(0x50, 0x70, mmc, a64, true);
+            e = check(256);
+            assert_int_equal(e.reasons, 0);
+            assert_int_equal(e.vectors, 1u << mmc);
+            assert_int_equal(e.addr64, a64 != 0);
+            assert_true(e.per_vector_mask);
+            assert_int_equal(e.msi_off, 0x50);
+        }
+    }
+
+    /* MSI as the only capability, at the top of the space (24 bytes fit) */
+    header(0x00);
+    head(0xe8);
+    msi(0xe8, 0x00, 5, true, true);
+    e = check(256);
+    assert_int_equal(e.reasons, 0);
+    assert_int_equal(e.msi_off, 0xe8);
+    assert_int_equal(e.vectors, 32);
+    assert_int_equal(e.table_bar, 0);
+
+    /* the same in a 4096-byte view of a conventional function */
+    e = check(4096);
+    assert_int_equal(e.reasons, 0);
+    assert_int_equal(e.msi_off, 0xe8);
+
+    /* the low two bits of a pointer are masked (DESIGN 4.1) */
+    eligible_fn();
+    head(0x43);
+    cap(0x40, VMSIX_CAP_ID_PM, 0x52);
+    e = check(256);
+    assert_int_equal(e.reasons, 0);
+    assert_int_equal(e.msi_off, 0x50);
+
+    /* the multi-function bit is not the header type */
+    eligible_fn();
+    cfg[0x0e] = 0x80;
+    e = check(256);
+    assert_int_equal(e.reasons, 0);
+}
+
+static void test_check_msix_facts(void **state)
+{
+    static const unsigned sizes[] = {1, 2, 5, 64, 2048};
+    struct vmsix_eligibility e;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        eligible_fn();
+        vndr(0x70, 0x90, 8);
+        msix(0x90, 0x00, sizes[i]);
+        e = check(256);
+        assert_int_equal(e.reasons, VMSIX_ELIG_HAS_MSIX);
+        assert_int_equal(e.msix_off, 0x90);
+        assert_int_equal(e.msix_vectors, sizes[i]);
+        /* the MSI facts are still reported */
+        assert_int_equal(e.msi_off, 0x50);
+        assert_int_equal(e.vectors, 8);
+    }
+    /* Table Size is bits 10:0: Enable and Function Mask are not counted */
+    eligible_fn();
+    vndr(0x70, 0x90, 8);
+    msix(0x90, 0x00, 4);
+    wr16(0x92, 0xc003);
+    e = check(256);
+    assert_int_equal(e.msix_vectors, 4);
+}
+
+/* ---- vmsix_dev_check: every reason alone ---- */
+
+static void test_check_no_msi(void **state)
+{
+    struct vmsix_eligibility e;
+
+    (void)state;
+    /* a list without MSI */
+    eligible_fn();
+    pm(0x40, 0x70);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_MSI);
+    assert_int_equal(e.msi_off, 0);
+    assert_int_equal(e.vectors, 0);
+    assert_false(e.addr64);
+    assert_false(e.per_vector_mask);
+    assert_int_equal(e.table_bar, 1);
+
+    /* no list at all (Status bit 4 clear), even with a head pointer */
+    eligible_fn();
+    wr16(0x06, 0x0000);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_MSI);
+    assert_int_equal(e.msi_off, 0);
+
+    /* an empty list */
+    eligible_fn();
+    head(0x00);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_MSI);
+
+    /* a capability list in a 64-byte view that proves there is none */
+    eligible_fn();
+    wr16(0x06, 0x0000);
+    e = check(64);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_MSI);
+}
+
+static void test_check_has_msix(void **state)
+{
+    struct vmsix_eligibility e;
+
+    (void)state;
+    /* MSI-X before MSI */
+    eligible_fn();
+    head(0x80);
+    msix(0x80, 0x40, 16);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_HAS_MSIX);
+    assert_int_equal(e.msix_off, 0x80);
+    assert_int_equal(e.msix_vectors, 16);
+    assert_int_equal(e.msi_off, 0x50);
+
+    /* MSI-X and no MSI: both reasons */
+    eligible_fn();
+    pm(0x40, 0x80);
+    msix(0x80, 0x00, 3);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_HAS_MSIX | VMSIX_ELIG_NO_MSI);
+    assert_int_equal(e.msix_vectors, 3);
+    assert_int_equal(e.msi_off, 0);
+}
+
+static void test_check_single_vector(void **state)
+{
+    struct vmsix_eligibility e;
+
+    (void)state;
+    eligible_fn();
+    msi(0x50, 0x70, 0, true, true);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_SINGLE_VECTOR);
+    assert_int_equal(e.vectors, 1);
+    assert_int_equal(e.msi_off, 0x50);
+    assert_true(e.per_vector_mask);
+
+    /* Multiple Message Enable (bits 6:4) is not what the device can do */
+    eligible_fn();
+    msi(0x50, 0x70, 0, false, true);
+    wr16(0x52, (uint16_t)(0x0100 | 0x0050 | 0x0001)); /* MME 5, Enable */
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_SINGLE_VECTOR);
+    assert_int_equal(e.vectors, 1);
+    eligible_fn();
+    wr16(0x52, (uint16_t)(0x0180 | 0x0006 | 0x0071)); /* MMC 3, MME 7, Enable */
+    e = check(256);
+    assert_int_equal(e.reasons, 0);
+    assert_int_equal(e.vectors, 8);
+}
+
+static void test_check_no_per_vector_mask(void **state)
+{
+    struct vmsix_eligibility e;
+
+    (void)state;
+    for (int a64 = 0; a64 < 2; a64++) {
+        eligible_fn();
+        msi(0x50, 0x70, 4, a64, false);
+        e = check(256);
+        assert_int_equal(e.reasons, VMSIX_ELIG_NO_PER_VECTOR_MASK);
+        assert_int_equal(e.vectors, 16);
+        assert_int_equal(e.addr64, a64 != 0);
+        assert_false(e.per_vector_mask);
+    }
+}
+
+static void test_check_no_free_bar(void **state)
+{
+    struct vmsix_eligibility e;
+
+    (void)state;
+    /* all six slots used: I/O, 32-bit memory, a 64-bit pair, 32-bit memory */
+    eligible_fn();
+    bar_set(0, 0x0000e001u);
+    bar_set(1, 0xfe000000u);
+    bar_set(2, 0xd000000cu);
+    bar_set(3, 0x00000038u);
+    bar_set(4, 0xfd000008u);
+    bar_set(5, 0x0000e101u);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_FREE_BAR);
+    assert_int_equal(e.table_bar, -1);
+    assert_int_equal(e.vectors, 8);
+
+    /* three 64-bit BARs whose upper halves read 0: no slot is free */
+    eligible_fn();
+    bar_set(0, 0xfe000004u);
+    bar_set(2, 0xfd00000cu);
+    bar_set(4, 0x00000004u); /* at address 0, but the type bits say 64-bit */
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_FREE_BAR);
+    assert_int_equal(e.table_bar, -1);
+
+    /* five 32-bit slots and a 64-bit BAR in slot 4 (upper half 0 in 5) */
+    eligible_fn();
+    for (unsigned i = 0; i < 4; i++)
+        bar_set(i, 0xf0000000u + 0x100000u * i);
+    bar_set(4, 0xe0000004u);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_FREE_BAR);
+
+    /* a 64-bit BAR in the last slot is bad, not free; reserved types too */
+    eligible_fn();
+    for (unsigned i = 0; i < 5; i++)
+        bar_set(i, 0xf0000000u + 0x100000u * i);
+    bar_set(5, 0xe0000004u);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_FREE_BAR);
+    bar_set(5, 0xe0000002u); /* type 01: below 1 MiB, reserved */
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_FREE_BAR);
+    bar_set(5, 0xe0000006u); /* type 11: reserved */
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_FREE_BAR);
+    bar_set(5, 0x00000000u); /* and now slot 5 is free */
+    e = check(256);
+    assert_int_equal(e.reasons, 0);
+    assert_int_equal(e.table_bar, 5);
+
+    /* the upper half of a 64-bit BAR that reads 0 is never the table slot */
+    eligible_fn();
+    bar_set(0, 0x80000004u);
+    e = check(256);
+    assert_int_equal(e.reasons, 0);
+    assert_int_equal(e.table_bar, 2);
+    bar_set(2, 0x0000c001u);
+    e = check(256);
+    assert_int_equal(e.table_bar, 3);
+
+    /* a 64-bit BAR above 4 GiB whose lower half address bits read 0 */
+    eligible_fn();
+    bar_set(0, 0x0000000cu);
+    bar_set(1, 0x00000010u);
+    e = check(256);
+    assert_int_equal(e.reasons, 0);
+    assert_int_equal(e.table_bar, 2);
+
+    /* the lowest free slot is chosen */
+    eligible_fn();
+    bar_set(0, 0);
+    e = check(256);
+    assert_int_equal(e.table_bar, 0);
+    bar_set(0, 0xfe000000u);
+    bar_set(1, 0x0000e001u);
+    bar_set(3, 0xfd000000u);
+    e = check(256);
+    assert_int_equal(e.table_bar, 2);
+}
+
+static void test_check_bridge(void **state)
+{
+    struct vmsix_eligibility e;
+
+    (void)state;
+    /* type 1 (PCI-to-PCI), both BAR slots free */
+    eligible_fn();
+    bar_set(0, 0);
+    cfg[0x0e] = 0x01;
+    wr32(0x18, 0x00020100u); /* bus numbers */
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_BRIDGE);
+    assert_int_equal(e.msi_off, 0x50);
+    assert_int_equal(e.vectors, 8);
+    cfg[0x0e] = 0x81;
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_BRIDGE);
+
+    /* type 2 (CardBus): the list head is at 0x14, one BAR slot */
+    header(0x02);
+    head(0x80);
+    msi(0x80, 0x00, 2, false, true);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_BRIDGE);
+    assert_int_equal(e.msi_off, 0x80);
+    assert_int_equal(e.vectors, 4);
+    cfg[0x0e] = 0x82;
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_BRIDGE);
+
+    /* a type 1 bridge with both BARs used: also no free slot (slot 2 is
+     * not a BAR of a bridge) */
+    eligible_fn();
+    cfg[0x0e] = 0x01;
+    bar_set(0, 0xfe000000u);
+    bar_set(1, 0xfd000000u);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_BRIDGE | VMSIX_ELIG_NO_FREE_BAR);
+
+    /* type 3 does not exist: no list, no BARs, not a bridge */
+    eligible_fn();
+    cfg[0x0e] = 0x03;
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_MSI | VMSIX_ELIG_NO_FREE_BAR);
+
+    /* header type 0 with a bridge class: a host bridge (the X58 ESI port
+     * in tree-asus-p6t6 has MSI with 2 vectors and per-vector masking) */
+    eligible_fn();
+    cfg[0x0b] = 0x06;
+    cfg[0x0a] = 0x00;
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_BRIDGE);
+    cfg[0x0b] = 0x02; /* a network controller is not */
+    e = check(256);
+    assert_int_equal(e.reasons, 0);
+
+    /* header type 0 with a PCI Express port type that is a bridge */
+    static const struct {
+        uint8_t type;
+        bool bridge;
+    } ports[] = {{0x0, false}, {0x1, false}, {0x4, true}, {0x5, true}, {0x6, true},
+                 {0x7, true},  {0x8, true},  {0x9, false}, {0xa, false}};
+    for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+        eligible_fn();
+        cap(0x70, 0x10, 0x00); /* PCI Express v2 instead of the vendor capability */
+        wr16(0x72, (uint16_t)(0x0002 | (ports[i].type << 4)));
+        e = check(256);
+        assert_int_equal(e.reasons, ports[i].bridge ? VMSIX_ELIG_BRIDGE : 0);
+    }
+}
+
+static void test_check_malformed(void **state)
+{
+    struct vmsix_eligibility e;
+
+    (void)state;
+    /* a loop after MSI: the facts are known, the chain is not well formed */
+    eligible_fn();
+    vndr(0x70, 0x40, 8);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_MALFORMED_CHAIN);
+    assert_int_equal(e.msi_off, 0x50);
+    assert_int_equal(e.vectors, 8);
+    assert_int_equal(e.table_bar, 1);
+
+    /* a loop before MSI: nothing is claimed about MSI, and not "no-msi" */
+    eligible_fn();
+    pm(0x40, 0x40);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_MALFORMED_CHAIN);
+    assert_int_equal(e.msi_off, 0);
+
+    /* a pointer below 0x40, at the head or in the list */
+    eligible_fn();
+    head(0x3c);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_MALFORMED_CHAIN);
+    eligible_fn();
+    pm(0x40, 0x20);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_MALFORMED_CHAIN);
+    assert_int_equal(e.msi_off, 0);
+
+    /* reserved Multiple Message Capable encodings 6 and 7 */
+    for (unsigned mmc = 6; mmc <= 7; mmc++) {
+        eligible_fn();
+        msi(0x50, 0x70, mmc, true, true);
+        e = check(256);
+        assert_int_equal(e.reasons, VMSIX_ELIG_MALFORMED_CHAIN);
+        assert_int_equal(e.msi_off, 0x50);
+        assert_true(e.per_vector_mask);
+        /* the reserved encoding is not reported as a valid count */
+        assert_true(e.vectors == 0);
+    }
+
+    /* the extended list of a PCI Express function loops */
+    eligible_fn();
+    vndr(0x70, 0x80, 8);
+    cap(0x80, VMSIX_CAP_ID_EXP, 0x00);
+    wr16(0x82, 0x0002);       /* version 2, endpoint: 60 bytes */
+    wr32(0x100, 0x14010001u); /* AER v1, next 0x140 */
+    wr32(0x140, 0x1001000bu); /* vendor-specific v1, next 0x100: a loop */
+    e = check(4096);
+    assert_int_equal(e.reasons, VMSIX_ELIG_MALFORMED_CHAIN);
+    assert_int_equal(e.msi_off, 0x50);
+    /* the same function in a 256-byte view has no extended list */
+    e = check(256);
+    assert_int_equal(e.reasons, 0);
+    /* well formed */
+    wr32(0x140, 0x0001000bu);
+    e = check(4096);
+    assert_int_equal(e.reasons, 0);
+}
+
+static void test_check_truncated(void **state)
+{
+    struct vmsix_eligibility e;
+
+    (void)state;
+    /* a 64-byte view (what a non-root reader gets) with a list past it */
+    eligible_fn();
+    e = check(64);
+    assert_int_equal(e.reasons, VMSIX_ELIG_TRUNCATED);
+    assert_false(e.reasons & VMSIX_ELIG_NO_MSI);
+    assert_int_equal(e.msi_off, 0);
+    assert_int_equal(e.table_bar, 1); /* the BARs are in the view */
+
+    /* MSI is in the view, the rest of the list is not */
+    eligible_fn();
+    msi(0x50, 0xa0, 3, true, true);
+    e = check(0x80);
+    assert_int_equal(e.reasons, VMSIX_ELIG_TRUNCATED);
+    assert_int_equal(e.msi_off, 0x50);
+    assert_int_equal(e.vectors, 8);
+
+    /* MSI's known length runs past the view: not listed, not "no-msi" */
+    header(0x00);
+    head(0x70);
+    msi(0x70, 0x00, 3, true, true); /* 24 bytes: 0x70..0x87 */
+    e = check(0x80);
+    assert_int_equal(e.reasons, VMSIX_ELIG_TRUNCATED);
+    assert_int_equal(e.msi_off, 0);
+    e = check(0x88);
+    assert_int_equal(e.reasons, 0);
+
+    /* truncated with other reasons it can prove */
+    eligible_fn();
+    cfg[0x0e] = 0x01;
+    bar_set(1, 0xfd000000u);
+    e = check(64);
+    assert_int_equal(e.reasons, VMSIX_ELIG_TRUNCATED | VMSIX_ELIG_BRIDGE | VMSIX_ELIG_NO_FREE_BAR);
+}
+
+/* ---- vmsix_dev_check: combinations ---- */
+
+/* Build a function from independent feature bits and expect exactly them. */
+static void test_check_combinations(void **state)
+{
+    unsigned combos = 0;
+
+    (void)state;
+    for (uint32_t want = 0; want <= VMSIX_ELIG_BRIDGE * 2 - 1; want++) {
+        bool has_msi = !(want & VMSIX_ELIG_NO_MSI);
+        uint8_t last = 0x40;
+        struct vmsix_eligibility e;
+
+        /* single-vector and no-per-vector-mask only exist with MSI */
+        if (!has_msi && (want & (VMSIX_ELIG_SINGLE_VECTOR | VMSIX_ELIG_NO_PER_VECTOR_MASK)))
+            continue;
+        header((want & VMSIX_ELIG_BRIDGE) ? 0x01 : 0x00);
+        head(0x40);
+        pm(0x40, 0x00);
+        if (has_msi) {
+            cap(0x40, VMSIX_CAP_ID_PM, 0x50);
+            msi(0x50, 0x00, (want & VMSIX_ELIG_SINGLE_VECTOR) ? 0 : 2,
+                (want & VMSIX_ELIG_HAS_MSIX) != 0, !(want & VMSIX_ELIG_NO_PER_VECTOR_MASK));
+            last = 0x50;
+        }
+        if (want & VMSIX_ELIG_HAS_MSIX) {
+            cfg[last + 1] = 0xb0;
+            msix(0xb0, 0x00, 8);
+        }
+        if (want & VMSIX_ELIG_NO_FREE_BAR) {
+            for (unsigned i = 0; i < 6; i++)
+                bar_set(i, 0xf0000000u + 0x100000u * i);
+        }
+        e = check(256);
+        assert_int_equal(e.reasons, want);
+        assert_int_equal(e.msi_off, has_msi ? 0x50 : 0);
+        assert_int_equal(e.msix_off, (want & VMSIX_ELIG_HAS_MSIX) ? 0xb0 : 0);
+        assert_int_equal(e.table_bar, (want & VMSIX_ELIG_NO_FREE_BAR) ? -1 : 0);
+
+        /* the same function cut to 64 bytes: truncated, never no-msi, and
+         * the reasons the header proves stay */
+        e = check(64);
+        assert_int_equal(e.reasons, VMSIX_ELIG_TRUNCATED |
+                                        (want & (VMSIX_ELIG_BRIDGE | VMSIX_ELIG_NO_FREE_BAR)));
+
+        /* the same function with a loop at its end: malformed, never
+         * no-msi, the reasons found before the loop stay */
+        cfg[(want & VMSIX_ELIG_HAS_MSIX) ? 0xb1 : last + 1] = 0x40;
+        e = check(256);
+        assert_int_equal(e.reasons, VMSIX_ELIG_MALFORMED_CHAIN | (want & ~VMSIX_ELIG_NO_MSI));
+        combos++;
+    }
+    assert_int_equal(combos, 40);
+}
+
+/* ---- vmsix_dev_virtual_cfg ---- */
+
+/* vmsix_dev_virtual_cfg() on exact-size heap buffers. */
+static int virt(size_t len, const struct vmsix_dev_options *opt, uint8_t *out, size_t out_len)
+{
+    uint8_t *in = malloc(len), *o = malloc(out_len);
+    int rc;
+
+    assert_non_null(in);
+    assert_non_null(o);
+    memcpy(in, cfg, len);
+    memset(o, 0x3c, out_len);
+    rc = vmsix_dev_virtual_cfg(in, len, opt, o, out_len);
+    assert_memory_equal(in, cfg, len); /* the input is not written */
+    memcpy(out, o, out_len);
+    free(in);
+    free(o);
+    return rc;
+}
+
+/*
+ * The guest view of cfg[0..len) must be cfg with exactly these changes:
+ * the MSI capability at @msi_off (@msi_len bytes) becomes MSI-X (ID 0x11,
+ * next kept, Message Control N-1, table at 0 in @bar, PBA at
+ * @bar_size/2 in @bar), the rest of it reads 0, and BAR @bar reads 0.
+ */
+static void expect_view(const uint8_t *out, size_t len, size_t out_len, unsigned msi_off,
+                        unsigned msi_len, unsigned nvec, unsigned bar, uint32_t bar_size)
+{
+    uint8_t want[CFG_MAX];
+
+    assert_true(out_len <= CFG_MAX);
+    memset(want, 0xff, sizeof(want));
+    memcpy(want, cfg, len < out_len ? len : out_len);
+    want[msi_off] = 0x11;
+    /* want[msi_off + 1]: the next pointer, kept */
+    want[msi_off + 2] = (uint8_t)(nvec - 1);
+    want[msi_off + 3] = (uint8_t)((nvec - 1) >> 8);
+    want[msi_off + 4] = (uint8_t)bar;
+    want[msi_off + 5] = want[msi_off + 6] = want[msi_off + 7] = 0;
+    want[msi_off + 8] = (uint8_t)((bar_size / 2) | bar);
+    want[msi_off + 9] = (uint8_t)((bar_size / 2) >> 8);
+    want[msi_off + 10] = (uint8_t)((bar_size / 2) >> 16);
+    want[msi_off + 11] = (uint8_t)((bar_size / 2) >> 24);
+    memset(want + msi_off + 12, 0, msi_len - 12);
+    memset(want + 0x10 + 4 * bar, 0, 4);
+    assert_memory_equal(out, want, out_len);
+
+    /* and the capability at msi_off is what lspci would call MSI-X */
+    assert_int_equal(out[msi_off], 0x11);
+    assert_int_equal(rd32(out, msi_off + 4), bar);
+    assert_int_equal(rd32(out, msi_off + 8), bar_size / 2 | bar);
+}
+
+static void test_virtual_32bit(void **state)
+{
+    uint8_t out[CFG_MAX];
+
+    (void)state;
+    /* 32-bit MSI with per-vector mask: 20 bytes at 0x50 */
+    eligible_fn();
+    msi(0x50, 0x70, 3, false, true);
+    assert_int_equal(virt(256, NULL, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 20, 8, 1, 4096);
+    assert_int_equal(out[0x51], 0x70);
+    assert_int_equal(out[0x52], 0x07);
+    assert_int_equal(out[0x53], 0x00);
+    assert_int_equal(rd32(out, 0x58), 0x00000801u);
+    for (unsigned i = 0x5c; i < 0x64; i++)
+        assert_int_equal(out[i], 0);
+    assert_int_equal(out[0x64], cfg[0x64]);
+
+    /* zeroed options are the defaults */
+    struct vmsix_dev_options zero;
+    memset(&zero, 0, sizeof(zero));
+    assert_int_equal(virt(256, &zero, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 20, 8, 1, 4096);
+
+    /* 2 and 32 vectors, a 64 KiB BAR */
+    for (unsigned mmc = 1; mmc <= 5; mmc++) {
+        struct vmsix_dev_options o = {.bar_size = 65536};
+        eligible_fn();
+        msi(0x50, 0x70, mmc, false, true);
+        assert_int_equal(virt(256, &o, out, 256), 0);
+        expect_view(out, 256, 256, 0x50, 20, 1u << mmc, 1, 65536);
+        assert_int_equal(rd32(out, 0x58), 0x00008001u);
+    }
+}
+
+static void test_virtual_64bit(void **state)
+{
+    uint8_t out[CFG_MAX];
+    struct vmsix_dev_options o;
+
+    (void)state;
+    /* 64-bit MSI with per-vector mask: 24 bytes at 0x50; BAR0 is 64-bit with
+     * an upper half of 0, so the table goes to slot 2 */
+    eligible_fn();
+    bar_set(0, 0x80000004u);
+    assert_int_equal(virt(256, NULL, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 24, 8, 2, 4096);
+    assert_int_equal(rd32(out, 0x10), 0x80000004u);
+    assert_int_equal(rd32(out, 0x14), 0);
+    for (unsigned i = 0x5c; i < 0x68; i++)
+        assert_int_equal(out[i], 0);
+
+    /* fewer vectors */
+    memset(&o, 0, sizeof(o));
+    o.nvec = 4;
+    assert_int_equal(virt(256, &o, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 24, 4, 2, 4096);
+    o.nvec = 2;
+    assert_int_equal(virt(256, &o, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 24, 2, 2, 4096);
+    o.nvec = 8;
+    assert_int_equal(virt(256, &o, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 24, 8, 2, 4096);
+
+    /* another free slot, a larger BAR, all options at once */
+    memset(&o, 0, sizeof(o));
+    o.table_bar_set = true;
+    o.table_bar = 5;
+    o.bar_size = 1u << 20;
+    o.nvec = 4;
+    assert_int_equal(virt(256, &o, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 24, 4, 5, 1u << 20);
+    assert_int_equal(rd32(out, 0x58), 0x00080005u);
+    o.bar_size = 0x80000000u;
+    assert_int_equal(virt(256, &o, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 24, 4, 5, 0x80000000u);
+
+    /* MSI last in the list (next 0), 32 vectors, at the top of the space */
+    header(0x00);
+    bar_set(0, 0x0000e001u);
+    head(0x40);
+    pm(0x40, 0xe8);
+    msi(0xe8, 0x00, 5, true, true);
+    assert_int_equal(virt(256, NULL, out, 256), 0);
+    expect_view(out, 256, 256, 0xe8, 24, 32, 1, 4096);
+    assert_int_equal(out[0xe9], 0x00);
+    assert_int_equal(out[0xea], 0x1f);
+}
+
+static void test_virtual_lengths(void **state)
+{
+    uint8_t out[CFG_MAX];
+    struct vmsix_capchain *ch = malloc(sizeof(*ch));
+    struct vmsix_eligibility e;
+
+    (void)state;
+    assert_non_null(ch);
+    /* a PCI Express function with extended capabilities, 4096 bytes */
+    eligible_fn();
+    vndr(0x70, 0x80, 8);
+    cap(0x80, VMSIX_CAP_ID_EXP, 0x00);
+    wr16(0x82, 0x0002);
+    wr32(0x100, 0x14010001u);
+    wr32(0x140, 0x0001000bu);
+    for (unsigned i = 0x200; i < CFG_MAX; i++)
+        cfg[i] = (uint8_t)(i * 7);
+    assert_int_equal(virt(4096, NULL, out, 4096), 0);
+    expect_view(out, 4096, 4096, 0x50, 24, 8, 1, 4096);
+
+    /* the guest view parses as the same chain with MSI-X in place of MSI */
+    assert_int_equal(vmsix_capchain_parse(out, 4096, ch), 0);
+    assert_int_equal(ch->n, 6);
+    assert_int_equal(ch->cap[1].off, 0x50);
+    assert_int_equal(ch->cap[1].id, VMSIX_CAP_ID_MSIX);
+    assert_int_equal(ch->cap[1].len, 12);
+    assert_int_equal(vmsix_capchain_find(ch, false, VMSIX_CAP_ID_MSI, NULL), -ENOENT);
+    assert_int_equal(ch->cap[2].off, 0x70);
+    assert_int_equal(ch->cap[4].off, 0x100);
+    assert_int_equal(ch->cap[5].off, 0x140);
+    /* and it is an MSI-X function now */
+    assert_int_equal(vmsix_dev_check(out, 4096, &e), -ENOTSUP);
+    assert_int_equal(e.reasons, VMSIX_ELIG_HAS_MSIX | VMSIX_ELIG_NO_MSI);
+    assert_int_equal(e.msix_off, 0x50);
+    assert_int_equal(e.msix_vectors, 8);
+
+    /* a 256-byte view into a 4096-byte output: the rest reads 0xff */
+    assert_int_equal(virt(256, NULL, out, 4096), 0);
+    expect_view(out, 256, 4096, 0x50, 24, 8, 1, 4096);
+    for (unsigned i = 256; i < CFG_MAX; i++)
+        assert_int_equal(out[i], 0xff);
+
+    /* a 4096-byte view into a 256-byte output */
+    assert_int_equal(virt(4096, NULL, out, 256), 0);
+    expect_view(out, 4096, 256, 0x50, 24, 8, 1, 4096);
+
+    /* an output too short to hold the capability is an error, and nothing
+     * is written past it */
+    assert_true(virt(256, NULL, out, 64) < 0);
+    free(ch);
+}
+
+static void test_virtual_refused(void **state)
+{
+    uint8_t out[CFG_MAX];
+    struct vmsix_dev_options o;
+
+    (void)state;
+    /* functions that are not eligible */
+    eligible_fn();
+    pm(0x40, 0x70); /* no MSI */
+    assert_int_equal(virt(256, NULL, out, 256), -ENOTSUP);
+    eligible_fn();
+    vndr(0x70, 0x90, 8);
+    msix(0x90, 0x00, 4); /* MSI-X */
+    assert_int_equal(virt(256, NULL, out, 256), -ENOTSUP);
+    eligible_fn();
+    msi(0x50, 0x70, 0, true, true); /* one vector */
+    assert_int_equal(virt(256, NULL, out, 256), -ENOTSUP);
+    eligible_fn();
+    msi(0x50, 0x70, 3, true, false); /* no per-vector mask */
+    assert_int_equal(virt(256, NULL, out, 256), -ENOTSUP);
+    eligible_fn();
+    for (unsigned i = 0; i < 6; i++)
+        bar_set(i, 0xf0000000u + 0x100000u * i); /* no free BAR */
+    assert_int_equal(virt(256, NULL, out, 256), -ENOTSUP);
+    eligible_fn();
+    cfg[0x0e] = 0x01; /* bridge */
+    assert_int_equal(virt(256, NULL, out, 256), -ENOTSUP);
+    eligible_fn();
+    vndr(0x70, 0x40, 8); /* loop */
+    assert_int_equal(virt(256, NULL, out, 256), -ENOTSUP);
+    eligible_fn();
+    msi(0x50, 0x70, 6, true, true); /* reserved MMC */
+    assert_int_equal(virt(256, NULL, out, 256), -ENOTSUP);
+    eligible_fn();
+    assert_int_equal(virt(64, NULL, out, 256), -ENOTSUP); /* truncated */
+
+    /* options that do not fit */
+    eligible_fn(); /* 8 vectors, BAR0 used, slots 1-5 free */
+    static const uint32_t bad_sizes[] = {16,   2048,   4095,        4097,
+                                         6144, 0x3000, 0x80000001u, 0xffffffffu};
+    for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
+        memset(&o, 0, sizeof(o));
+        o.bar_size = bad_sizes[i];
+        assert_int_equal(virt(256, &o, out, 256), -ENOTSUP);
+    }
+    static const uint8_t bad_nvec[] = {3, 5, 6, 7, 12, 16, 32, 64, 255};
+    for (size_t i = 0; i < sizeof(bad_nvec) / sizeof(bad_nvec[0]); i++) {
+        memset(&o, 0, sizeof(o));
+        o.nvec = bad_nvec[i];
+        assert_int_equal(virt(256, &o, out, 256), -ENOTSUP);
+    }
+    memset(&o, 0, sizeof(o));
+    o.table_bar_set = true;
+    o.table_bar = 0; /* used */
+    assert_int_equal(virt(256, &o, out, 256), -ENOTSUP);
+    o.table_bar = 6; /* not a slot */
+    assert_int_equal(virt(256, &o, out, 256), -ENOTSUP);
+    o.table_bar = 255;
+    assert_int_equal(virt(256, &o, out, 256), -ENOTSUP);
+    bar_set(0, 0x80000004u);
+    o.table_bar = 1; /* the upper half of a 64-bit BAR */
+    assert_int_equal(virt(256, &o, out, 256), -ENOTSUP);
+    o.table_bar = 3; /* free */
+    assert_int_equal(virt(256, &o, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 24, 8, 3, 4096);
+    /* table_bar is ignored unless table_bar_set */
+    o.table_bar_set = false;
+    o.table_bar = 0;
+    assert_int_equal(virt(256, &o, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 24, 8, 2, 4096);
+}
+
+static void test_virtual_args(void **state)
+{
+    uint8_t out[CFG_MAX];
+
+    (void)state;
+    eligible_fn();
+    assert_int_equal(vmsix_dev_virtual_cfg(NULL, 256, NULL, out, 256), -EINVAL);
+    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 256, NULL, NULL, 256), -EINVAL);
+    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 63, NULL, out, 256), -EINVAL);
+    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 0, NULL, out, 256), -EINVAL);
+    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 256, NULL, out, 4097), -EINVAL);
+    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 256, NULL, out, 63), -EINVAL);
+    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 256, NULL, out, 0), -EINVAL);
+    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 256, NULL, out, 256), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reason_names),
+        cmocka_unit_test(test_check_args),
+        cmocka_unit_test(test_check_eligible_facts),
+        cmocka_unit_test(test_check_msix_facts),
+        cmocka_unit_test(test_check_no_msi),
+        cmocka_unit_test(test_check_has_msix),
+        cmocka_unit_test(test_check_single_vector),
+        cmocka_unit_test(test_check_no_per_vector_mask),
+        cmocka_unit_test(test_check_no_free_bar),
+        cmocka_unit_test(test_check_bridge),
+        cmocka_unit_test(test_check_malformed),
+        cmocka_unit_test(test_check_truncated),
+        cmocka_unit_test(test_check_combinations),
+        cmocka_unit_test(test_virtual_32bit),
+        cmocka_unit_test(test_virtual_64bit),
+        cmocka_unit_test(test_virtual_lengths),
+        cmocka_unit_test(test_virtual_refused),
+        cmocka_unit_test(test_virtual_args),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,791 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vmsix-probe - which PCI functions can have MSI-X emulated on their MSI?
+ *
+ * Reads configuration spaces from the host's PCI bus (libpciaccess) or from
+ * an `lspci -x` dump (--dump FILE), runs vmsix_dev_check() on each function
+ * and prints the facts, the verdict and every reason, as text or as JSON
+ * (--json). With -s SLOT --virtual it prints, in `lspci -xxxx` format, the
+ * configuration space that vmsix would present to a guest for that function
+ * (vmsix_dev_virtual_cfg()). See vmsix-probe(1).
+ *
+ * Exit status: 0 on success, 2 on a bad argument or unreadable input.
+ */
+#define _GNU_SOURCE
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pciaccess.h>
+
+#include <vmsix/cfgspace.h>
+#include <vmsix/msix_on_msi.h>
+
+#include "pcidump.h"
+
+#define EXIT_BAD 2
+#define CFG_MAX 4096u
+#define NOTE_MAX 3
+
+/* One function as read: where it is, its bytes and what sizing said. */
+struct func {
+    unsigned domain, bus, dev, fn;
+    uint16_t vendor, device;
+    size_t len;           /* configuration bytes read (the rest is 0xff) */
+    uint8_t cfg[CFG_MAX]; /* the bytes */
+    bool sized_known;     /* sized[] holds what a sizing write reads back */
+    uint32_t sized[6];    /* per BAR slot: libpciaccess's region sizes or --bar-sizes */
+    unsigned nnotes;
+    char notes[NOTE_MAX][160];
+};
+
+/* The result for one function. */
+struct result {
+    struct vmsix_eligibility e;
+    bool eligible;
+};
+
+/* An lspci-style slot filter; -1 = any. */
+struct slot_filter {
+    long domain, bus, dev, fn;
+};
+
+/* Command-line state. */
+struct options {
+    const char *dump;
+    const char *slot;
+    struct slot_filter filter;
+    bool json, virt;
+    bool bar_sizes_given;
+    uint64_t bar_sizes[6]; /* --bar-sizes */
+    struct vmsix_dev_options dev_opt;
+    bool dev_opt_given;
+};
+
+static const char *prog = "vmsix-probe";
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: %s [--dump FILE [--bar-sizes LIST]] [-s SLOT] [--json]\n"
+            "       %s [--dump FILE [--bar-sizes LIST]] -s SLOT --virtual\n"
+            "                 [--bar-size N] [--vectors N] [--table-bar N]\n"
+            "\n"
+            "Tell, for each PCI function, whether vmsix can show its multi-message MSI\n"
+            "to a guest as MSI-X, and why not.\n"
+            "\n"
+            "      --dump FILE    read an `lspci -x` dump instead of the host's PCI bus\n"
+            "  -s, --slot SLOT    only the function(s) at [[domain:]bus:][dev][.fn]\n"
+            "                     (hex; an empty field or * matches any)\n"
+            "      --json         print a JSON array, one object per function\n"
+            "      --virtual      with -s: print the configuration space a guest would\n"
+            "                     see, in `lspci -xxxx` format (decode it with\n"
+            "                     `lspci -vvv -F FILE`)\n"
+            "      --bar-size N   --virtual: size of the table BAR, a power of two\n"
+            "                     >= 4096 (default 4096); the PBA is at N/2\n"
+            "      --vectors N    --virtual: vectors to show, a power of two from 2 to\n"
+            "                     the function's MSI vectors (default: all of them)\n"
+            "      --table-bar N  --virtual: put the table in BAR slot N (0-5), which\n"
+            "                     must be free (default: the lowest free slot)\n"
+            "      --bar-sizes LIST\n"
+            "                     --dump: the sizes of BARs 0-5 as the host sized\n"
+            "                     them, comma-separated (0 = unimplemented), so that\n"
+            "                     an implemented BAR at address 0 is not taken for a\n"
+            "                     free slot\n"
+            "  -h, --help         print this help and exit\n"
+            "      --version      print the version and exit\n"
+            "\n"
+            "Numbers are decimal or 0x-prefixed hex. Exit status: 0 on success, 2 on a\n"
+            "bad argument or unreadable input. See vmsix-probe(1).\n",
+            prog, prog);
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "vmsix-probe: message" on stderr; return the exit status 2. */
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EXIT_BAD;
+}
+
+/* Parse 1 to 8 hex digits and nothing else, at most @max; -1 when not that. */
+static long parse_hex_field(const char *s, size_t n, long max)
+{
+    long v = 0;
+
+    if (n == 0 || n > 8)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int c = s[i], d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            return -1;
+        v = v * 16 + d;
+    }
+    return v > max ? -1 : v;
+}
+
+/* One field of a slot: empty or "*" = any (-1 in *out). 0 or -1 (bad). */
+static int slot_field(const char *s, size_t n, long max, long *out)
+{
+    if (n == 0 || (n == 1 && s[0] == '*')) {
+        *out = -1;
+        return 0;
+    }
+    *out = parse_hex_field(s, n, max);
+    return *out < 0 ? -1 : 0;
+}
+
+/*
+ * Parse lspci's slot syntax [[[[domain]:]bus]:][dev][.[fn]]: the last ':'
+ * separates the bus (and a domain before another ':') from the device.
+ * Returns NULL, or what is wrong.
+ */
+static const char *parse_slot(const char *str, struct slot_filter *f)
+{
+    const char *colon = strrchr(str, ':'), *mid = str, *dot;
+
+    f->domain = f->bus = f->dev = f->fn = -1;
+    if (colon) {
+        const char *colon2 = memchr(str, ':', (size_t)(colon - str));
+        const char *bus = str;
+        mid = colon + 1;
+        if (colon2) {
+            if (slot_field(str, (size_t)(colon2 - str), 0x7fffffff, &f->domain))
+                return "invalid domain number";
+            bus = colon2 + 1;
+        }
+        if (slot_field(bus, (size_t)(colon - bus), 0xff, &f->bus))
+            return "invalid bus number";
+    }
+    dot = strchr(mid, '.');
+    if (slot_field(mid, dot ? (size_t)(dot - mid) : strlen(mid), 0x1f, &f->dev))
+        return "invalid device number";
+    if (dot && slot_field(dot + 1, strlen(dot + 1), 7, &f->fn))
+        return "invalid function number";
+    return NULL;
+}
+
+static bool slot_match(const struct slot_filter *f, const struct func *fn)
+{
+    return (f->domain < 0 || (unsigned long)f->domain == fn->domain) &&
+           (f->bus < 0 || (unsigned long)f->bus == fn->bus) &&
+           (f->dev < 0 || (unsigned long)f->dev == fn->dev) &&
+           (f->fn < 0 || (unsigned long)f->fn == fn->fn);
+}
+
+/* A decimal or 0x-hex number in [min, max]; 0 or -1. */
+static int parse_num(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (!s[0] || s[0] == '-' || s[0] == '+' || isspace((unsigned char)s[0]))
+        return -1;
+    errno = 0;
+    v = strtoul(s, &end, 0);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static bool is_pow2(unsigned long v)
+{
+    return v && !(v & (v - 1));
+}
+
+/* --bar-sizes: up to six sizes, "S0,S1,...", each 0 or a power of two. */
+static int parse_bar_sizes(const char *arg, uint64_t sizes[6])
+{
+    char buf[256], *tok, *save = NULL;
+    unsigned n = 0;
+
+    memset(sizes, 0, 6 * sizeof(sizes[0]));
+    if (strlen(arg) >= sizeof(buf) || !arg[0] || arg[strlen(arg) - 1] == ',' || arg[0] == ',' ||
+        strstr(arg, ",,"))
+        return -1;
+    strcpy(buf, arg);
+    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        unsigned long v;
+        if (n == 6 || parse_num(tok, 0, ~0ul, &v) || (v && !is_pow2(v)))
+            return -1;
+        sizes[n++] = v;
+    }
+    return 0;
+}
+
+static void add_note(struct func *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_note(struct func *f, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (f->nnotes >= NOTE_MAX)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(f->notes[f->nnotes++], sizeof(f->notes[0]), fmt, ap);
+    va_end(ap);
+}
+
+/* ---- reading functions ---- */
+
+struct func_list {
+    struct func *v;
+    size_t n, cap;
+};
+
+static struct func *list_add(struct func_list *l)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        struct func *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return NULL;
+        l->v = v;
+        l->cap = cap;
+    }
+    memset(&l->v[l->n], 0, sizeof(l->v[0]));
+    return &l->v[l->n++];
+}
+
+static int cmp_func(const void *a, const void *b)
+{
+    const struct func *x = a, *y = b;
+    unsigned long kx = ((unsigned long)x->domain << 16) | (x->bus << 8) | (x->dev << 3) | x->fn;
+    unsigned long ky = ((unsigned long)y->domain << 16) | (y->bus << 8) | (y->dev << 3) | y->fn;
+
+    return kx < ky ? -1 : kx > ky;
+}
+
+static void set_ids(struct func *f)
+{
+    f->vendor = f->len >= 2 ? (uint16_t)(f->cfg[0] | f->cfg[1] << 8) : 0xffff;
+    f->device = f->len >= 4 ? (uint16_t)(f->cfg[2] | f->cfg[3] << 8) : 0xffff;
+}
+
+/* What the host knows of one BAR slot's size (from libpciaccess or --bar-sizes). */
+struct bar_size {
+    uint64_t size; /* 0: unimplemented (or the upper half of a 64-bit BAR) */
+    bool io, is64, prefetch;
+};
+
+/*
+ * What each BAR slot reads back after the host wrote all ones to it (the
+ * sizing protocol), from the sizes of the implemented BARs: a slot with a
+ * non-zero size is never free, even when its address reads 0.
+ */
+static void sized_from_sizes(const struct bar_size b[6], unsigned nslots, uint32_t sized[6])
+{
+    memset(sized, 0, 6 * sizeof(sized[0]));
+    for (unsigned i = 0; i < nslots && i < 6; i++) {
+        unsigned lo = i;
+        uint64_t mask;
+
+        if (!b[i].size)
+            continue;
+        mask = ~(b[i].size - 1);
+        if (b[i].io) {
+            sized[i] = ((uint32_t)mask & ~3u) | 1u;
+        } else if (b[i].is64 && i + 1 < nslots) {
+            sized[i] = ((uint32_t)mask & ~0xfu) | 4u | (b[i].prefetch ? 8u : 0u);
+            sized[i + 1] = (uint32_t)(mask >> 32);
+            i++;
+        } else {
+            sized[i] = ((uint32_t)mask & ~0xfu) | (b[i].prefetch ? 8u : 0u);
+        }
+        /* an implemented BAR never sizes to 0 (a bogus size of 4 GiB or
+         * more for a 32-bit BAR included) */
+        if (!sized[lo])
+            sized[lo] = b[lo].io ? 1u : 4u;
+    }
+}
+
+/* --bar-sizes for a dump: the types come from the BAR registers. */
+static void sized_from_list(struct func *f, const uint64_t sizes[6])
+{
+    struct bar_size b[6];
+
+    memset(b, 0, sizeof(b));
+    for (unsigned i = 0; i < 6; i++) {
+        uint32_t v = (uint32_t)f->cfg[0x10 + 4 * i] | (uint32_t)f->cfg[0x11 + 4 * i] << 8 |
+                     (uint32_t)f->cfg[0x12 + 4 * i] << 16 | (uint32_t)f->cfg[0x13 + 4 * i] << 24;
+        b[i].size = sizes[i];
+        b[i].io = (v & 1u) != 0;
+        b[i].is64 = !b[i].io && ((v >> 1) & 3u) == 2;
+        b[i].prefetch = !b[i].io && (v & 8u) != 0;
+    }
+    f->sized_known = true;
+    sized_from_sizes(b, vmsix_bar_count(f->cfg, f->len), f->sized);
+}
+
+/* The live path: libpciaccess's regions, indexed by BAR slot. */
+static void sized_from_regions(const struct pci_device *dev, unsigned nslots, uint32_t sized[6])
+{
+    struct bar_size b[6];
+
+    for (unsigned i = 0; i < 6; i++) {
+        b[i].size = dev->regions[i].size;
+        b[i].io = dev->regions[i].is_IO;
+        b[i].is64 = dev->regions[i].is_64;
+        b[i].prefetch = dev->regions[i].is_prefetchable;
+    }
+    sized_from_sizes(b, nslots, sized);
+}
+
+/* Functions of an `lspci -x` dump. 0 or the exit status 2. */
+static int read_dump(const char *path, const struct options *o, struct func_list *out)
+{
+    struct pcidump d;
+    int rc = pcidump_load(path, &d);
+
+    if (rc)
+        return fail("cannot read %s: %s", path, strerror(-rc));
+    if (d.n == 0) {
+        pcidump_free(&d);
+        return fail("%s: no PCI function in it (not an `lspci -x` dump?)", path);
+    }
+    for (size_t i = 0; i < d.n; i++) {
+        const struct pcidump_dev *pd = &d.devs[i];
+        struct func tmp = {.domain = pd->domain, .bus = pd->bus, .dev = pd->dev, .fn = pd->fn};
+        struct func *f;
+
+        if (o->slot && !slot_match(&o->filter, &tmp))
+            continue;
+        f = list_add(out);
+        if (!f) {
+            pcidump_free(&d);
+            return fail("out of memory");
+        }
+        *f = tmp;
+        f->len = pd->len;
+        memcpy(f->cfg, pd->cfg, sizeof(f->cfg));
+        set_ids(f);
+        if (o->bar_sizes_given && f->len >= 64)
+            sized_from_list(f, o->bar_sizes);
+        if (f->len < 256)
+            add_note(f, "the dump holds only %zu bytes of configuration space", f->len);
+    }
+    if (d.bad_lines)
+        fprintf(stderr, "%s: %s: %u malformed byte line(s) ignored\n", prog, path, d.bad_lines);
+    pcidump_free(&d);
+    return 0;
+}
+
+/* Read one live function. */
+static void read_live_one(struct pci_device *dev, struct func *f)
+{
+    pciaddr_t got = 0;
+    int rc;
+
+    f->domain = dev->domain;
+    f->bus = dev->bus;
+    f->dev = dev->dev;
+    f->fn = dev->func;
+    memset(f->cfg, 0xff, sizeof(f->cfg));
+    rc = pci_device_cfg_read(dev, f->cfg, 0, CFG_MAX, &got);
+    if (got > CFG_MAX)
+        got = CFG_MAX;
+    if (got < 64) {
+        /* some back ends refuse a long read outright: try the header */
+        pciaddr_t got64 = 0;
+        memset(f->cfg, 0xff, sizeof(f->cfg));
+        if (pci_device_cfg_read(dev, f->cfg, 0, 64, &got64) == 0 && got64 <= 64)
+            got = got64;
+        else
+            got = 0;
+    }
+    f->len = (size_t)got;
+    if (f->len < CFG_MAX)
+        memset(f->cfg + f->len, 0xff, CFG_MAX - f->len);
+    if (f->len < 256)
+        add_note(f,
+                 "only %zu bytes of configuration space are readable%s (run as root to read "
+                 "all of it)",
+                 f->len, rc ? " (read error)" : "");
+    f->vendor = dev->vendor_id;
+    f->device = dev->device_id;
+    if (pci_device_probe(dev) == 0 && f->len >= 64) {
+        f->sized_known = true;
+        sized_from_regions(dev, vmsix_bar_count(f->cfg, f->len), f->sized);
+    } else if (f->len >= 64) {
+        add_note(f, "BAR sizes unknown (libpciaccess probe failed): a free slot is one that "
+                    "reads 0");
+    }
+}
+
+/* Functions of the host's PCI bus. 0 or the exit status 2. */
+static int read_live(const struct options *o, struct func_list *out)
+{
+    struct pci_slot_match m = {PCI_MATCH_ANY, PCI_MATCH_ANY, PCI_MATCH_ANY, PCI_MATCH_ANY, 0};
+    struct pci_device_iterator *it;
+    struct pci_device *dev;
+    int rc = pci_system_init();
+
+    if (rc) {
+        fprintf(stderr, "%s: no PCI bus is visible (libpciaccess: %s): nothing to list\n", prog,
+                strerror(rc));
+        return 0;
+    }
+    if (o->slot) {
+        m.domain = o->filter.domain < 0 ? PCI_MATCH_ANY : (uint32_t)o->filter.domain;
+        m.bus = o->filter.bus < 0 ? PCI_MATCH_ANY : (uint32_t)o->filter.bus;
+        m.dev = o->filter.dev < 0 ? PCI_MATCH_ANY : (uint32_t)o->filter.dev;
+        m.func = o->filter.fn < 0 ? PCI_MATCH_ANY : (uint32_t)o->filter.fn;
+    }
+    it = pci_slot_match_iterator_create(&m);
+    if (!it) {
+        pci_system_cleanup();
+        return fail("libpciaccess: cannot iterate over the PCI functions");
+    }
+    while ((dev = pci_device_next(it))) {
+        struct func *f = list_add(out);
+        if (!f) {
+            pci_iterator_destroy(it);
+            pci_system_cleanup();
+            return fail("out of memory");
+        }
+        read_live_one(dev, f);
+    }
+    pci_iterator_destroy(it);
+    pci_system_cleanup();
+    return 0;
+}
+
+/* ---- the check ---- */
+
+static void analyse(const struct func *f, struct result *r)
+{
+    unsigned slot;
+
+    memset(r, 0, sizeof(*r));
+    if (f->len < 64) {
+        /* not even the header: nothing can be decided */
+        r->e.reasons = VMSIX_ELIG_TRUNCATED;
+        r->e.table_bar = -1;
+        return;
+    }
+    vmsix_dev_check(f->cfg, f->len, &r->e);
+    if (f->sized_known) {
+        /* a slot that reads 0 but sizes to non-zero is an implemented BAR
+         * at address 0, not a free slot */
+        if (vmsix_bar_free_slot(f->cfg, f->len, f->sized, &slot) == 0) {
+            r->e.table_bar = (int8_t)slot;
+        } else {
+            r->e.table_bar = -1;
+            r->e.reasons |= VMSIX_ELIG_NO_FREE_BAR;
+        }
+    }
+    r->eligible = r->e.reasons == 0;
+    if (!r->eligible)
+        r->e.table_bar = -1;
+}
+
+/* ---- output ---- */
+
+static void reasons_text(uint32_t reasons, const char *sep, bool quote, FILE *out)
+{
+    bool first = true;
+
+    for (uint32_t bit = 1; bit & VMSIX_ELIG_ALL; bit <<= 1) {
+        const char *name = vmsix_elig_reason_name(bit);
+        if (!(reasons & bit) || !name)
+            continue;
+        fprintf(out, "%s%s%s%s", first ? "" : sep, quote ? "\"" : "", name, quote ? "\"" : "");
+        first = false;
+    }
+}
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void print_json(const struct func *f, const struct result *r, bool last, FILE *out)
+{
+    const struct vmsix_eligibility *e = &r->e;
+
+    fprintf(out, "  {\"slot\": \"%04x:%02x:%02x.%x\", \"vendor\": \"%04x\", \"device\": \"%04x\", ",
+            f->domain, f->bus, f->dev, f->fn, f->vendor, f->device);
+    fprintf(out, "\"config_bytes\": %zu,\n   ", f->len);
+    if (e->msi_off)
+        fprintf(out,
+                "\"msi\": {\"offset\": %u, \"vectors\": %u, \"addr64\": %s, "
+                "\"per_vector_mask\": %s},\n   ",
+                e->msi_off, e->vectors, e->addr64 ? "true" : "false",
+                e->per_vector_mask ? "true" : "false");
+    else
+        fputs("\"msi\": null, ", out);
+    if (e->msix_off)
+        fprintf(out, "\"msix\": {\"offset\": %u, \"vectors\": %u},\n   ", e->msix_off,
+                e->msix_vectors);
+    else
+        fputs("\"msix\": null, ", out);
+    fprintf(out, "\"eligible\": %s, \"reasons\": [", r->eligible ? "true" : "false");
+    reasons_text(e->reasons, ", ", true, out);
+    fputs("], \"table_bar\": ", out);
+    if (r->eligible)
+        fprintf(out, "%d", e->table_bar);
+    else
+        fputs("null", out);
+    fputs(", \"notes\": [", out);
+    for (unsigned i = 0; i < f->nnotes; i++) {
+        if (i)
+            fputs(", ", out);
+        json_string(out, f->notes[i]);
+    }
+    fprintf(out, "]}%s\n", last ? "" : ",");
+}
+
+static void print_text(const struct func *f, const struct result *r, FILE *out)
+{
+    const struct vmsix_eligibility *e = &r->e;
+
+    fprintf(out, "%04x:%02x:%02x.%x %04x:%04x\n", f->domain, f->bus, f->dev, f->fn, f->vendor,
+            f->device);
+    if (e->msi_off) {
+        fprintf(out, "\tMSI: offset 0x%02x, ", e->msi_off);
+        if (e->vectors)
+            fprintf(out, "%u vector%s", e->vectors, e->vectors == 1 ? "" : "s");
+        else
+            fputs("reserved Multiple Message Capable", out);
+        fprintf(out, ", %s address, %s\n", e->addr64 ? "64-bit" : "32-bit",
+                e->per_vector_mask ? "per-vector mask" : "no per-vector mask");
+    } else {
+        fputs("\tMSI: none\n", out);
+    }
+    if (e->msix_off)
+        fprintf(out, "\tMSI-X: offset 0x%02x, %u vector%s\n", e->msix_off, e->msix_vectors,
+                e->msix_vectors == 1 ? "" : "s");
+    else
+        fputs("\tMSI-X: none\n", out);
+    if (r->eligible) {
+        fprintf(out, "\tverdict: eligible, table in BAR %d\n", e->table_bar);
+    } else {
+        fputs("\tverdict: not eligible: ", out);
+        reasons_text(e->reasons, ", ", false, out);
+        fputc('\n', out);
+    }
+    for (unsigned i = 0; i < f->nnotes; i++)
+        fprintf(out, "\tnote: %s\n", f->notes[i]);
+}
+
+/* --virtual on the one selected function. 0 or the exit status 2. */
+static int print_virtual(const struct func *f, const struct result *r, const struct options *o)
+{
+    struct vmsix_dev_options opt = o->dev_opt;
+    struct pcidump_dev pd = {.domain = f->domain, .bus = f->bus, .dev = f->dev, .fn = f->fn};
+    static uint8_t view[CFG_MAX];
+    char slot[32], name[96];
+    int rc;
+
+    snprintf(slot, sizeof(slot), "%04x:%02x:%02x.%x", f->domain, f->bus, f->dev, f->fn);
+    if (!r->eligible) {
+        fprintf(stderr, "%s: %s is not eligible for MSI-X emulation: ", prog, slot);
+        reasons_text(r->e.reasons, ", ", false, stderr);
+        fputc('\n', stderr);
+        return EXIT_BAD;
+    }
+    if (opt.nvec && opt.nvec > r->e.vectors)
+        return fail("--vectors %u: %s has only %u MSI vectors", opt.nvec, slot, r->e.vectors);
+    if (opt.table_bar_set) {
+        struct vmsix_bar bars[6];
+        unsigned n = 0;
+        vmsix_bar_decode(f->cfg, f->len, bars, &n);
+        if (opt.table_bar >= n || bars[opt.table_bar].kind != VMSIX_BAR_NONE ||
+            (f->sized_known && f->sized[opt.table_bar]))
+            return fail("--table-bar %u: BAR slot %u of %s is not free", opt.table_bar,
+                        opt.table_bar, slot);
+    } else if (f->sized_known) {
+        /* the slot that sizing proved free, not merely one that reads 0 */
+        opt.table_bar_set = true;
+        opt.table_bar = (uint8_t)r->e.table_bar;
+    }
+    rc = vmsix_dev_virtual_cfg(f->cfg, f->len, &opt, view, f->len);
+    if (rc)
+        return fail("%s: the guest view cannot be built with these options (%s)", slot,
+                    strerror(-rc));
+    snprintf(name, sizeof(name), "vmsix guest view of %04x:%04x", f->vendor, f->device);
+    if (pcidump_write(stdout, &pd, view, f->len, name))
+        return fail("cannot write the output");
+    return 0;
+}
+
+enum {
+    OPT_BAR_SIZE = 0x100,
+    OPT_VECTORS,
+    OPT_TABLE_BAR,
+    OPT_BAR_SIZES,
+    OPT_VERSION,
+};
+
+/* Parse the command line into @o. -1 = exit 0 (help), 0 = go on, 2 = bad. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"dump", required_argument, NULL, 'd'},
+        {"slot", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"virtual", no_argument, NULL, 'V'},
+        {"bar-size", required_argument, NULL, OPT_BAR_SIZE},
+        {"vectors", required_argument, NULL, OPT_VECTORS},
+        {"table-bar", required_argument, NULL, OPT_TABLE_BAR},
+        {"bar-sizes", required_argument, NULL, OPT_BAR_SIZES},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    unsigned long v;
+    const char *err;
+    int c;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":s:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o->dump = optarg;
+            break;
+        case 's':
+            o->slot = optarg;
+            err = parse_slot(optarg, &o->filter);
+            if (err)
+                return fail("-s %s: %s (expected [[domain:]bus:][dev][.fn], hex)", optarg, err);
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 'V':
+            o->virt = true;
+            break;
+        case OPT_BAR_SIZE:
+            if (parse_num(optarg, 4096, 0x80000000ul, &v) || !is_pow2(v))
+                return fail("--bar-size %s: expected a power of two from 4096 to 0x80000000",
+                            optarg);
+            o->dev_opt.bar_size = (uint32_t)v;
+            o->dev_opt_given = true;
+            break;
+        case OPT_VECTORS:
+            if (parse_num(optarg, 2, 32, &v) || !is_pow2(v))
+                return fail("--vectors %s: expected 2, 4, 8, 16 or 32", optarg);
+            o->dev_opt.nvec = (uint8_t)v;
+            o->dev_opt_given = true;
+            break;
+        case OPT_TABLE_BAR:
+            if (parse_num(optarg, 0, 5, &v))
+                return fail("--table-bar %s: expected a BAR slot from 0 to 5", optarg);
+            o->dev_opt.table_bar_set = true;
+            o->dev_opt.table_bar = (uint8_t)v;
+            o->dev_opt_given = true;
+            break;
+        case OPT_BAR_SIZES:
+            if (parse_bar_sizes(optarg, o->bar_sizes))
+                return fail("--bar-sizes %s: expected up to six comma-separated sizes, each 0 "
+                            "or a power of two",
+                            optarg);
+            o->bar_sizes_given = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        case OPT_VERSION:
+            printf("vmsix-probe %s\n", vmsix_version());
+            return -1;
+        case ':':
+            return fail("option %s needs an argument (see --help)", argv[optind - 1]);
+        default:
+            if (optopt)
+                return fail("unknown option -%c (see --help)", optopt);
+            return fail("unknown option %s (see --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return fail("unexpected argument '%s' (see --help)", argv[optind]);
+    if (o->virt && !o->slot)
+        return fail("--virtual needs -s SLOT");
+    if (o->virt && o->json)
+        return fail("--virtual and --json cannot be combined");
+    if (o->bar_sizes_given && !o->dump)
+        return fail("--bar-sizes needs --dump (on the host, libpciaccess gives the sizes)");
+    if (o->dev_opt_given && !o->virt)
+        return fail("--bar-size, --vectors and --table-bar need --virtual");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct func_list list = {NULL, 0, 0};
+    struct result r;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    rc = o.dump ? read_dump(o.dump, &o, &list) : read_live(&o, &list);
+    if (rc)
+        goto out;
+    if (list.n > 1)
+        qsort(list.v, list.n, sizeof(list.v[0]), cmp_func);
+    if (o.slot && list.n == 0) {
+        rc =
+            fail("-s %s: no such function%s%s", o.slot, o.dump ? " in " : "", o.dump ? o.dump : "");
+        goto out;
+    }
+    if (o.virt) {
+        if (list.n != 1) {
+            rc = fail("-s %s matches %zu functions; --virtual needs exactly one", o.slot, list.n);
+            goto out;
+        }
+        analyse(&list.v[0], &r);
+        rc = print_virtual(&list.v[0], &r, &o);
+        goto out;
+    }
+    if (list.n == 0 && !o.json)
+        fprintf(stderr, "%s: no PCI function found\n", prog);
+    if (o.json)
+        fputs("[\n", stdout);
+    for (size_t i = 0; i < list.n; i++) {
+        analyse(&list.v[i], &r);
+        if (o.json)
+            print_json(&list.v[i], &r, i + 1 == list.n, stdout);
+        else
+            print_text(&list.v[i], &r, stdout);
+    }
+    if (o.json)
+        fputs("]\n", stdout);
+    if (fflush(stdout) || ferror(stdout))
+        rc = fail("cannot write the output");
+out:
+    free(list.v);
+    return rc;
+}
