@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "crc32_ref.h"
+
 #include <vmsix/vmsix.h>
 
 #include "simfn.h"
@@ -654,22 +656,6 @@ static void test_init_refusals(void **state)
     free(mem);
 }
 
-static uint32_t crc32_ref(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ ((c & 1) ? 0xedb88320u : 0);
-    }
-    return ~c;
-}
-
-static void seal(unsigned char *b, size_t n)
-{
-    uint32_t c = crc32_ref(b, n - 4);
-    memcpy(b + n - 4, &c, 4);
-}
 
 /* Save and restore: the guest state comes back, the physical side is
  * rebuilt, and a corrupted or foreign state changes nothing. */
@@ -713,11 +699,11 @@ static void test_save_restore(void **state)
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         memcpy(b2, a, n);
         b2[bad[i].off] = bad[i].val;
-        seal(b2, n);
+        crc32_seal(b2, n);
         assert_int_equal(vmsix_dev_restore(W.dev, b2, n), -EINVAL);
     }
     memcpy(b2, a, n);
-    seal(b2, n);
+    crc32_seal(b2, n);
     assert_int_equal(vmsix_dev_restore(W.dev, b2, n), 0); /* the helper itself is right */
     assert_int_equal(vmsix_dev_save(W.dev, c, sizeof(c), &n2), 0);
     assert_int_equal(n2, n);

@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "crc32_ref.h"
+
 #include <vmsix/msix_table.h>
 
 /* ---- events, recorded from the implementation's hooks and produced by the model ---- */
@@ -1024,22 +1026,6 @@ static void test_save_restore_refusals(void **state)
 }
 
 /* Buffers with a valid checksum but impossible contents. */
-static uint32_t crc32_ref(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ ((c & 1) ? 0xedb88320u : 0);
-    }
-    return ~c;
-}
-
-static void reseal(unsigned char *b, size_t n)
-{
-    uint32_t c = crc32_ref(b, n - 4);
-    memcpy(b + n - 4, &c, 4);
-}
 
 static void test_restore_semantic_refusals(void **state)
 {
@@ -1055,32 +1041,32 @@ static void test_restore_semantic_refusals(void **state)
 
     memcpy(save_b, save_a, n);
     save_b[10] = 0x01; /* Message Control bit 0 */
-    reseal(save_b, n);
+    crc32_seal(save_b, n);
     assert_int_equal(vmsix_msix_restore(mx, save_b, n), -EINVAL);
 
     memcpy(save_b, save_a, n);
     save_b[32] = 0x02; /* address bit 1 of vector 0 */
-    reseal(save_b, n);
+    crc32_seal(save_b, n);
     assert_int_equal(vmsix_msix_restore(mx, save_b, n), -EINVAL);
 
     memcpy(save_b, save_a, n);
     save_b[32 + 70 * 16 + 8] = 0x40; /* pending bit of vector 70: past nvec */
-    reseal(save_b, n);
+    crc32_seal(save_b, n);
     assert_int_equal(vmsix_msix_restore(mx, save_b, n), -EINVAL);
 
     memcpy(save_b, save_a, n);
     save_b[11] = 0x80;          /* enabled */
     save_b[32 + 12] = 0;        /* vector 0 unmasked: active */
     save_b[32 + 70 * 16] = 1;   /* and pending: impossible */
-    reseal(save_b, n);
+    crc32_seal(save_b, n);
     assert_int_equal(vmsix_msix_restore(mx, save_b, n), -EINVAL);
     save_b[32 + 70 * 16] = 0;
-    reseal(save_b, n);
+    crc32_seal(save_b, n);
     assert_int_equal(vmsix_msix_restore(mx, save_b, n), 0);
 
     memcpy(save_b, save_a, n);
     save_b[26] = 1; /* reserved header bytes */
-    reseal(save_b, n);
+    crc32_seal(save_b, n);
     assert_int_equal(vmsix_msix_restore(mx, save_b, n), -EINVAL);
 }
 
