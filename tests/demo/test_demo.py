@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""demo suite: vmsix-demo's command line, run as a user runs it.
+
+Usage: test_demo.py CASE --demo PATH --data DIR [--lspci PATH]
+
+Cases: default, json, vectors, lspci, dump, dump-lspci, ineligible,
+bad-args, help. Exit 0 pass, 1 fail, 77 skip (with the reason; only the
+lspci cases skip, and only when lspci is missing).
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+OK_LINE = re.compile(r'^vmsix-demo: (\d+)/(\d+) vectors delivered to their guest vector '
+                     r'and CPU \.\.\. OK$')
+DUMP = 'pciutils/tree-fsl-p2020'
+
+
+class Failure(Exception):
+    pass
+
+
+def run(demo, *args, expect=0):
+    p = subprocess.run([demo] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=30)
+    if p.returncode != expect:
+        raise Failure('vmsix-demo %s: exit %d, expected %d\nstdout (end):\n%s\nstderr:\n%s'
+                      % (' '.join(args), p.returncode, expect, p.stdout[-2000:], p.stderr))
+    if 'Sanitizer' in p.stderr or 'runtime error' in p.stderr:
+        raise Failure('vmsix-demo %s: sanitizer report:\n%s' % (' '.join(args), p.stderr))
+    return p
+
+
+def expect(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def check_trace(p, n):
+    lines = p.stdout.rstrip('\n').split('\n')
+    m = OK_LINE.match(lines[-1])
+    expect(m and int(m.group(1)) == n and int(m.group(2)) == n,
+           'last line is not the OK line with %d/%d: %r' % (n, n, lines[-1]))
+    expect('CHECK FAILED' not in p.stdout, 'a check failed:\n' + p.stdout)
+    expect(p.stderr == '', 'unexpected stderr: %r' % p.stderr)
+
+
+KEYS = {
+    'device': ['sid', 'vectors'],
+    'block': ['base', 'size'],
+    'physical_msi': ['addr', 'data', 'mme', 'enabled'],
+    'pending_check': ['pended', 'pba_bit_seen', 'delivered_once_on_unmask'],
+}
+IRTE_KEYS = ['index', 'present', 'svt', 'sq', 'sid', 'vector', 'dest', 'delivery_mode', 'posted']
+DELIVERY_KEYS = ['vector', 'guest_vector', 'expected_guest_vector', 'dest', 'count']
+
+
+def check_json(p, n, sid, addr64):
+    try:
+        j = json.loads(p.stdout)
+    except ValueError as e:
+        raise Failure('--json output does not parse: %s\n%s' % (e, p.stdout[:2000]))
+    for obj, keys in KEYS.items():
+        expect(obj in j, 'no key %r' % obj)
+        for k in keys:
+            expect(k in j[obj], 'no key %s.%s' % (obj, k))
+    for k in ('irtes', 'deliveries', 'ok'):
+        expect(k in j, 'no key %r' % k)
+    expect(j['ok'] is True, 'ok is not true')
+    dev, blk, msi = j['device'], j['block'], j['physical_msi']
+    expect(dev['sid'] == sid and dev['vectors'] == n, 'device: %r' % dev)
+    expect(dev['addr64'] is addr64, 'device.addr64: %r' % dev['addr64'])
+    expect(blk['size'] == n and blk['base'] % n == 0, 'block: %r' % blk)
+    # the composed remappable MSI: handle = base, SHV, data 0, MME = log2(n)
+    want = 0xfee00000 | (blk['base'] & 0x7fff) << 5 | 0x10 | 0x08 | (blk['base'] >> 15) << 2
+    expect(msi['addr'] == want and msi['data'] == 0 and msi['enabled'] is True and
+           (1 << msi['mme']) == n, 'physical_msi %r, want addr %#x' % (msi, want))
+    irtes = j['irtes']
+    expect(len(irtes) == n, '%d IRTEs listed, not %d' % (len(irtes), n))
+    for i, e in enumerate(irtes):
+        for k in IRTE_KEYS:
+            expect(k in e, 'irtes[%d] has no %r' % (i, k))
+        expect(e['index'] == blk['base'] + i, 'irtes[%d].index %r' % (i, e['index']))
+        expect(e['present'] is True and e['svt'] == 1 and e['sq'] == 0 and e['sid'] == sid and
+               e['delivery_mode'] in (0, 1) and e['posted'] is False,
+               'irtes[%d]: %r' % (i, e))
+    expect(j['vtd']['present'] == n, 'present IRTEs in the table: %r' % j['vtd'])
+    expect(j['vtd']['pool_free_end'] == j['vtd']['pool_free_start'],
+           'the pool is not back at its start: %r' % j['vtd'])
+    pc = j['pending_check']
+    expect(pc['pended'] is True and pc['pba_bit_seen'] is True and
+           pc['delivered_once_on_unmask'] is True, 'pending_check: %r' % pc)
+    # one delivery per vector; the pending-check vector and the moved one
+    # were fired once more each
+    twice = {pc['vector'], j['move']['vector']}
+    expect(len(twice) == 2 and j['move']['delivered'] is True, 'move: %r' % j['move'])
+    dels = j['deliveries']
+    expect(len(dels) == n, '%d deliveries listed, not %d' % (len(dels), n))
+    for k, x in enumerate(dels):
+        for key in DELIVERY_KEYS:
+            expect(key in x, 'deliveries[%d] has no %r' % (k, key))
+        want_count = 2 if k in twice else 1
+        expect(x['vector'] == k and x['count'] == want_count and
+               x['count'] == x['expected_count'] and
+               x['guest_vector'] == x['expected_guest_vector'] == 0x30 + k and
+               x['dest'] == x['expected_dest'] and
+               irtes[k]['vector'] == x['host_vector'] and irtes[k]['dest'] == x['host_cpu'],
+               'deliveries[%d]: %r (IRTE %r)' % (k, x, irtes[k]))
+    return j
+
+
+def lspci_decode(lspci, text):
+    with tempfile.NamedTemporaryFile('w', suffix='.txt', delete=False) as f:
+        f.write(text)
+        path = f.name
+    try:
+        p = subprocess.run([lspci, '-vvv', '-F', path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=30)
+    finally:
+        os.unlink(path)
+    if p.returncode != 0:
+        raise Failure('lspci -vvv -F failed (%d): %s' % (p.returncode, p.stderr))
+    return p.stdout
+
+
+def check_lspci(out, n, bar, bar_addr):
+    want = ['MSI-X: Enable+ Count=%d ' % n,
+            'Vector table: BAR=%d offset=00000000' % bar,
+            'PBA: BAR=%d offset=00000800' % bar,
+            'Region %d: Memory at %08x (32-bit, non-prefetchable)' % (bar, bar_addr)]
+    for w in want:
+        expect(w in out, 'lspci does not show %r:\n%s' % (w, out))
+    expect('MSI:' not in out, 'lspci shows an MSI capability:\n' + out)
+
+
+def need_lspci(a):
+    if not a.lspci or not os.access(a.lspci, os.X_OK):
+        print('skipped: lspci is not installed (apt-get install pciutils)')
+        sys.exit(77)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('case')
+    ap.add_argument('--demo', required=True)
+    ap.add_argument('--data', required=True)
+    ap.add_argument('--lspci', default='')
+    a = ap.parse_args()
+    demo, dump = a.demo, os.path.join(a.data, DUMP)
+
+    if a.case == 'default':
+        check_trace(run(demo), 32)
+        print('ok: default run, 32/32 ... OK')
+    elif a.case == 'json':
+        j = check_json(run(demo, '--json'), 32, 0x0300, True)
+        print('ok: --json: %d keys, 32 present IRTEs at %d, SVT 1, SQ 0, SID 0x0300'
+              % (len(j), j['block']['base']))
+    elif a.case == 'vectors':
+        check_trace(run(demo, '--vectors', '4'), 4)
+        check_json(run(demo, '--vectors', '4', '--json'), 4, 0x0300, True)
+        check_trace(run(demo, '--vectors=2'), 2)
+        print('ok: --vectors 4 and 2')
+    elif a.case == 'lspci':
+        need_lspci(a)
+        p = run(demo, '--lspci')
+        expect(p.stdout.startswith('0000:03:00.0 '), 'header: %r' % p.stdout[:40])
+        check_lspci(lspci_decode(a.lspci, p.stdout), 32, 2, 0xfe004000)
+        print('ok: lspci -vvv -F decodes the guest view: MSI-X Enable+ Count=32, no MSI')
+    elif a.case == 'dump':
+        check_trace(run(demo, '--dump', dump, '-s', '05:00.0'), 8)
+        check_json(run(demo, '--dump', dump, '-s', '0000:05:00.0', '--json'), 8, 0x0500, False)
+        check_trace(run(demo, '--dump', dump, '--slot', '0001:03:00.0'), 4)
+        print('ok: --dump %s -s 05:00.0 (8/8) and 0001:03:00.0 (4/4)' % DUMP)
+    elif a.case == 'dump-lspci':
+        need_lspci(a)
+        p = run(demo, '--dump', dump, '-s', '05:00.0', '--lspci')
+        expect(p.stdout.startswith('0000:05:00.0 '), 'header: %r' % p.stdout[:40])
+        check_lspci(lspci_decode(a.lspci, p.stdout), 8, 2, 0xfe100000)
+        print('ok: lspci decodes the Atheros guest view: MSI-X Enable+ Count=8, no MSI')
+    elif a.case == 'ineligible':
+        for slot in ('04:00.0', '0001:02:00.0', '0002:01:00.0'):
+            p = run(demo, '--dump', dump, '-s', slot, expect=2)
+            expect(p.stdout == '', 'output on stdout: %r' % p.stdout)
+            expect('not eligible' in p.stderr, 'no verdict: %r' % p.stderr)
+        p = run(demo, '--dump', dump, '-s', '04:00.0', expect=2)
+        expect('no-msi' in p.stderr and 'bridge' in p.stderr, 'reasons: %r' % p.stderr)
+        p = run(demo, '--dump', dump, '-s', '0002:01:00.0', expect=2)
+        expect('has-msix' in p.stderr and 'no-per-vector-mask' in p.stderr,
+               'reasons: %r' % p.stderr)
+        print('ok: bridges and an MSI-X function exit 2 naming the reasons')
+    elif a.case == 'bad-args':
+        cases = [
+            ['--bogus'], ['extra'], ['--vectors'], ['--vectors', '3'], ['--vectors', '1'],
+            ['--vectors', '64'], ['--vectors', '4x'], ['--vectors', ''], ['--json=yes'],
+            ['--json', '--lspci'], ['-s', '05:00.0'], ['--dump'], ['--dump', ''],
+            ['--dump', os.path.join(a.data, 'no-such-file')],
+            ['--dump', dump], ['--dump', dump, '-s', 'zz'], ['--dump', dump, '-s', '05:00'],
+            ['--dump', dump, '-s', '09:00.0'], ['--dump', dump, '-s', '05:00.0', '--vectors', '16'],
+            ['--dump', a.data],
+        ]
+        for c in cases:
+            p = run(demo, *c, expect=2)
+            expect(p.stderr.startswith('vmsix-demo: ') and p.stdout == '',
+                   '%r: stdout %r, stderr %r' % (c, p.stdout, p.stderr))
+        print('ok: %d bad argument lists exit 2 with a message' % len(cases))
+    elif a.case == 'help':
+        for h in ('--help', '-h'):
+            p = run(demo, h)
+            for w in ('Usage: vmsix-demo', '--json', '--lspci', '--vectors', '--dump',
+                      '32 vectors', 'at most 8 vectors', 'Exit status'):
+                expect(w in p.stdout, '%s does not mention %r' % (h, w))
+        print('ok: --help')
+    else:
+        raise Failure('unknown case %r' % a.case)
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except Failure as e:
+        print('FAIL: %s' % e)
+        sys.exit(1)
