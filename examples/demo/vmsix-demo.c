@@ -7,7 +7,7 @@
  * - the physical function: simfn (examples/sim), a synthetic function with
  *   32 MSI vectors, 64-bit address and per-vector masking, or (--dump) a
  *   real function's configuration space from an `lspci -x` dump given the
- *   same MSI behaviour (dumpfn.c);
+ *   same MSI behaviour;
  * - a VT-d unit whose 256-entry interrupt-remapping table lives in memory,
  *   entries 0..23 reserved in the pool for the host's IOAPIC; every memory
  *   write the function emits is resolved by vmsix_vtd_remap(), the
@@ -37,7 +37,6 @@
 
 #include <vmsix/vmsix.h>
 
-#include "dumpfn.h"
 #include "pcidump.h"
 #include "simfn.h"
 
@@ -55,15 +54,6 @@
 
 /* Host APIC IDs of the CPUs that run vCPU 0..3. */
 static const uint8_t host_apic[NVCPU] = {1, 3, 5, 7};
-
-/* The physical function, whichever it is. */
-struct phys_fn {
-    void *obj;
-    int (*cfg_read)(void *obj, uint16_t off, unsigned size, uint32_t *val);
-    int (*cfg_write)(void *obj, uint16_t off, unsigned size, uint32_t val);
-    int (*fire)(void *obj, unsigned k);
-    size_t len; /* bytes of configuration space it answers */
-};
 
 /* What the guest driver learned. */
 struct guest {
@@ -126,9 +116,8 @@ struct demo {
     unsigned want_vec;
 
     /* the function */
-    struct phys_fn fn;
-    struct simfn *sim;
-    struct dumpfn *dfn;
+    struct simfn *fn;
+    bool fn_live;            /* it has usable MSI: simulated (else only its bytes) */
     struct pcidump_dev addr; /* domain, bus, dev, fn */
     uint16_t rid;
     uint16_t vendor, device;
@@ -210,37 +199,12 @@ static bool check(struct demo *d, bool ok, const char *fmt, ...)
 
 /* ---- the physical function ---- */
 
-static int sim_read(void *o, uint16_t off, unsigned size, uint32_t *val)
-{
-    return simfn_cfg_read(o, off, size, val);
-}
-static int sim_write(void *o, uint16_t off, unsigned size, uint32_t val)
-{
-    return simfn_cfg_write(o, off, size, val);
-}
-static int sim_fire(void *o, unsigned k)
-{
-    return simfn_fire(o, k);
-}
-static int dump_read(void *o, uint16_t off, unsigned size, uint32_t *val)
-{
-    return dumpfn_cfg_read(o, off, size, val);
-}
-static int dump_write(void *o, uint16_t off, unsigned size, uint32_t val)
-{
-    return dumpfn_cfg_write(o, off, size, val);
-}
-static int dump_fire(void *o, unsigned k)
-{
-    return dumpfn_fire(o, k);
-}
-
 /* The host reads a physical register (no side effects at the function). */
 static uint32_t phys(struct demo *d, uint16_t off, unsigned size)
 {
     uint32_t v = 0;
 
-    if (d->fn.cfg_read(d->fn.obj, off, size, &v))
+    if (simfn_cfg_read(d->fn, off, size, &v))
         check(d, false, "physical read of %#x failed", off);
     return v;
 }
@@ -318,14 +282,14 @@ static int h_cfg_read(void *ctx, uint16_t off, unsigned size, uint32_t *val)
 {
     struct demo *d = ctx;
 
-    return d->fn.cfg_read(d->fn.obj, off, size, val);
+    return simfn_cfg_read(d->fn, off, size, val);
 }
 
 static int h_cfg_write(void *ctx, uint16_t off, unsigned size, uint32_t val)
 {
     struct demo *d = ctx;
 
-    return d->fn.cfg_write(d->fn.obj, off, size, val);
+    return simfn_cfg_write(d->fn, off, size, val);
 }
 
 /* The isolation policy: a physical destination among this guest's vCPUs,
@@ -721,7 +685,7 @@ static void guest_caps(struct demo *d)
         n++;
     }
     say(d, "  %s\n", line);
-    if (exp && d->fn.len > 256) {
+    if (exp && d->fn->len > 256) {
         uint16_t off = 0x100;
         unsigned m = 0;
 
@@ -793,7 +757,7 @@ static int fire(struct demo *d, unsigned k)
 
     memset(&d->p, 0, sizeof(d->p));
     d->p.irq_vec = d->p.inj_vec = -1;
-    rc = d->fn.fire(d->fn.obj, k);
+    rc = simfn_fire(d->fn, k);
     host_run_irqs(d);
     return rc;
 }
@@ -837,7 +801,7 @@ static void take_snapshot(struct demo *d)
     }
     s->pool_free = vmsix_irte_free_count(d->pool);
     memcpy(s->del, d->del, sizeof(s->del));
-    s->cfg_len = d->fn.len > 256 ? 4096 : 256;
+    s->cfg_len = d->fn->len > 256 ? 4096 : 256;
     for (uint16_t o = 0; o < s->cfg_len; o += 4) {
         uint32_t v = 0xffffffffu;
         vmsix_dev_cfg_read(d->dev, o, 4, &v);
@@ -1278,13 +1242,13 @@ static void reasons_str(uint32_t reasons, char *buf, size_t len)
 static int load_function(struct demo *d)
 {
     if (!d->dump_path) {
-        d->sim = malloc(sizeof(*d->sim));
-        if (!d->sim)
+        d->fn = malloc(sizeof(*d->fn));
+        if (!d->fn)
             return oom();
-        simfn_init(d->sim, 5, true);
-        d->sim->emit = emit;
-        d->sim->emit_ctx = d;
-        d->fn = (struct phys_fn){d->sim, sim_read, sim_write, sim_fire, 4096};
+        simfn_init(d->fn, 5, true);
+        d->fn->emit = emit;
+        d->fn->emit_ctx = d;
+        d->fn_live = true;
         d->addr.bus = DEFAULT_RID >> 8;
         d->addr.dev = (DEFAULT_RID >> 3) & 0x1f;
         d->addr.fn = DEFAULT_RID & 7;
@@ -1347,19 +1311,16 @@ static int load_function(struct demo *d)
         return fail2("%s: %04x:%02x:%02x.%x: only %zu bytes of configuration space", d->dump_path,
                      d->addr.domain, d->addr.bus, d->addr.dev, d->addr.fn, pick->len);
     }
-    d->dfn = malloc(sizeof(*d->dfn));
-    rc = d->dfn ? dumpfn_init(d->dfn, pick->cfg, pick->len) : -ENOMEM;
-    if (rc == 0) {
-        d->dfn->emit = emit;
-        d->dfn->emit_ctx = d;
-        d->fn = (struct phys_fn){d->dfn, dump_read, dump_write, dump_fire, d->dfn->len};
-    } else if (d->dfn) {
-        /* no MSI, or not a type 0 header: dumpfn_init() kept the bytes and
-         * the view length; the eligibility check names the reasons */
-        d->fn = (struct phys_fn){d->dfn, NULL, NULL, NULL, d->dfn->len};
+    d->fn = malloc(sizeof(*d->fn));
+    /* no MSI, or not a type 0 header: simfn_init_cfg() kept the bytes and
+     * the view length; the eligibility check names the reasons */
+    d->fn_live = d->fn && simfn_init_cfg(d->fn, pick->cfg, pick->len) == 0;
+    if (d->fn_live) {
+        d->fn->emit = emit;
+        d->fn->emit_ctx = d;
     }
     pcidump_free(&dump);
-    if (!d->dfn)
+    if (!d->fn)
         return oom();
     return 0;
 }
@@ -1372,22 +1333,22 @@ static int check_function(struct demo *d)
     int rc;
 
     memset(img, 0xff, sizeof(img));
-    if (d->fn.cfg_read) {
-        for (uint16_t o = 0; o < d->fn.len; o += 4) {
+    if (d->fn_live) {
+        for (uint16_t o = 0; o < d->fn->len; o += 4) {
             uint32_t v;
-            if (d->fn.cfg_read(d->fn.obj, o, 4, &v))
+            if (simfn_cfg_read(d->fn, o, 4, &v))
                 break;
             for (unsigned i = 0; i < 4; i++)
                 img[o + i] = (uint8_t)(v >> (8 * i));
         }
     } else {
-        memcpy(img, d->dfn->cfg, sizeof(img));
+        memcpy(img, d->fn->cfg, sizeof(img));
     }
     d->vendor = (uint16_t)(img[0] | img[1] << 8);
     d->device = (uint16_t)(img[2] | img[3] << 8);
     d->rid = (uint16_t)(d->addr.bus << 8 | d->addr.dev << 3 | d->addr.fn);
-    rc = vmsix_dev_check(img, d->fn.len, &d->elig);
-    if (rc || !d->fn.cfg_read) {
+    rc = vmsix_dev_check(img, d->fn->len, &d->elig);
+    if (rc || !d->fn_live) {
         reasons_str(d->elig.reasons, why, sizeof(why));
         return fail2("%04x:%02x:%02x.%x (%04x:%04x) is not eligible for MSI-X emulation: %s",
                      d->addr.domain, d->addr.bus, d->addr.dev, d->addr.fn, d->vendor, d->device,
@@ -1458,8 +1419,7 @@ static void free_world(struct demo *d)
     free(d->unit_mem);
     free(d->pool_mem);
     free(d->dev_mem);
-    free(d->sim);
-    free(d->dfn);
+    free(d->fn);
 }
 
 static void intro(struct demo *d)
