@@ -656,7 +656,6 @@ static void test_init_refusals(void **state)
     free(mem);
 }
 
-
 /* Save and restore: the guest state comes back, the physical side is
  * rebuilt, and a corrupted or foreign state changes nothing. */
 static void test_save_restore(void **state)
@@ -743,6 +742,101 @@ static void test_save_restore(void **state)
     assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
 }
 
+/* A hostile guest: random config writes anywhere (any size, any value),
+ * random table/PBA accesses, device fires; the invariants hold after every
+ * step and deliveries only ever carry what the guest programmed. */
+static uint64_t rstate = 0x243f6a8885a308d3ull;
+
+static uint64_t rnd64(void)
+{
+    rstate ^= rstate << 13;
+    rstate ^= rstate >> 7;
+    rstate ^= rstate << 17;
+    return rstate;
+}
+
+static void test_random_guest(void **state)
+{
+    unsigned long steps = 0, live = 0, delivered = 0;
+
+    (void)state;
+    for (unsigned round = 0; round < 6; round++) {
+        world_init(1 + round % 5, round & 1);
+        for (unsigned i = 0; i < 6000; i++, steps++) {
+            unsigned long before[32];
+            memcpy(before, W.injected, sizeof(before));
+            unsigned r = (unsigned)(rnd64() % 100);
+            static const unsigned sizes[] = {1, 2, 4, 3, 8};
+            unsigned size = sizes[rnd64() % 5];
+            uint64_t v = rnd64();
+            if (r < 30) {
+                /* mostly the interesting registers, sometimes anywhere */
+                static const uint16_t hot[] = {0x04, 0x18, 0x50, 0x52, 0x52, 0x52,
+                                               0x53, 0x54, 0x58, 0x5c, 0x60, 0x64};
+                uint16_t off = (rnd64() % 4) ? hot[rnd64() % 12] : (uint16_t)(rnd64() % 4100);
+                if (off >= 0x78 && off < 0x7c && (rnd64() % 8))
+                    v &= ~0x80008000ull; /* an FLR now and then, not at every hit */
+                if (off == 0x52 && (rnd64() % 4)) {
+                    v = (rnd64() % 4) ? 0x8000 : 0xc000; /* enable often */
+                    size = 2;
+                }
+                (void)vmsix_dev_cfg_write(W.dev, off, size, (uint32_t)v);
+            } else if (r < 70) {
+                struct vmsix_dev_state ds;
+                vmsix_dev_get_state(W.dev, &ds);
+                uint64_t off =
+                    (rnd64() % 8) ? 16 * (rnd64() % ds.nvec) + 4 * (rnd64() % 4) : rnd64() % 0x1100;
+                if ((off & 15) == 0 && (rnd64() % 4)) {
+                    v = guest_addr((unsigned)(rnd64() % 5)); /* sometimes a foreign CPU */
+                    size = (rnd64() % 2) ? 8 : 4;
+                }
+                if ((off & 15) == 8 && (rnd64() % 4)) {
+                    /* data, often with an unmask in the same 8-byte write */
+                    v = (0x30 + rnd64() % 0xc0) | ((rnd64() % 8 == 0) ? 0x400 : 0);
+                    size = (rnd64() % 2) ? 8 : 4;
+                }
+                if ((off & 15) == 12)
+                    v = (rnd64() % 3) ? 0 : 1;
+                (void)vmsix_dev_mmio_write(W.dev, off, size, v);
+            } else if (r < 80) {
+                uint64_t out;
+                (void)vmsix_dev_mmio_read(W.dev, rnd64() % 0x1100, size, &out);
+                uint32_t c;
+                (void)vmsix_dev_cfg_read(W.dev, (uint16_t)(rnd64() % 4100), size, &c);
+            } else if (r < 97) {
+                simfn_fire(&W.fn, (unsigned)(rnd64() % 33) % (1u << (1 + round % 5) | 1u));
+            } else if (r < 98) {
+                (void)vmsix_dev_reset(W.dev);
+            } else {
+                (void)vmsix_dev_irq(W.dev, (uint16_t)(rnd64() % 40));
+            }
+            check_invariants("random");
+            struct vmsix_dev_state st;
+            vmsix_dev_get_state(W.dev, &st);
+            live += st.active != 0;
+            /* a delivery in this step carried the vector's message as the
+             * table holds it (one step changes the table at most once,
+             * and an unmask delivers with the new message) */
+            for (unsigned k = 0; k < 32; k++) {
+                if (W.injected[k] == before[k])
+                    continue;
+                uint64_t a = 0, d = 0;
+                assert_int_equal(vmsix_dev_mmio_read(W.dev, 16 * k, 4, &a), 0);
+                assert_int_equal(vmsix_dev_mmio_read(W.dev, 16 * k + 8, 4, &d), 0);
+                assert_int_equal(W.last_guest_addr[k], (uint32_t)a);
+                assert_int_equal(W.last_guest_data[k], (uint32_t)d);
+                delivered++;
+            }
+        }
+        assert_int_equal(vmsix_dev_teardown(W.dev), 0);
+        check_invariants("random teardown");
+        assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    }
+    print_message("random guest: %lu steps, %lu with active vectors, %lu deliveries\n", steps, live,
+                  delivered);
+    assert_true(live > steps / 10 && delivered > 500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -753,6 +847,7 @@ int main(void)
         cmocka_unit_test_teardown(test_fault_injection, teardown),
         cmocka_unit_test_teardown(test_init_refusals, teardown),
         cmocka_unit_test_teardown(test_save_restore, teardown),
+        cmocka_unit_test_teardown(test_random_guest, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
