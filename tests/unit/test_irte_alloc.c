@@ -1017,6 +1017,234 @@ static void test_lock_hooks(void **state)
 #undef HOOKED
 }
 
+/* ---- more cases: the hooked paths, history independence, storage ---- */
+
+/* Counts the hooks and checks that they nest properly. */
+struct hook_count {
+    unsigned held, locks, unlocks;
+    bool bad;
+};
+
+static void count_lock(void *ctx)
+{
+    struct hook_count *h = ctx;
+    if (h->held)
+        h->bad = true;
+    h->held++;
+    h->locks++;
+}
+
+static void count_unlock(void *ctx)
+{
+    struct hook_count *h = ctx;
+    if (h->held != 1)
+        h->bad = true;
+    h->held--;
+    h->unlocks++;
+}
+
+/* Random sequences in lockstep with the model while lock hooks are set, so
+ * that every call takes the hooked path: same results as without hooks, and
+ * one lock and one unlock per call. */
+static void test_random_locked(void **state)
+{
+    static const uint32_t sizes[] = {16, 1024, 65536};
+    struct hook_count h;
+    unsigned si, i;
+
+    (void)state;
+    for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+        struct lockstep t;
+        uint32_t n = sizes[si];
+
+        rng_state = 900 + si;
+        memset(&h, 0, sizeof(h));
+        ls_new(&t, n);
+        assert_int_equal(vmsix_irte_pool_set_lock(t.pool, count_lock, count_unlock, &h), 0);
+        for (i = 0; i < 20000; i++) {
+            uint32_t k = rng_below(100);
+
+            if (k < 55) {
+                ls_alloc(&t, random_count(n));
+            } else if (k < 90) {
+                if (t.m.nlive) {
+                    uint32_t b = t.m.live[rng_below(t.m.nlive)];
+                    ls_free(&t, b, t.m.bsize[b]);
+                }
+            } else if (k < 98) {
+                random_bad_free(&t);
+            } else if (t.nres < n / 16) { /* reservations stay: keep few */
+                ls_reserve(&t, rng_below(n), 1 + rng_below(4));
+            }
+            if (i % 97 == 0)
+                ls_check_full(&t);
+        }
+        ls_check_full(&t);
+        /* the fresh pool that the drained one is compared with has no hooks */
+        assert_int_equal(vmsix_irte_pool_set_lock(t.pool, NULL, NULL, NULL), 0);
+        ls_drain_and_compare(&t);
+        assert_false(h.bad);
+        assert_int_equal(h.held, 0);
+        assert_int_equal(h.locks, h.unlocks);
+        assert_true(h.locks >= 20000);
+        ls_delete(&t);
+    }
+}
+
+/* An alloc followed by the free of its block gives back the pool's exact
+ * bytes, from a fresh pool for every size and from many random states:
+ * every update made by alloc is undone by free, at every level. */
+static void test_alloc_free_restores(void **state)
+{
+    uint32_t n;
+
+    (void)state;
+    for (n = 1; n <= MAXN; n <<= 1) {
+        struct lockstep t;
+        uint32_t s, i, base;
+
+        rng_state = 1000 + n;
+        ls_new(&t, n);
+        for (s = 1; s <= n; s <<= 1) {
+            uint32_t counts[3] = {s, s / 2 + 1, s > 2 ? s - 1 : s};
+            unsigned c;
+
+            for (c = 0; c < 3; c++) {
+                ls_snap(&t);
+                assert_int_equal(vmsix_irte_alloc(t.pool, counts[c], &base), 0);
+                assert_int_equal(base, 0);
+                assert_int_equal(vmsix_irte_free(t.pool, base, counts[c]), 0);
+                ls_unchanged(&t);
+            }
+        }
+        /* random states of every occupancy, with reservations */
+        for (i = 0; i < (n < 1024 ? 3000u : 1500u); i++) {
+            uint32_t k = rng_below(100), count;
+            int r;
+
+            if (k < 50) {
+                ls_alloc(&t, random_count(n));
+            } else if (k < 85) {
+                if (t.m.nlive) {
+                    uint32_t b = t.m.live[rng_below(t.m.nlive)];
+                    ls_free(&t, b, t.m.bsize[b]);
+                }
+            } else if (k < 87 && n - t.m.nfree < n / 2) {
+                ls_reserve(&t, rng_below(n), 1 + rng_below(3));
+            }
+            count = rng_below(4) ? 1u << rng_below(6) : random_count(n);
+            ls_snap(&t);
+            r = vmsix_irte_alloc(t.pool, count, &base);
+            if (r == 0) {
+                assert_int_equal(base, model_find(&t.m, count));
+                assert_int_equal(vmsix_irte_free(t.pool, base, count), 0);
+            } else {
+                assert_int_equal(r, -ENOSPC);
+            }
+            ls_unchanged(&t);
+        }
+        ls_drain_and_compare(&t);
+        ls_delete(&t);
+    }
+}
+
+/* Nothing is ever written past vmsix_irte_pool_storage_size(), for every
+ * pool size, and a byte copy of a pool in use is an equal pool. */
+static void test_storage_bounds_and_copy(void **state)
+{
+    static uint64_t buf[2][(65536 / 4 + 4096) / 8 + 16];
+    uint32_t n;
+
+    (void)state;
+    for (n = 1; n <= MAXN; n <<= 1) {
+        struct lockstep t;
+        struct vmsix_irte_pool *p;
+        size_t size = vmsix_irte_pool_storage_size(n);
+        uint8_t *raw = (uint8_t *)buf[0];
+        uint32_t i, base;
+
+        rng_state = 2000 + n;
+        memset(buf, 0xa5, sizeof(buf));
+        assert_int_equal(vmsix_irte_pool_init(buf[0], size, n, &p), 0);
+        ls_new(&t, n); /* the model and its own pool, kept in lockstep */
+        for (i = 0; i < 4000; i++) {
+            uint32_t count = random_count(n), b;
+            int r = vmsix_irte_alloc(p, count, &base);
+
+            ls_alloc(&t, count);
+            if (r == 0) {
+                assert_int_equal(base, t.m.live[t.m.nlive - 1]);
+            } else {
+                assert_int_equal(r, -ENOSPC);
+            }
+            if (t.m.nlive && rng_below(3) == 0) {
+                b = t.m.live[rng_below(t.m.nlive)];
+                assert_int_equal(vmsix_irte_free(p, b, t.m.bsize[b]), 0);
+                ls_free(&t, b, t.m.bsize[b]);
+            }
+            if (i == 2000) { /* carry on with a copy, elsewhere */
+                memcpy(buf[1], buf[0], size);
+                memset(buf[0], 0x5a, size);
+                p = (struct vmsix_irte_pool *)(void *)buf[1];
+                raw = (uint8_t *)buf[1];
+            }
+            assert_memory_equal(p, t.pool, size);
+        }
+        for (i = (uint32_t)size; i < sizeof(buf[0]); i++)
+            assert_int_equal(raw[i], 0xa5);
+        ls_delete(&t);
+    }
+}
+
+/* Frees of one entry that are not frees of a one-entry block (the fast
+ * path hands them on) are refused and change nothing, on pools of 1, 2,
+ * 64 and 4096 entries. */
+static void test_one_entry_refusals(void **state)
+{
+    static const uint32_t sizes[] = {1, 2, 64, 4096};
+    unsigned si;
+
+    (void)state;
+    for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+        uint32_t n = sizes[si], step = n > 8 ? n / 8 + 1 : 1, i;
+        struct lockstep t;
+
+        rng_state = 3000 + n;
+        ls_new(&t, n);
+        ls_free(&t, 0, 1); /* free */
+        ls_free(&t, n, 1); /* past the end */
+        ls_alloc(&t, n);   /* the whole pool: a large block unless n is 2 */
+        for (i = 0; i < n; i += step)
+            ls_free(&t, i, 1);
+        ls_free(&t, 0, n);
+        if (n >= 64) {
+            ls_alloc(&t, 2);  /* 0 */
+            ls_alloc(&t, 8);  /* 8 */
+            ls_alloc(&t, 32); /* 32 */
+            ls_alloc(&t, 1);  /* 2 */
+            ls_reserve(&t, 3, 2);
+            for (i = 0; i < 64; i++)
+                ls_free(&t, i, 1); /* only 2 is a block of one entry */
+            ls_alloc(&t, 1);       /* 2 again */
+            if (n >= 4096) {
+                ls_alloc(&t, 64);  /* 64 */
+                ls_alloc(&t, 128); /* 128 */
+                for (i = 64; i < 256; i += 7)
+                    ls_free(&t, i, 1);
+            }
+        } else if (n == 2) {
+            ls_alloc(&t, 1);
+            ls_free(&t, 1, 1);
+            ls_alloc(&t, 1);
+            ls_free(&t, 0, 1);
+            ls_free(&t, 0, 1);
+        }
+        ls_check_full(&t);
+        ls_drain_and_compare(&t);
+        ls_delete(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1028,6 +1256,8 @@ int main(void)
         cmocka_unit_test(test_random_small),       cmocka_unit_test(test_random_16),
         cmocka_unit_test(test_random_1024),        cmocka_unit_test(test_random_65536),
         cmocka_unit_test(test_exhaustive_16),      cmocka_unit_test(test_exhaustive_16_reserved),
+        cmocka_unit_test(test_random_locked),      cmocka_unit_test(test_alloc_free_restores),
+        cmocka_unit_test(test_storage_bounds_and_copy), cmocka_unit_test(test_one_entry_refusals),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
