@@ -650,7 +650,7 @@ int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
     rc = resolve(d->scratch.u.phys, view, &p->opt, &e, &slot, &bar_size, &nvec);
     if (rc)
         return rc;
-    if (nvec > DEV_MAX_VEC || (1u << log2u(nvec)) > (1u << d->caps.max_order))
+    if (nvec > DEV_MAX_VEC || log2u(nvec) > d->caps.max_order)
         return -ENOTSUP;
     if (vmsix_capchain_lookup(d->scratch.u.phys, view, false, VMSIX_CAP_ID_MSI, &msi, NULL))
         return -ENOTSUP;

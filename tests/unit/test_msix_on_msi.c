@@ -65,10 +65,17 @@ static bool inject_fault(void)
 
 /* ---- the backend shim ---- */
 
+static int max_order_cap = -1; /* >= 0: the backend says its blocks are at most this order */
+
 static int s_caps(void *c, struct vmsix_remap_caps *caps)
 {
     (void)c;
-    return inject_fault() ? -EIO : W.vtd.ops->caps(W.vtd.ctx, caps);
+    if (inject_fault())
+        return -EIO;
+    int rc = W.vtd.ops->caps(W.vtd.ctx, caps);
+    if (max_order_cap >= 0)
+        caps->max_order = (uint8_t)max_order_cap;
+    return rc;
 }
 static int s_reserve(void *c, const struct vmsix_remap_source *src, uint32_t n, uint32_t a,
                      struct vmsix_remap_block *b)
@@ -649,6 +656,16 @@ static void test_init_refusals(void **state)
     assert_int_equal(v, 0x8000 | 2);
     vmsix_dev_cfg_read(d, 0x52, 2, &v);
     assert_int_equal(v, 7);
+    /* a backend whose blocks are too small for the vectors: refused at init */
+    dp.opt.nvec = 0;
+    max_order_cap = 4;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d),
+                     -ENOTSUP);
+    max_order_cap = 5;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d), 0);
+    max_order_cap = 200; /* a silly value is no reason to misbehave */
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d), 0);
+    max_order_cap = -1;
     W.fn.fail_at = W.fn.calls + 1; /* the first config read fails */
     assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d), -EIO);
     assert_int_equal(vmsix_dev_irq(NULL, 0), -EINVAL);
