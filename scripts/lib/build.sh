@@ -3,9 +3,11 @@
 # Sourced by scripts/test and scripts/demo: the two reference builds.
 #   build/gcc    gcc/g++,     -Dwerror=true
 #   build/clang  clang/clang++, ASan + UBSan, -Dwerror=true
+#   build/tsan   clang/clang++, ThreadSanitizer, -Dwerror=true (the stress
+#                suite proves the concurrency contract there)
 
 # shellcheck disable=SC2034 # used by the scripts that source this
-VMSIX_BUILDS=(gcc clang)
+VMSIX_BUILDS=(gcc clang tsan)
 
 # vmsix_build_setup NAME: configure build/NAME from scratch.
 vmsix_build_setup() {
@@ -19,6 +21,10 @@ vmsix_build_setup() {
     clang)
         env=(CC=clang CXX=clang++)
         args=("-Db_sanitize=address,undefined" -Db_lundef=false -Dwerror=true)
+        ;;
+    tsan)
+        env=(CC=clang CXX=clang++)
+        args=(-Db_sanitize=thread -Db_lundef=false -Dwerror=true)
         ;;
     *)
         echo "unknown build: $name" >&2
