@@ -89,7 +89,7 @@ static void h_inject(void *c, uint16_t vec, const struct vmsix_msg *g)
     struct device *d = c;
 
     d->injected++;
-    if ((g->data & 0xff) != 0x30 + vec)
+    if ((g->data & 0xffu) != 0x30u + vec)
         d->wrong++;
 }
 
