@@ -152,14 +152,18 @@ VMSIX_API int vmsix_capchain_hide(uint8_t *cfg, size_t len, bool ext, uint16_t o
  * @cap: the new capability's bytes, header included; its next-pointer field
  *       is ignored (the old next pointer is kept)
  * @cap_len: bytes in @cap: at least the header (2 standard, 4 extended) and
- *           at most the old capability's length
+ *           at most the old capability's room
  *
- * The old capability's bytes past @cap_len are zeroed, so nothing of it
- * remains visible. For an extended capability the new ID and version come
- * from @cap.
+ * The room of a capability is its length rounded up to a dword (the next
+ * capability cannot start before), cut where the next higher listed
+ * capability starts (a malformed device may overlap them) and at the end
+ * of its space: a 10-byte MSI capability takes a 12-byte MSI-X one. The old
+ * capability's bytes past @cap_len, up to its length and never into the
+ * next capability, are zeroed, so nothing of it remains visible. For an
+ * extended capability the new ID and version come from @cap.
  *
  * Return: 0; -ENOENT when @off is not listed; -ENOSPC when @cap_len exceeds
- * the old length; -EINVAL for bad arguments.
+ * the room (nothing changed); -EINVAL for bad arguments.
  */
 VMSIX_API int vmsix_capchain_replace(uint8_t *cfg, size_t len, bool ext, uint16_t off,
                                      const uint8_t *cap, size_t cap_len);
