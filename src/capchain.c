@@ -485,28 +485,67 @@ static void insert_visit(void *arg, const struct vmsix_cap *cap, unsigned link)
     }
 }
 
-/* Does [off, off + n) overlap a listed capability of the kind? */
-static bool overlaps(const struct walker *w, bool ext, unsigned off, unsigned n)
+/* Mark in @occ the dwords that the listed capabilities of the kind occupy:
+ * each one's room (a capability of unknown length runs to the next one). */
+static void occupied(const struct walker *w, bool ext, uint64_t occ[DWORDS / 64u])
 {
-    unsigned lo = ext ? EXT_BASE : 0u;
-    unsigned hi = ext ? CFG_MAX : EXT_BASE;
-    unsigned p;
+    unsigned d, last = ext ? DWORDS : EXT_BASE / 4u;
 
-    for (p = lo; p < hi; p += 4u) {
+    memset(occ, 0, (DWORDS / 64u) * sizeof(uint64_t));
+    for (d = ext ? EXT_BASE / 4u : 0u; d < last; d++) {
         struct vmsix_cap c;
+        unsigned end;
 
-        if (!seen_test(w, p))
+        if (!(w->seen[d / 64u] >> (d % 64u) & 1u)) {
+            if (!(w->seen[d / 64u] >> (d % 64u)))
+                d |= 63u; /* nothing more in this word */
             continue;
-        if (p >= off + n)
-            break;
-        c.off = (uint16_t)p;
+        }
+        c.off = (uint16_t)(d * 4u);
         c.ext = ext;
-        c.len = ext ? 0 : (uint16_t)std_known_len(w->cfg + p);
+        c.len = ext ? 0 : (uint16_t)std_known_len(w->cfg + c.off);
         c.len = cap_len(w, &c);
-        if (off < p + cap_room(w, &c))
-            return true;
+        end = (c.off + cap_room(w, &c) + 3u) / 4u;
+        for (unsigned e = d; e < end; e++)
+            occ[e / 64u] |= (uint64_t)1 << (e % 64u);
     }
-    return false;
+}
+
+static bool dword_used(const uint64_t *occ, unsigned d)
+{
+    return (occ[d / 64u] >> (d % 64u)) & 1u;
+}
+
+/* Is [off, off + n) (off dword aligned) clear of every occupied dword? */
+static bool range_free(const uint64_t *occ, unsigned off, unsigned n)
+{
+    unsigned d;
+
+    for (d = off / 4u; d < (off + n + 3u) / 4u; d++)
+        if (dword_used(occ, d))
+            return false;
+    return true;
+}
+
+/* The lowest dword-aligned place in [lo, hi) for @need bytes, one pass over
+ * the dwords; 0 when there is none. */
+static unsigned first_fit(const uint64_t *occ, unsigned lo, unsigned hi, unsigned need)
+{
+    unsigned d, run = 0;
+
+    for (d = lo / 4u; d * 4u < hi; d++) {
+        unsigned pos;
+
+        if (dword_used(occ, d)) {
+            run = 0;
+            continue;
+        }
+        run++;
+        pos = (d + 1u - run) * 4u;
+        if (run * 4u >= need)
+            return pos + need <= hi ? pos : 0;
+    }
+    return 0;
 }
 
 int vmsix_capchain_insert(uint8_t *cfg, size_t len, bool ext, const uint8_t *cap,
@@ -516,6 +555,7 @@ int vmsix_capchain_insert(uint8_t *cfg, size_t len, bool ext, const uint8_t *cap
     struct insert_ctx ic;
     unsigned hdr_len = ext ? 4u : 2u;
     unsigned lo, hi, need, pos, head = 0;
+    uint64_t occ[DWORDS / 64u];
     bool placeholder = false;
 
     if (!cfg || !cap || !off || cap_len_new < hdr_len || cap_len_new > CFG_MAX)
@@ -546,18 +586,16 @@ int vmsix_capchain_insert(uint8_t *cfg, size_t len, bool ext, const uint8_t *cap
         placeholder = ic.count == 0 && *off != 0 && *off != EXT_BASE;
     }
 
+    occupied(&w, ext, occ);
     if (*off) {
         pos = *off;
         if ((pos & 3u) || pos < lo || pos + need > hi)
             return -EINVAL;
-        if (overlaps(&w, ext, pos, need) || (placeholder && pos < EXT_BASE + 4u))
+        if (!range_free(occ, pos, need) || (placeholder && pos < EXT_BASE + 4u))
             return -ENOSPC;
     } else {
-        for (pos = lo; pos + need <= hi; pos += 4u) {
-            if (!overlaps(&w, ext, pos, need))
-                break;
-        }
-        if (pos + need > hi)
+        pos = first_fit(occ, lo, hi, need);
+        if (pos == 0)
             return -ENOSPC;
     }
 
