@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of irte_alloc, checked against a reference model that is
- * trivially correct: one owner byte per entry, and alloc scans the pool
- * from 0 in steps of the block size for the first wholly free block.
+ * Unit tests of irte_alloc, checked against a reference model
+ * (tests/common/irte_model.h, shared with fuzz-irte) that is trivially
+ * correct: one owner byte per entry, and alloc scans the pool from 0 in
+ * steps of the block size for the first wholly free block.
  *
  * - random operation sequences on pools of 16, 1024 and 65536 entries
  *   (allocs, frees, invalid frees, reserves) in lockstep with the model:
@@ -28,8 +29,10 @@
 
 #include <vmsix/irte_alloc.h>
 
+/* the reference model (shared with tests/fuzz/fuzz_irte.c) */
+#include "irte_model.h"
+
 #define MAXN VMSIX_IRTE_MAX_ENTRIES
-#define NONE UINT32_MAX
 
 /* ---- reproducible randomness ---- */
 
@@ -46,130 +49,6 @@ static uint64_t rng_next(void)
 static uint32_t rng_below(uint32_t n)
 {
     return (uint32_t)(rng_next() % n);
-}
-
-/* ---- the reference model ---- */
-
-enum { M_FREE, M_ALLOC, M_RESV };
-
-struct model {
-    uint32_t n;
-    uint32_t nfree;
-    uint8_t *owner;  /* M_* per entry */
-    uint32_t *bsize; /* size of the block starting at an entry, else 0 */
-    uint32_t *live;  /* bases of the live blocks, in no order */
-    uint32_t *where; /* where[base]: index of the block in live[] */
-    uint32_t nlive;
-};
-
-static void model_new(struct model *m, uint32_t n)
-{
-    m->n = n;
-    m->nfree = n;
-    m->nlive = 0;
-    m->owner = calloc(n, 1);
-    m->bsize = calloc(n, sizeof(uint32_t));
-    m->live = calloc(n, sizeof(uint32_t));
-    m->where = calloc(n, sizeof(uint32_t));
-    assert_non_null(m->owner);
-    assert_non_null(m->bsize);
-    assert_non_null(m->live);
-    assert_non_null(m->where);
-}
-
-static void model_delete(struct model *m)
-{
-    free(m->owner);
-    free(m->bsize);
-    free(m->live);
-    free(m->where);
-}
-
-/* dst must have been made by model_new with the same n */
-static void model_copy(struct model *dst, const struct model *src)
-{
-    uint32_t n = src->n;
-
-    dst->nfree = src->nfree;
-    dst->nlive = src->nlive;
-    memcpy(dst->owner, src->owner, n);
-    memcpy(dst->bsize, src->bsize, n * sizeof(uint32_t));
-    memcpy(dst->live, src->live, n * sizeof(uint32_t));
-    memcpy(dst->where, src->where, n * sizeof(uint32_t));
-}
-
-static uint32_t pow2_ceil(uint32_t v)
-{
-    uint32_t s = 1;
-    while (s < v)
-        s <<= 1;
-    return s;
-}
-
-static bool model_range_free(const struct model *m, uint32_t base, uint32_t count)
-{
-    uint32_t i;
-    for (i = 0; i < count; i++)
-        if (m->owner[base + i] != M_FREE)
-            return false;
-    return true;
-}
-
-/* Lowest free block of size S aligned to S, or NONE. */
-static uint32_t model_find(const struct model *m, uint32_t count)
-{
-    uint32_t s, pos;
-
-    if (count == 0 || count > m->n)
-        return NONE;
-    s = pow2_ceil(count);
-    for (pos = 0; pos < m->n; pos += s)
-        if (model_range_free(m, pos, s))
-            return pos;
-    return NONE;
-}
-
-static uint32_t model_largest(const struct model *m)
-{
-    uint32_t s;
-
-    for (s = m->n; s >= 1; s >>= 1)
-        if (model_find(m, s) != NONE)
-            return s;
-    return 0;
-}
-
-static void model_take(struct model *m, uint32_t base, uint32_t s)
-{
-    memset(m->owner + base, M_ALLOC, s);
-    m->bsize[base] = s;
-    m->where[base] = m->nlive;
-    m->live[m->nlive++] = base;
-    m->nfree -= s;
-}
-
-static bool model_free_ok(const struct model *m, uint32_t base, uint32_t count)
-{
-    return count != 0 && count <= m->n && base < m->n && m->bsize[base] != 0 &&
-           pow2_ceil(count) == m->bsize[base];
-}
-
-static void model_give(struct model *m, uint32_t base)
-{
-    uint32_t s = m->bsize[base], i = m->where[base];
-
-    memset(m->owner + base, M_FREE, s);
-    m->bsize[base] = 0;
-    m->live[i] = m->live[--m->nlive];
-    m->where[m->live[i]] = i;
-    m->nfree += s;
-}
-
-static int model_reserve_result(const struct model *m, uint32_t base, uint32_t count)
-{
-    if (count == 0 || base >= m->n || count > m->n - base)
-        return -EINVAL;
-    return model_range_free(m, base, count) ? 0 : -EBUSY;
 }
 
 /* ---- pool and model in lockstep ---- */
@@ -199,7 +78,7 @@ static void ls_new(struct lockstep *t, uint32_t n)
     assert_non_null(t->res);
     assert_int_equal(vmsix_irte_pool_init(t->mem, t->size, n, &t->pool), 0);
     assert_ptr_equal(t->pool, t->mem);
-    model_new(&t->m, n);
+    assert_true(model_new(&t->m, n));
     t->nres = 0;
     t->ops = 0;
     t->nospc = t->badfree = t->busy = 0;
@@ -299,8 +178,7 @@ static void ls_reserve(struct lockstep *t, uint32_t base, uint32_t count)
         ls_unchanged(t);
         t->busy += want == -EBUSY;
     } else {
-        memset(t->m.owner + base, M_RESV, count);
-        t->m.nfree -= count;
+        model_reserve(&t->m, base, count);
         t->res[t->nres][0] = base;
         t->res[t->nres][1] = count;
         t->nres++;
@@ -588,7 +466,7 @@ static void ex_setup(struct lockstep *t)
     ls_new(t, EX_N);
     assert_true(t->size <= sizeof(ex_save[0].mem));
     for (d = 0; d < EX_DEPTH + 2; d++)
-        model_new(&ex_save[d].m, EX_N);
+        assert_true(model_new(&ex_save[d].m, EX_N));
 }
 
 static void ex_teardown(struct lockstep *t)
@@ -630,7 +508,7 @@ static void test_exhaustive_16_reserved(void **state)
         for (count = 1; base + count <= EX_N; count++) {
             memcpy(t.mem, empty, t.size);
             model_delete(&t.m);
-            model_new(&t.m, EX_N);
+            assert_true(model_new(&t.m, EX_N));
             t.nres = 0;
             ls_reserve(&t, base, count);
             ex_dfs(&t, EX_SWEEP_DEPTH + 1, EX_SWEEP_DEPTH + 5);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Tests of the MSI-X table state machine (DESIGN 4.2):
- * - a reference model written here with a different structure (raw table
- *   bytes, and hook events derived by diffing every vector's effective
- *   state before and after each step) that the implementation must match
- *   call for call;
+ * - a reference model (tests/common/msix_model.h, shared with
+ *   fuzz-msix-table) with a different structure (raw table bytes, and hook
+ *   events derived by diffing every vector's effective state before and
+ *   after each step) that the implementation must match call for call;
  * - the exhaustive access matrix (every offset around a table of 8 vectors
  *   and its PBA x sizes 1, 2, 3, 4, 8, 16, reads and writes);
  * - one scenario test per rule, with hand-written expected hook sequences;
@@ -23,42 +23,16 @@
 #include <cmocka.h>
 
 #include "crc32_ref.h"
+/* the reference model, the event log and the comparison (shared with
+ * tests/fuzz/fuzz_msix_table.c) */
+#include "msix_model.h"
 
 #include <vmsix/msix_table.h>
 
-/* ---- events, recorded from the implementation's hooks and produced by the model ---- */
+/* ---- the implementation's hooks, recorded as events ---- */
 
-enum ev_kind { EV_UPDATE, EV_DELIVER, EV_POLL };
-
-struct ev {
-    uint8_t kind;
-    uint16_t vec;
-    uint64_t addr;
-    uint32_t data;
-    bool active;
-};
-
-#define EV_MAX 8192
-
-struct evlog {
-    struct ev e[EV_MAX];
-    unsigned n;
-    unsigned overflow;
-};
-
-static void ev_add(struct evlog *l, uint8_t kind, uint16_t vec, uint64_t addr, uint32_t data,
-                   bool active)
-{
-    if (l->n < EV_MAX)
-        l->e[l->n++] = (struct ev){kind, vec, addr, data, active};
-    else
-        l->overflow++;
-}
-
-/* The device's own pending bits, consulted by pending_poll (both sides). */
-static bool dev_pending[VMSIX_MSIX_MAX_VECTORS];
 static struct evlog impl_log;
-static int update_rc;        /* what vector_update returns (0, or a first error) */
+static int update_rc;         /* what vector_update returns (0, or a first error) */
 static unsigned update_fails; /* failing calls so far: each returns a different error */
 
 static void h_deliver(void *ctx, uint16_t vec, const struct vmsix_msg *msg)
@@ -84,230 +58,6 @@ static bool h_poll(void *ctx, uint16_t vec)
 static const struct vmsix_msix_ops ops_poll = {h_deliver, h_update, h_poll};
 static const struct vmsix_msix_ops ops_nopoll = {h_deliver, h_update, NULL};
 
-/* ---- the reference model ---- */
-
-struct model {
-    unsigned nvec;
-    uint64_t toff, poff;
-    uint32_t flags;
-    bool poll;
-    bool enable, fmask;
-    uint8_t tbl[VMSIX_MSIX_MAX_VECTORS * 16]; /* the table as raw little-endian bytes */
-    bool pend[VMSIX_MSIX_MAX_VECTORS];
-    struct evlog log;
-};
-
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static void put_le(uint8_t *p, unsigned n, uint64_t v)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t m_addr(const struct model *md, unsigned v)
-{
-    return le(&md->tbl[16 * v], 8);
-}
-
-static uint32_t m_data(const struct model *md, unsigned v)
-{
-    return (uint32_t)le(&md->tbl[16 * v + 8], 4);
-}
-
-static uint32_t m_vctrl(const struct model *md, unsigned v)
-{
-    return (uint32_t)le(&md->tbl[16 * v + 12], 4);
-}
-
-static bool m_active(const struct model *md, unsigned v)
-{
-    return md->enable && !md->fmask && !(m_vctrl(md, v) & 1);
-}
-
-static void m_reset_state(struct model *md)
-{
-    md->enable = md->fmask = false;
-    memset(md->tbl, 0, sizeof(md->tbl));
-    for (unsigned v = 0; v < md->nvec; v++)
-        md->tbl[16 * v + 12] = 1;
-    memset(md->pend, 0, sizeof(md->pend));
-}
-
-static void m_init(struct model *md, unsigned nvec, uint64_t toff, uint64_t poff, uint32_t flags,
-                   bool poll)
-{
-    memset(md, 0, sizeof(*md));
-    md->nvec = nvec;
-    md->toff = toff;
-    md->poff = poff;
-    md->flags = flags;
-    md->poll = poll;
-    m_reset_state(md);
-}
-
-/* A snapshot of every vector's effective state, for diffing. */
-struct snap {
-    bool active[VMSIX_MSIX_MAX_VECTORS];
-    uint64_t addr[VMSIX_MSIX_MAX_VECTORS];
-    uint32_t data[VMSIX_MSIX_MAX_VECTORS];
-};
-
-static struct snap snap_before;
-
-static void m_snap(const struct model *md, struct snap *s)
-{
-    for (unsigned v = 0; v < md->nvec; v++) {
-        s->active[v] = m_active(md, v);
-        s->addr[v] = m_addr(md, v);
-        s->data[v] = m_data(md, v);
-    }
-}
-
-/* The rules, stated once: after a step, every vector whose active state
- * changed is reported (and sends what was pending if it became active);
- * an active vector whose message changed is reported unless deferred. */
-static void m_after_step(struct model *md, const struct snap *b)
-{
-    for (unsigned v = 0; v < md->nvec; v++) {
-        bool now = m_active(md, v);
-        if (now != b->active[v]) {
-            ev_add(&md->log, EV_UPDATE, (uint16_t)v, m_addr(md, v), m_data(md, v), now);
-            if (now && md->pend[v]) {
-                md->pend[v] = false;
-                ev_add(&md->log, EV_DELIVER, (uint16_t)v, m_addr(md, v), m_data(md, v), true);
-            }
-        } else if (now && !(md->flags & VMSIX_MSIX_DEFER_UPDATE) &&
-                   (m_addr(md, v) != b->addr[v] || m_data(md, v) != b->data[v])) {
-            ev_add(&md->log, EV_UPDATE, (uint16_t)v, m_addr(md, v), m_data(md, v), true);
-        }
-    }
-}
-
-/* One dword store into the table bytes, as one step. */
-static void m_store_dword(struct model *md, uint64_t rel, uint32_t val)
-{
-    if ((rel & 15) == 0)
-        val &= ~3u; /* address bits 1:0 read 0 */
-    m_snap(md, &snap_before);
-    put_le(&md->tbl[rel], 4, val);
-    m_after_step(md, &snap_before);
-}
-
-static bool in_region(uint64_t off, unsigned size, uint64_t lo, uint64_t len)
-{
-    /* byte by byte: obviously correct, if slow */
-    for (unsigned i = 0; i < size; i++)
-        if (off + i >= lo && off + i < lo + len)
-            return true;
-    return false;
-}
-
-static bool whole_aligned(uint64_t off, unsigned size, uint64_t lo, uint64_t len)
-{
-    return (size == 4 || size == 8) && off % size == 0 && off >= lo && off + size <= lo + len;
-}
-
-static uint64_t m_pba_len(const struct model *md)
-{
-    return 8 * ((md->nvec + 63) / 64);
-}
-
-static int m_read(struct model *md, uint64_t off, unsigned size, uint64_t *val)
-{
-    uint64_t tlen = 16ull * md->nvec, plen = m_pba_len(md);
-
-    if (whole_aligned(off, size, md->toff, tlen)) {
-        *val = le(&md->tbl[off - md->toff], size);
-        return 0;
-    }
-    if (whole_aligned(off, size, md->poff, plen)) {
-        uint64_t v = 0;
-        unsigned first = (unsigned)(off - md->poff) * 8;
-        for (unsigned b = 0; b < size * 8; b++) {
-            unsigned vec = first + b;
-            if (vec >= md->nvec)
-                break;
-            bool bit = md->pend[vec];
-            if (!bit && md->poll && !m_active(md, vec)) {
-                ev_add(&md->log, EV_POLL, (uint16_t)vec, 0, 0, false);
-                bit = dev_pending[vec];
-            }
-            v |= (uint64_t)bit << b;
-        }
-        *val = v;
-        return 0;
-    }
-    if (!in_region(off, size, md->toff, tlen) && !in_region(off, size, md->poff, plen))
-        return -ERANGE;
-    *val = 0;
-    if (md->flags & VMSIX_MSIX_UNDEF_READS_ONES)
-        *val = size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
-    return 0;
-}
-
-static int m_write(struct model *md, uint64_t off, unsigned size, uint64_t val)
-{
-    uint64_t tlen = 16ull * md->nvec, plen = m_pba_len(md);
-
-    if (whole_aligned(off, size, md->toff, tlen)) {
-        uint64_t rel = off - md->toff;
-        if (size == 4) {
-            m_store_dword(md, rel, (uint32_t)val);
-        } else if ((rel & 15) == 0) {
-            /* one change of the 64-bit address */
-            m_snap(md, &snap_before);
-            put_le(&md->tbl[rel], 8, val & ~3ull);
-            m_after_step(md, &snap_before);
-        } else {
-            /* data, then Vector Control */
-            m_store_dword(md, rel, (uint32_t)val);
-            m_store_dword(md, rel + 4, (uint32_t)(val >> 32));
-        }
-        return 0;
-    }
-    if (in_region(off, size, md->toff, tlen) || in_region(off, size, md->poff, plen))
-        return 0;
-    return -ERANGE;
-}
-
-static void m_ctrl_write(struct model *md, uint16_t val)
-{
-    m_snap(md, &snap_before);
-    md->enable = val & 0x8000;
-    md->fmask = val & 0x4000;
-    m_after_step(md, &snap_before);
-}
-
-static uint16_t m_ctrl_read(const struct model *md)
-{
-    return (uint16_t)((md->enable ? 0x8000 : 0) | (md->fmask ? 0x4000 : 0) | (md->nvec - 1));
-}
-
-static int m_fire(struct model *md, unsigned v)
-{
-    if (m_active(md, v)) {
-        ev_add(&md->log, EV_DELIVER, (uint16_t)v, m_addr(md, v), m_data(md, v), true);
-        return 1;
-    }
-    md->pend[v] = true;
-    return 0;
-}
-
-static void m_reset(struct model *md)
-{
-    for (unsigned v = 0; v < md->nvec; v++)
-        if (m_active(md, v))
-            ev_add(&md->log, EV_UPDATE, (uint16_t)v, m_addr(md, v), m_data(md, v), false);
-    m_reset_state(md);
-}
-
 /* ---- the pair under test ---- */
 
 static unsigned char mem[sizeof(uint64_t) * 8192] __attribute__((aligned(16)));
@@ -328,35 +78,24 @@ static void pair_init(unsigned nvec, uint32_t toff, uint32_t poff, uint32_t flag
 
 static void logs_match(const char *what)
 {
+    char why[256];
+
     assert_int_equal(impl_log.overflow, 0);
     assert_int_equal(ref.log.overflow, 0);
-    if (impl_log.n != ref.log.n)
-        fail_msg("%s: %u hook calls, model %u", what, impl_log.n, ref.log.n);
-    for (unsigned i = 0; i < impl_log.n; i++) {
-        const struct ev *a = &impl_log.e[i], *b = &ref.log.e[i];
-        if (a->kind != b->kind || a->vec != b->vec || a->addr != b->addr || a->data != b->data ||
-            a->active != b->active)
-            fail_msg("%s: call %u: kind %u vec %u msg %#llx/%#x act %d; model kind %u vec %u "
-                     "msg %#llx/%#x act %d",
-                     what, i, a->kind, a->vec, (unsigned long long)a->addr, a->data, a->active,
-                     b->kind, b->vec, (unsigned long long)b->addr, b->data, b->active);
-    }
+    if (ev_compare(&impl_log, &ref.log, why, sizeof(why)))
+        fail_msg("%s: %s", what, why);
     impl_log.n = ref.log.n = 0;
 }
 
 /* The whole guest-visible state of both sides is the same. */
 static void states_match(const char *what)
 {
+    int v;
+
     assert_int_equal(vmsix_msix_ctrl_read(mx), m_ctrl_read(&ref));
-    for (unsigned v = 0; v < ref.nvec; v++) {
-        struct vmsix_msg msg;
-        uint32_t vc;
-        int act = vmsix_msix_entry(mx, (uint16_t)v, &msg, &vc);
-        if (msg.addr != m_addr(&ref, v) || msg.data != m_data(&ref, v) || vc != m_vctrl(&ref, v) ||
-            act != (int)m_active(&ref, v) ||
-            vmsix_msix_pending(mx, (uint16_t)v) != (int)ref.pend[v])
-            fail_msg("%s: vector %u differs from the model", what, v);
-    }
+    v = m_state_mismatch(&ref, mx);
+    if (v >= 0)
+        fail_msg("%s: vector %u differs from the model", what, (unsigned)v);
 }
 
 /* ---- the exhaustive access matrix ---- */
@@ -870,12 +609,7 @@ static void save_restore_roundtrip(void)
     assert_int_equal(used, vmsix_msix_save_size(mx));
     /* restore into the same object: every active vector is released then
      * re-reported; the model does the same */
-    for (unsigned v = 0; v < ref.nvec; v++)
-        if (m_active(&ref, v))
-            ev_add(&ref.log, EV_UPDATE, (uint16_t)v, m_addr(&ref, v), m_data(&ref, v), false);
-    for (unsigned v = 0; v < ref.nvec; v++)
-        if (m_active(&ref, v))
-            ev_add(&ref.log, EV_UPDATE, (uint16_t)v, m_addr(&ref, v), m_data(&ref, v), true);
+    m_restore_same(&ref);
     assert_int_equal(vmsix_msix_restore(mx, save_a, used), 0);
     logs_match("restore");
     assert_int_equal(vmsix_msix_save(mx, save_b, sizeof(save_b), &used2), 0);
