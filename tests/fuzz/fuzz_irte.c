@@ -52,24 +52,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct in {
-    const uint8_t *p;
-    size_t n, pos;
-};
-
-static uint8_t get8(struct in *in)
-{
-    return in->pos < in->n ? in->p[in->pos++] : 0;
-}
-
-static uint32_t get(struct in *in, unsigned bytes)
-{
-    uint32_t v = 0;
-    for (unsigned i = 0; i < bytes; i++)
-        v |= (uint32_t)get8(in) << (8 * i);
-    return v;
-}
-
 struct hooks {
     unsigned held, locks, unlocks;
     bool bad;
@@ -197,9 +179,9 @@ static void do_reserve(uint32_t base, uint32_t count)
     }
 }
 
-static uint32_t pick_count(struct in *in)
+static uint32_t pick_count(struct fuzz_in *in)
 {
-    uint8_t c = get8(in);
+    uint8_t c = fuzz_get8(in);
 
     switch (c >> 6) {
     case 0:
@@ -207,28 +189,28 @@ static uint32_t pick_count(struct in *in)
     case 1:
         return 1u << ((c & 63u) % 18);
     case 2:
-        return get(in, 2);
+        return (uint32_t)fuzz_get(in, 2);
     default:
-        return get(in, 4);
+        return (uint32_t)fuzz_get(in, 4);
     }
 }
 
-static void op_bad_free(struct in *in)
+static void op_bad_free(struct fuzz_in *in)
 {
-    uint8_t sel = get8(in);
+    uint8_t sel = fuzz_get8(in);
 
     if (t.m.nlive == 0 || (sel & 7) == 7) {
-        uint32_t b = get(in, 4), c = get(in, 4);
+        uint32_t b = (uint32_t)fuzz_get(in, 4), c = (uint32_t)fuzz_get(in, 4);
         do_free(b, c);
         return;
     }
-    uint32_t b = t.m.live[get(in, 2) % t.m.nlive], s = t.m.bsize[b];
+    uint32_t b = t.m.live[(uint32_t)fuzz_get(in, 2) % t.m.nlive], s = t.m.bsize[b];
     switch (sel & 7) {
     case 0: /* an inner entry, or one past */
-        do_free(b + 1 + get(in, 2) % s, s);
+        do_free(b + 1 + (uint32_t)fuzz_get(in, 2) % s, s);
         break;
     case 1: /* any count */
-        do_free(b, get(in, 4));
+        do_free(b, (uint32_t)fuzz_get(in, 4));
         break;
     case 2: /* double free */
         do_free(b, s);
@@ -236,7 +218,7 @@ static void op_bad_free(struct in *in)
         break;
     case 3: /* a reserved range */
         if (t.nres) {
-            uint32_t i = get(in, 2) % t.nres;
+            uint32_t i = (uint32_t)fuzz_get(in, 2) % t.nres;
             do_free(t.res[i][0], t.res[i][1]);
         }
         break;
@@ -244,22 +226,22 @@ static void op_bad_free(struct in *in)
         do_free(b >= s ? b - s : b + s, s);
         break;
     case 5: /* a small count */
-        do_free(b, get8(in) % (s + 1));
+        do_free(b, fuzz_get8(in) % (s + 1));
         break;
     default: /* beyond the pool */
-        do_free(t.m.n + get8(in), s);
+        do_free(t.m.n + fuzz_get8(in), s);
         break;
     }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct in in = {data, size, 0};
-    uint32_t n = 1u << (get8(&in) % 17);
+    struct fuzz_in in = {data, size, 0};
+    uint32_t n = 1u << (fuzz_get8(&in) % 17);
     unsigned largest = 0;
 
     memset(&t, 0, sizeof(t));
-    t.hooked = (get8(&in) & 1) != 0;
+    t.hooked = (fuzz_get8(&in) & 1) != 0;
     t.size = vmsix_irte_pool_storage_size(n);
     CHECK(t.size > 0 && t.size <= n / 4 + 4096);
     /* exact-size heap storage: ASan sees any access past it */
@@ -274,24 +256,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(vmsix_irte_pool_set_lock(t.pool, h_lock, h_unlock, &t.h) == 0);
 
     for (unsigned i = 0; i < MAX_OPS && in.pos < in.n; i++) {
-        switch (get8(&in) % 7) {
+        switch (fuzz_get8(&in) % 7) {
         case 0:
         case 1:
             do_alloc(pick_count(&in));
             break;
         case 2:
             if (t.m.nlive) {
-                uint32_t b = t.m.live[get(&in, 2) % t.m.nlive], s = t.m.bsize[b];
-                do_free(b, s / 2 + 1 + get(&in, 2) % (s - s / 2));
+                uint32_t b = t.m.live[(uint32_t)fuzz_get(&in, 2) % t.m.nlive], s = t.m.bsize[b];
+                do_free(b, s / 2 + 1 + (uint32_t)fuzz_get(&in, 2) % (s - s / 2));
             }
             break;
         case 3:
             op_bad_free(&in);
             break;
         case 4: {
-            uint8_t sel = get8(&in);
-            uint32_t b = sel & 1 ? get(&in, 4) : get(&in, 2) % (n + 4);
-            uint32_t c = sel & 2 ? get(&in, 4) : (sel & 4 ? get(&in, 2) : get8(&in));
+            uint8_t sel = fuzz_get8(&in);
+            uint32_t b =
+                sel & 1 ? (uint32_t)fuzz_get(&in, 4) : (uint32_t)fuzz_get(&in, 2) % (n + 4);
+            uint32_t c = sel & 2 ? (uint32_t)fuzz_get(&in, 4)
+                                 : (sel & 4 ? (uint32_t)fuzz_get(&in, 2) : fuzz_get8(&in));
             do_reserve(b, c);
             break;
         }

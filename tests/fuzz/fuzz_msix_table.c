@@ -54,24 +54,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct in {
-    const uint8_t *p;
-    size_t n, pos;
-};
-
-static uint8_t get8(struct in *in)
-{
-    return in->pos < in->n ? in->p[in->pos++] : 0;
-}
-
-static uint64_t get(struct in *in, unsigned bytes)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes; i++)
-        v |= (uint64_t)get8(in) << (8 * i);
-    return v;
-}
-
 static struct evlog impl_log;
 static struct model ref;
 static struct vmsix_msix *mx;
@@ -148,27 +130,27 @@ static size_t save_checked(unsigned char *buf)
     return used;
 }
 
-static uint64_t pick_offset(struct in *in)
+static uint64_t pick_offset(struct fuzz_in *in)
 {
-    uint8_t sel = get8(in);
+    uint8_t sel = fuzz_get8(in);
     uint64_t plen = m_pba_len(&ref), off;
 
     switch (sel & 3) {
     case 0: /* a field of an entry, sometimes misaligned */
-        off = ref.toff + 16 * (get(in, 2) % ref.nvec) + 4 * ((sel >> 2) & 3);
+        off = ref.toff + 16 * (fuzz_get(in, 2) % ref.nvec) + 4 * ((sel >> 2) & 3);
         if (sel & 0x80)
             off += (sel >> 4) & 7;
         break;
     case 1: /* around the PBA */
-        off = ref.poff + get(in, 2) % (plen + 16);
+        off = ref.poff + fuzz_get(in, 2) % (plen + 16);
         if ((sel & 0x80) && off >= 8)
             off -= 8;
         break;
     case 2: /* anywhere in the first 64 KiB */
-        off = get(in, 2);
+        off = fuzz_get(in, 2);
         break;
     default: /* anywhere */
-        off = get(in, 8);
+        off = fuzz_get(in, 8);
         if (off > UINT64_MAX - 512)
             off -= 512;
         break;
@@ -176,17 +158,17 @@ static uint64_t pick_offset(struct in *in)
     return off;
 }
 
-static unsigned pick_size(struct in *in)
+static unsigned pick_size(struct fuzz_in *in)
 {
-    uint8_t s = get8(in);
+    uint8_t s = fuzz_get8(in);
     return s >= 240 ? s : s % 17u;
 }
 
-static void op_write(struct in *in)
+static void op_write(struct fuzz_in *in)
 {
     uint64_t off = pick_offset(in);
     unsigned size = pick_size(in);
-    uint64_t val = get(in, 8);
+    uint64_t val = fuzz_get(in, 8);
     int a = vmsix_msix_mmio_write(mx, off, size, val);
 
     if (size == 0) {
@@ -196,7 +178,7 @@ static void op_write(struct in *in)
     CHECK(a == m_write(&ref, off, size, val));
 }
 
-static void op_read(struct in *in)
+static void op_read(struct fuzz_in *in)
 {
     uint64_t off = pick_offset(in);
     unsigned size = pick_size(in);
@@ -217,9 +199,9 @@ static void op_read(struct in *in)
     CHECK(a == b);
 }
 
-static void op_fire(struct in *in)
+static void op_fire(struct fuzz_in *in)
 {
-    uint16_t raw = (uint16_t)get(in, 2);
+    uint16_t raw = (uint16_t)fuzz_get(in, 2);
 
     if ((raw & 0x8000) && (raw & 0x7fff) >= ref.nvec) {
         CHECK(vmsix_msix_fire(mx, raw & 0x7fff) == -EINVAL);
@@ -242,22 +224,22 @@ static void op_roundtrip(void)
     CHECK(memcmp(save_a, save_b, used) == 0);
 }
 
-static void op_corrupt(struct in *in)
+static void op_corrupt(struct fuzz_in *in)
 {
     size_t used = save_checked(save_a), len = used;
-    uint8_t mode = get8(in) % 3;
+    uint8_t mode = fuzz_get8(in) % 3;
 
     memcpy(save_b, save_a, used);
     if (mode == 0) {
-        len = get(in, 2) % used;
+        len = fuzz_get(in, 2) % used;
     } else if (mode == 1) {
-        len = used + 1 + get8(in);
+        len = used + 1 + fuzz_get8(in);
     } else {
-        size_t pos = get(in, 2) % used;
-        unsigned width = 1 + get8(in) % 4;
+        size_t pos = fuzz_get(in, 2) % used;
+        unsigned width = 1 + fuzz_get8(in) % 4;
         bool changed = false;
         for (unsigned i = 0; i < width && pos + i < used; i++) {
-            uint8_t x = get8(in);
+            uint8_t x = fuzz_get8(in);
             save_b[pos + i] ^= x;
             changed |= x != 0;
         }
@@ -272,9 +254,9 @@ static void op_corrupt(struct in *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct in in = {data, size, 0};
-    unsigned nvec = 1 + (unsigned)(get(&in, 2) & 0x7ff);
-    uint8_t lay = get8(&in), fl = get8(&in);
+    struct fuzz_in in = {data, size, 0};
+    unsigned nvec = 1 + (unsigned)(fuzz_get(&in, 2) & 0x7ff);
+    uint8_t lay = fuzz_get8(&in), fl = fuzz_get8(&in);
     uint32_t first = 8u * (lay >> 4), gap = 8u * ((lay >> 1) & 7);
     uint32_t tlen = 16u * nvec, plen = 8u * ((nvec + 63) / 64), toff, poff;
     uint32_t flags = fl & (VMSIX_MSIX_DEFER_UPDATE | VMSIX_MSIX_UNDEF_READS_ONES);
@@ -301,7 +283,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     states_match();
 
     for (unsigned i = 0; i < MAX_OPS && in.pos < in.n; i++) {
-        switch (get8(&in) % 9) {
+        switch (fuzz_get8(&in) % 9) {
         case 0:
             op_write(&in);
             break;
@@ -309,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             op_read(&in);
             break;
         case 2: {
-            uint16_t c = (uint16_t)get(&in, 2);
+            uint16_t c = (uint16_t)fuzz_get(&in, 2);
             CHECK(vmsix_msix_ctrl_write(mx, c) == 0);
             m_ctrl_write(&ref, c);
             break;
@@ -318,7 +300,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             op_fire(&in);
             break;
         case 4: {
-            unsigned v = (unsigned)(get(&in, 2) % nvec);
+            unsigned v = (unsigned)(fuzz_get(&in, 2) % nvec);
             dev_pending[v] = !dev_pending[v];
             break;
         }
