@@ -497,8 +497,6 @@ static const struct vmsix_cfg_ops dev_cfg_ops = {
     .pt_write = dev_pt_write,
 };
 
-static void guest_reset(struct vmsix_dev *d);
-
 /* MSI-X Message Control: Enable sets up the physical side first; Disable
  * tears it down after the vectors went inactive. */
 static int msix_ctrl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
