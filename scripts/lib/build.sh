@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # shellcheck shell=bash
 # Sourced by scripts/test and scripts/demo: the two reference builds.
-#   build/gcc    gcc/g++,     -Dwerror=true
+#   build/gcc    gcc/g++,     -Dwerror=true, -De2e=enabled (the e2e suite
+#                boots Linux guests: once is enough)
 #   build/clang  clang/clang++, ASan + UBSan, -Dwerror=true
 #   build/tsan   clang/clang++, ThreadSanitizer, -Dwerror=true (the stress
 #                suite proves the concurrency contract there)
@@ -16,15 +17,15 @@ vmsix_build_setup() {
     case "$name" in
     gcc)
         env=(CC=gcc CXX=g++)
-        args=(-Dwerror=true)
+        args=(-Dwerror=true -De2e=enabled)
         ;;
     clang)
         env=(CC=clang CXX=clang++)
-        args=("-Db_sanitize=address,undefined" -Db_lundef=false -Dwerror=true)
+        args=("-Db_sanitize=address,undefined" -Db_lundef=false -Dwerror=true -De2e=disabled)
         ;;
     tsan)
         env=(CC=clang CXX=clang++)
-        args=(-Db_sanitize=thread -Db_lundef=false -Dwerror=true)
+        args=(-Db_sanitize=thread -Db_lundef=false -Dwerror=true -De2e=disabled)
         ;;
     *)
         echo "unknown build: $name" >&2
