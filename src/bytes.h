@@ -42,19 +42,7 @@ static inline void vmsix_wr64(uint8_t *p, uint64_t v)
     vmsix_wr32(p + 4, (uint32_t)(v >> 32));
 }
 
-/* CRC-32 (IEEE 802.3, reflected) of @n bytes, bitwise: no table in a
- * freestanding core. */
-static inline uint32_t vmsix_crc32(const uint8_t *p, size_t n)
-{
-    uint32_t crc = 0xffffffffu;
-
-    while (n--) {
-        unsigned k;
-        crc ^= *p++;
-        for (k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-    }
-    return crc ^ 0xffffffffu;
-}
+/* CRC-32 (IEEE 802.3, reflected) of @n bytes (src/crc32.c). */
+uint32_t vmsix_crc32(const uint8_t *p, size_t n);
 
 #endif /* VMSIX_SRC_BYTES_H */
