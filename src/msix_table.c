@@ -401,6 +401,11 @@ int vmsix_msix_fire(struct vmsix_msix *m, uint16_t vec)
         return -EINVAL;
     if (vec_active(m, vec)) {
         struct vmsix_msg msg = msg_of(m, vec);
+        /* A message sent satisfies the pending bit. It can be set here only
+         * while the vector is being activated (a fire from inside
+         * vector_update, e.g. the device sending what it held): activated()
+         * must not send it a second time. */
+        pending_clear(m, vec);
         m->ops.deliver(m->ctx, vec, &msg);
         return 1;
     }
