@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The composed device's test world, shared by tests/unit/test_msix_on_msi.c
+ * and tests/fuzz/fuzz_device.c: a simulated function (examples/sim) with
+ * real MSI behaviour, a VT-d unit with a real table and the reference
+ * decoder, a counting backend shim that can fail any call (fault
+ * injection) and checks the DESIGN 4.3 order, the hypervisor's hooks with
+ * an isolation policy, and check_invariants(), the isolation invariants
+ * checked against the physical registers and the table.
+ *
+ * Include it once per program, after defining DW_FAIL(fmt, ...) (how a
+ * broken invariant is reported; it must not return) and, optionally, NENT
+ * (the unit's table entries, default 256).
+ */
+#ifndef VMSIX_TESTS_DEV_WORLD_H
+#define VMSIX_TESTS_DEV_WORLD_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vmsix/vmsix.h>
+
+#include "simfn.h"
+
+#ifndef DW_FAIL
+#error "define DW_FAIL(fmt, ...) before including dev_world.h"
+#endif
+
+#define DW_CHECK(cond)                                                                             \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            DW_FAIL("%s:%d: %s", __FILE__, __LINE__, #cond);                                       \
+    } while (0)
+
+#define DW_CHECK_EQ(a, b)                                                                          \
+    do {                                                                                           \
+        unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);             \
+        if (a_ != b_)                                                                              \
+            DW_FAIL("%s:%d: %s == %s: %#llx != %#llx", __FILE__, __LINE__, #a, #b, a_, b_);        \
+    } while (0)
+
+#define RID 0x0310u /* 03:02.0 */
+#ifndef NENT
+#define NENT 256u /* VT-d table entries */
+#endif
+#define HOST_VEC0 0x40u  /* host vector of guest vector k: 0x40 + k */
+#define NCPU 4u          /* the guest's CPUs: APIC IDs 0..3, host APIC IDs 8..11 */
+#define POOL_RESERVED 16 /* entries 0..15: the host's IOAPIC */
+
+struct world {
+    struct simfn fn;
+    uint64_t *table;
+    unsigned char unit_mem[4096] __attribute__((aligned(8)));
+    unsigned char pool_mem[65536] __attribute__((aligned(8)));
+    struct vmsix_vtd_unit *unit;
+    struct vmsix_irte_pool *pool;
+    struct vmsix_remap vtd;      /* the real backend */
+    struct vmsix_remap_ops shim; /* counting (and failing) wrapper around it */
+    struct vmsix_remap backend;
+    struct vmsix_dev *dev;
+    unsigned char *dev_mem;
+    uint32_t pool_free0;
+    /* fault injection over hooks and backend operations */
+    unsigned long calls, fail_at;
+    /* what the guest received: per guest vector */
+    unsigned long injected[32];
+    uint32_t last_guest_data[32];
+    uint32_t last_guest_addr[32];
+    unsigned long faults, bad_deliveries;
+    uint64_t bar_addr;
+    unsigned nvec;                  /* the device's vectors (after init) */
+    unsigned stale;                 /* DW_REG_*: the function refused the last write of these */
+    unsigned long range_violations; /* a hook or backend call with a vector out of range */
+};
+
+/* Options of the next world's device (zero: the defaults). */
+static struct vmsix_dev_options dw_opt;
+
+static struct world W;
+
+static bool inject_fault(void)
+{
+    return ++W.calls == W.fail_at;
+}
+
+/* ---- the backend shim ---- */
+
+static int max_order_cap = -1; /* >= 0: the backend says its blocks are at most this order */
+
+static int s_caps(void *c, struct vmsix_remap_caps *caps)
+{
+    (void)c;
+    if (inject_fault())
+        return -EIO;
+    int rc = W.vtd.ops->caps(W.vtd.ctx, caps);
+    if (max_order_cap >= 0)
+        caps->max_order = (uint8_t)max_order_cap;
+    return rc;
+}
+static int s_reserve(void *c, const struct vmsix_remap_source *src, uint32_t n, uint32_t a,
+                     struct vmsix_remap_block *b)
+{
+    (void)c;
+    return inject_fault() ? -ENOSPC : W.vtd.ops->reserve(W.vtd.ctx, src, n, a, b);
+}
+static int s_release(void *c, struct vmsix_remap_block *b)
+{
+    (void)c;
+    return inject_fault() ? -EIO : W.vtd.ops->release(W.vtd.ctx, b);
+}
+/* The order of DESIGN 4.3: an entry is programmed or cleared only while
+ * its vector is masked at the function (or MSI is off there). */
+static bool masked_at_function(uint32_t k)
+{
+    uint32_t mc = 0, mask = 0;
+    for (unsigned i = 0; i < 2; i++)
+        mc |= (uint32_t)W.fn.cfg[W.fn.msi_off + 2 + i] << (8 * i);
+    for (unsigned i = 0; i < 4; i++)
+        mask |= (uint32_t)W.fn.cfg[simfn_msi_mask_reg(&W.fn) + i] << (8 * i);
+    return !(mc & 1) || (mask & (1u << k));
+}
+
+static unsigned long order_violations;
+static bool mask_write_failed; /* the last write of the mask register failed */
+
+static int s_program(void *c, const struct vmsix_remap_block *b, uint32_t k,
+                     const struct vmsix_remap_target *t, uint32_t f)
+{
+    (void)c;
+    if (k >= b->count || k >= W.nvec) {
+        W.range_violations++;
+        return -EINVAL;
+    }
+    if (!masked_at_function(k) || !(f & VMSIX_REMAP_PROG_QUIESCED))
+        order_violations++;
+    return inject_fault() ? -EIO : W.vtd.ops->program(W.vtd.ctx, b, k, t, f);
+}
+static int s_clear(void *c, const struct vmsix_remap_block *b, uint32_t k)
+{
+    (void)c;
+    if (k >= b->count) {
+        W.range_violations++;
+        return -EINVAL;
+    }
+    /* (after a failed mask write, clearing anyway is the safe fallback) */
+    if (!masked_at_function(k) && !mask_write_failed)
+        order_violations++;
+    /* a failing backend: the entry is not present anyway (remap.h) */
+    int rc = W.vtd.ops->clear(W.vtd.ctx, b, k);
+    return inject_fault() ? -EIO : rc;
+}
+static int s_invalidate(void *c, const struct vmsix_remap_block *b, uint32_t f, uint32_t n)
+{
+    (void)c;
+    if (n == 0 || f >= b->count || n > b->count - f) {
+        W.range_violations++;
+        return -EINVAL;
+    }
+    if (inject_fault()) {
+        /* a failing unit: the real backend's contract is to leave the range
+         * not present; do what it does when its hook times out */
+        for (uint32_t k = f; k < f + n; k++)
+            W.vtd.ops->clear(W.vtd.ctx, b, k);
+        return -ETIMEDOUT;
+    }
+    return W.vtd.ops->invalidate(W.vtd.ctx, b, f, n);
+}
+static int s_compose(void *c, const struct vmsix_remap_block *b, struct vmsix_msg *m)
+{
+    (void)c;
+    return inject_fault() ? -EIO : W.vtd.ops->compose(W.vtd.ctx, b, m);
+}
+
+/* ---- host hooks ---- */
+
+/* The physical registers vmsix writes (struct world.stale). */
+#define DW_REG_CMD 0x1u  /* Command */
+#define DW_REG_CTRL 0x2u /* MSI Message Control */
+#define DW_REG_MSG 0x4u  /* MSI address and data */
+#define DW_REG_MASK 0x8u /* MSI Mask Bits */
+
+static unsigned dw_regs_of(uint16_t off, unsigned size)
+{
+    unsigned r = 0, m = W.fn.msi_off, mask = simfn_msi_mask_reg(&W.fn);
+
+    if (off < 0x06 && off + size > 0x04)
+        r |= DW_REG_CMD;
+    if (off < m + 4 && off + size > m + 2)
+        r |= DW_REG_CTRL;
+    if (off < mask && off + size > m + 4)
+        r |= DW_REG_MSG;
+    if (off < mask + 4 && off + size > mask)
+        r |= DW_REG_MASK;
+    return r;
+}
+
+/* A failed read fails the read-modify-write vmsix was doing too. */
+static int h_cfg_read(void *c, uint16_t off, unsigned size, uint32_t *val)
+{
+    (void)c;
+    int rc = simfn_cfg_read(&W.fn, off, size, val);
+    if (rc)
+        W.stale |= dw_regs_of(off, size);
+    return rc;
+}
+
+static int h_cfg_write(void *c, uint16_t off, unsigned size, uint32_t val)
+{
+    struct vmsix_dev_state st;
+
+    (void)c;
+    /* an unmask at the function only for a present (programmed) entry */
+    if (W.dev && off == simfn_msi_mask_reg(&W.fn) && size == 4 &&
+        vmsix_dev_get_state(W.dev, &st) == 0 && st.phys_enabled) {
+        uint32_t old = 0;
+        for (unsigned i = 0; i < 4; i++)
+            old |= (uint32_t)W.fn.cfg[off + i] << (8 * i);
+        for (uint32_t k = 0; k < 32; k++) {
+            uint64_t raw[2];
+            if (!((old & ~val) & (1u << k)))
+                continue;
+            vmsix_vtd_irte_read(W.unit, st.block.base + k, raw);
+            if (!(raw[0] & 1))
+                order_violations++;
+        }
+    }
+    int rc = simfn_cfg_write(&W.fn, off, size, val);
+    if (off == simfn_msi_mask_reg(&W.fn))
+        mask_write_failed = rc != 0;
+    /* a register the function refused to write holds what it held: the
+     * invariants about it wait for the next successful write */
+    unsigned regs = dw_regs_of(off, size);
+    W.stale = rc ? W.stale | regs : W.stale & ~regs;
+    return rc;
+}
+
+/* The hypervisor's policy: fixed or lowest priority, physical mode, to one
+ * of this guest's CPUs; host vector 0x40 + k on the host CPU of that vCPU. */
+static int h_translate(void *c, uint16_t vec, const struct vmsix_msg *g,
+                       struct vmsix_remap_target *t)
+{
+    uint32_t dest = (uint32_t)(g->addr >> 12) & 0xff, dm = (g->data >> 8) & 7;
+
+    (void)c;
+    if (vec >= W.nvec) {
+        W.range_violations++;
+        return -EINVAL;
+    }
+    if (inject_fault())
+        return -EPERM;
+    if ((g->addr & 0xfff00000u) != 0xfee00000u || dest >= NCPU || dm > 1 || (g->addr & 4))
+        return -EPERM;
+    memset(t, 0, sizeof(*t));
+    t->vector = HOST_VEC0 + vec;
+    t->dest = 8 + dest;
+    t->delivery = (uint8_t)dm;
+    return 0;
+}
+
+static void h_inject(void *c, uint16_t vec, const struct vmsix_msg *g)
+{
+    (void)c;
+    if (vec >= W.nvec) {
+        W.range_violations++;
+        return;
+    }
+    W.injected[vec]++;
+    W.last_guest_data[vec] = g->data;
+    W.last_guest_addr[vec] = (uint32_t)g->addr;
+}
+
+static void h_bar_moved(void *c, unsigned bar, uint64_t addr)
+{
+    (void)c;
+    (void)bar;
+    W.bar_addr = addr;
+}
+
+static const struct vmsix_dev_ops dev_ops = {h_cfg_read, h_cfg_write, h_translate, h_inject,
+                                             h_bar_moved};
+
+/* The function's memory write reaches the unit: remap, then the host's
+ * handler of that vector tells the device. */
+static void emit(void *c, const struct vmsix_msg *m)
+{
+    struct vmsix_vtd_result r;
+    (void)c;
+    int rc = vmsix_vtd_remap(W.unit, RID, m, &r);
+    if (rc != 0) {
+        W.faults++;
+        return;
+    }
+    if (r.irte.sid != RID || r.irte.vector < HOST_VEC0 || r.irte.vector >= HOST_VEC0 + 32) {
+        W.bad_deliveries++;
+        return;
+    }
+    vmsix_dev_irq(W.dev, (uint16_t)(r.irte.vector - HOST_VEC0));
+}
+
+static int vtd_inval(void *c, const uint64_t d[2])
+{
+    (void)c;
+    (void)d;
+    return 0;
+}
+
+static const struct vmsix_vtd_ops vtd_ops = {NULL, vtd_inval, NULL, NULL, NULL};
+
+static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
+{
+    struct vmsix_vtd_params vp;
+    struct vmsix_dev_params dp;
+
+    free(W.table);
+    free(W.dev_mem);
+    memset(&W, 0, sizeof(W));
+    order_violations = 0;
+    mask_write_failed = false;
+    simfn_init(&W.fn, mmc, addr64);
+    W.fn.emit = emit;
+    /* (C11: the size a multiple of the alignment) */
+    W.table = aligned_alloc(4096, (NENT * 16 + 4095) & ~(size_t)4095);
+    memset(W.table, 0, NENT * 16);
+    memset(&vp, 0, sizeof(vp));
+    vp.table = W.table;
+    vp.nentries = NENT;
+    vp.mhmv = 4;
+    DW_CHECK_EQ(vmsix_vtd_unit_init(W.unit_mem, sizeof(W.unit_mem), &vp, &vtd_ops, NULL, &W.unit),
+                0);
+    DW_CHECK_EQ(vmsix_irte_pool_init(W.pool_mem, sizeof(W.pool_mem), NENT, &W.pool), 0);
+    DW_CHECK_EQ(vmsix_irte_reserve(W.pool, 0, POOL_RESERVED), 0);
+    DW_CHECK_EQ(vmsix_vtd_remap_init(W.unit, W.pool, 0, &W.vtd), 0);
+    W.shim = (struct vmsix_remap_ops){s_caps,       s_reserve, s_release, s_program, s_clear,
+                                      s_invalidate, s_compose, NULL,      NULL};
+    W.backend.ops = &W.shim;
+    W.backend.ctx = NULL;
+    W.pool_free0 = vmsix_irte_free_count(W.pool);
+    W.dev_mem = aligned_alloc(8, (vmsix_dev_storage_size() + 7) & ~(size_t)7);
+    memset(&dp, 0, sizeof(dp));
+    dp.backend = &W.backend;
+    dp.src.id = RID;
+    dp.opt = dw_opt;
+    if (make_dev) {
+        struct vmsix_dev_state st;
+        DW_CHECK_EQ(
+            vmsix_dev_init(W.dev_mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &W.dev), 0);
+        DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
+        W.nvec = st.nvec;
+    }
+}
+
+static void world_init(unsigned mmc, bool addr64)
+{
+    world_init_dev(mmc, addr64, true);
+}
+
+/* ---- the guest's view, read back (an error is an invariant failure) ---- */
+
+static uint32_t dw_cfg(uint16_t off, unsigned size)
+{
+    uint32_t v = 0;
+    DW_CHECK_EQ(vmsix_dev_cfg_read(W.dev, off, size, &v), 0);
+    return v;
+}
+
+static uint64_t dw_mmio(uint64_t off, unsigned size)
+{
+    uint64_t v = 0;
+    DW_CHECK_EQ(vmsix_dev_mmio_read(W.dev, off, size, &v), 0);
+    return v;
+}
+
+static uint32_t phys(uint16_t off, unsigned size)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint32_t)W.fn.cfg[off + i] << (8 * i);
+    return v;
+}
+
+/* The guest's message for vector k: CPU k % NCPU, vector 0x50 + k. */
+static uint64_t guest_addr(unsigned cpu)
+{
+    return 0xfee00000u | (cpu << 12);
+}
+
+/* ---- the invariants ---- */
+
+static unsigned mme_of(void)
+{
+    return (phys(W.fn.msi_off + 2, 2) >> 4) & 7;
+}
+
+static void check_invariants(const char *when)
+{
+    struct vmsix_dev_state st;
+    uint32_t mc = dw_cfg((uint16_t)(W.fn.msi_off + 2), 2);
+    bool enabled = mc & 0x8000, fmask = mc & 0x4000;
+
+    DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
+    /* the function's registers as vmsix wrote them (unless the function
+     * refused a write: then isolation rests on the entries alone) */
+    if (st.phys_enabled) {
+        struct vmsix_msg want;
+        vmsix_vtd_msi_compose((uint16_t)st.block.base, &want);
+        if (!(W.stale & DW_REG_CTRL)) {
+            if (!(phys(W.fn.msi_off + 2, 2) & 1))
+                DW_FAIL("%s: physical MSI not enabled", when);
+            if ((1u << mme_of()) > st.block.count || (1u << mme_of()) != st.nvec)
+                DW_FAIL("%s: MME %u, block %u, vectors %u", when, mme_of(), st.block.count,
+                        st.nvec);
+        }
+        if (!(W.stale & DW_REG_MSG)) {
+            DW_CHECK_EQ(phys(W.fn.msi_off + 4, 4), (uint32_t)want.addr);
+            DW_CHECK_EQ(phys(simfn_msi_data_reg(&W.fn), 2), 0);
+        }
+        DW_CHECK_EQ(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block.count);
+        if (!(W.stale & DW_REG_CMD))
+            DW_CHECK(phys(0x04, 2) & 0x0400); /* INTx disabled at the function */
+    } else {
+        DW_CHECK_EQ(vmsix_irte_free_count(W.pool), W.pool_free0);
+        if (!(W.stale & DW_REG_CTRL))
+            DW_CHECK_EQ(phys(W.fn.msi_off + 2, 2) & 1, 0);
+    }
+    /* every present entry: SVT 1, SQ 0, our requester ID, fixed or lowest
+     * priority, inside the block, for an active vector, with exactly the
+     * target translate gives for its current message */
+    for (unsigned i = 0; i < NENT; i++) {
+        uint64_t raw[2];
+        struct vmsix_vtd_irte e;
+        DW_CHECK_EQ(vmsix_vtd_irte_read(W.unit, i, raw), 0);
+        if (!(raw[0] & 1)) {
+            /* not present: cleared whole (the backend zeroes entries) */
+            if (raw[0] || raw[1])
+                DW_FAIL("%s: entry %u not present but not zero", when, i);
+            continue;
+        }
+        DW_CHECK_EQ(vmsix_vtd_irte_decode(raw, &e), 0);
+        if (!st.phys_enabled || i < st.block.base || i >= st.block.base + st.nvec)
+            DW_FAIL("%s: entry %u present outside the block", when, i);
+        unsigned k = i - st.block.base;
+        struct vmsix_msg gm;
+        struct vmsix_remap_target t;
+        uint32_t vc;
+        gm.addr = dw_mmio(16 * k, 8);
+        gm.data = (uint32_t)dw_mmio(16 * k + 8, 4);
+        vc = (uint32_t)dw_mmio(16 * k + 12, 4);
+        if (e.svt != 1 || e.sq != 0 || e.sid != RID || e.delivery > 1)
+            DW_FAIL("%s: entry %u: svt %u sq %u sid %#x dlm %u", when, i, e.svt, e.sq, e.sid,
+                    e.delivery);
+        if (!enabled || fmask || (vc & 1))
+            DW_FAIL("%s: entry %u present for a masked vector", when, i);
+        unsigned long save = W.fail_at;
+        W.fail_at = 0;
+        DW_CHECK_EQ(h_translate(NULL, (uint16_t)k, &gm, &t), 0);
+        W.fail_at = save;
+        uint32_t dest;
+        vmsix_vtd_dest_place(false, t.dest, &dest);
+        if (e.vector != t.vector || e.dest != dest || e.delivery != t.delivery)
+            DW_FAIL("%s: entry %u does not hold the target of the guest's message", when, i);
+    }
+    /* every effectively masked vector is masked at the function */
+    for (unsigned k = 0; k < st.nvec; k++) {
+        uint32_t vc = (uint32_t)dw_mmio(16 * k + 12, 4);
+        bool masked = !enabled || fmask || (vc & 1);
+        if (masked && st.phys_enabled && !(W.stale & DW_REG_MASK) &&
+            !(phys(simfn_msi_mask_reg(&W.fn), 4) & (1u << k)))
+            DW_FAIL("%s: vector %u is masked for the guest but not at the function", when, k);
+    }
+    DW_CHECK_EQ(W.bad_deliveries, 0);
+    DW_CHECK_EQ(order_violations, 0);
+    DW_CHECK_EQ(W.range_violations, 0);
+}
+
+#endif
