@@ -204,7 +204,12 @@ struct vmsix_remap_ops {
      * or the call fails with -ENOTSUP. */
     int (*program)(void *ctx, const struct vmsix_remap_block *blk, uint32_t k,
                    const struct vmsix_remap_target *t, uint32_t flags);
-    /* Make entry @k not present. Does not invalidate. */
+    /* Make entry @k not present. Does not invalidate. The entry is not
+     * present afterwards whatever is returned: -EINVAL for a bad @blk or @k
+     * (nothing done); a backend whose clearing can fail (a command queue
+     * that times out) must still leave the entry unusable, as for
+     * invalidate(), and then return the error. (VT-d: a store; it cannot
+     * fail.) vmsix relies on it: a vector it turns off has no entry. */
     int (*clear)(void *ctx, const struct vmsix_remap_block *blk, uint32_t k);
     /* Make the unit drop cached copies of entries [@first, @first + @n) of
      * the block (n >= 1) and wait until it has. On failure every entry of

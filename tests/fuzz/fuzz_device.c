@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fuzz-device: the composed MSI-X-on-MSI device (vmsix_dev) over the
+ * simulated function of examples/sim and a real VT-d unit, in the world of
+ * tests/common/dev_world.h (shared with the unit test), driven by a stream
+ * of guest configuration and MMIO accesses, device-side interrupts, host
+ * resets, save/restore and failing hooks.
+ *
+ * Input: 2 header bytes, then operations (missing bytes read as 0; at most
+ * MAX_OPS operations).
+ *   h0  bits 2:0 MMC - 1 (1..5, 6 and 7 read as 5); bit 3 a 64-bit address;
+ *       bits 6:4 log2 of the vectors shown (0: all; above MMC: all)
+ *   h1  the table BAR size: 4096 << (h1 & 3)
+ * Each operation is one byte (mod 12) and its operands:
+ *   0 guest config write (an interesting register or any offset, any size
+ *     including invalid ones, Message Control values biased to Enable and
+ *     Function Mask), 1 guest config read, 2 table/PBA write (a field of an
+ *     entry or anywhere, any size; messages to one of this guest's CPUs or
+ *     to a foreign one, data with a delivery mode), 3 table/PBA read,
+ *   4 the function raises interrupt k (k 0..32), 5 the host says vector k
+ *     of the block fired (vmsix_dev_irq, k 0..39), 6 vmsix_dev_reset,
+ *   7 vmsix_dev_teardown, 8 a guest Function Level Reset, 9 arm a fault
+ *     (the n-th next backend/hook call, or config access at the function,
+ *     fails), 10 save and restore, 11 size or move the table BAR.
+ *
+ * After every operation (abort() on failure):
+ * - the isolation invariants of dev_world.h check_invariants(): every
+ *   present entry has SVT 1, SQ 0, the function's requester ID, fixed or
+ *   lowest-priority delivery and exactly the target translate gives for
+ *   its vector's current message, only for effectively unmasked vectors,
+ *   inside the block; MME is log2 of the vectors and never above the
+ *   block; every effectively masked vector is masked at the function; the
+ *   pool's accounting is exact; entries are programmed and cleared only
+ *   while masked at the function (DESIGN 4.3); no hook or backend call
+ *   with a vector out of range; no remapped message with another source
+ *   or vector;
+ * - every delivery the guest saw in this step is one of a vector that is
+ *   now enabled and unmasked, carries that vector's message as the table
+ *   holds it, happened at most once, and was caused by this step: the
+ *   vector fired while it was unmasked, or it was pending (for the guest,
+ *   or held at the function) and this step made it deliverable (the
+ *   guest unmasked it, or vmsix made it live);
+ * - an interrupt the function sent for a vector vmsix had live (programmed
+ *   and unmasked) is delivered exactly once;
+ * - every call returns 0 or a negative errno; accesses the API calls
+ *   invalid (size, offset) return -EINVAL;
+ * - teardown (and the end of the input) gives the pool back whole and
+ *   leaves no entry present.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_check.h"
+
+#define NENT 64u /* a small unit: the invariants scan it after every step */
+#define DW_FAIL(...) (fprintf(stderr, __VA_ARGS__), fputc('\n', stderr), abort())
+#include "dev_world.h"
+
+#define MAX_OPS 192
+#define SAVE_MAX 4096
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static unsigned char save_a[SAVE_MAX], save_b[SAVE_MAX];
+static unsigned long fires_live, deliveries; /* activity, for the replay runner's curiosity */
+
+/* The harness's own reads (snapshots, invariants) go through the same
+ * hooks as the guest's: they must neither trip an armed fault nor move its
+ * countdown. */
+struct fault_clock {
+    unsigned long calls, fail_at, fn_calls, fn_fail_at;
+};
+
+static struct fault_clock clock_stop(void)
+{
+    struct fault_clock c = {W.calls, W.fail_at, W.fn.calls, W.fn.fail_at};
+    W.fail_at = 0;
+    W.fn.fail_at = 0;
+    return c;
+}
+
+static void clock_start(struct fault_clock c)
+{
+    W.calls = c.calls;
+    W.fail_at = c.fail_at;
+    W.fn.calls = c.fn_calls;
+    W.fn.fail_at = c.fn_fail_at;
+}
+
+/* What the guest sees of each vector before a step. */
+struct guest_snap {
+    bool unmasked[32]; /* enabled, no Function Mask, vector not masked */
+    bool pending[32];  /* its PBA bit or the function's pending bit */
+    unsigned long injected[32];
+    uint32_t active; /* vmsix's live vectors */
+};
+
+static void snap_take(struct guest_snap *s)
+{
+    struct fault_clock c = clock_stop();
+    struct vmsix_dev_state st;
+    uint32_t mc = dw_cfg((uint16_t)(W.fn.msi_off + 2), 2);
+    bool on = (mc & 0x8000) && !(mc & 0x4000);
+    uint64_t pba;
+
+    DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
+    pba = dw_mmio(st.bar_size / 2, 4);
+    for (unsigned k = 0; k < W.nvec; k++) {
+        s->unmasked[k] = on && !(dw_mmio(16 * k + 12, 4) & 1);
+        /* pending for the guest, or held at the function (a vector the
+         * guest unmasked that vmsix could not make live holds its
+         * interrupts there, and delivers them once it is live) */
+        s->pending[k] = ((pba >> k) & 1) || ((W.fn.pending >> k) & 1);
+    }
+    memcpy(s->injected, W.injected, sizeof(s->injected));
+    s->active = st.active;
+    clock_start(c);
+}
+
+/* @fired: the vector this step raised (at the function or at the host),
+ * -1 for none. */
+static void check_deliveries(const struct guest_snap *before, int fired)
+{
+    struct guest_snap now;
+
+    snap_take(&now);
+    for (unsigned k = 0; k < W.nvec; k++) {
+        unsigned long n = W.injected[k] - before->injected[k];
+        if (n == 0)
+            continue;
+        deliveries++;
+        if (n != 1)
+            DW_FAIL("vector %u delivered %lu times in one step", k, n);
+        if (!now.unmasked[k])
+            DW_FAIL("vector %u delivered but masked (or disabled) now", k);
+        if (W.last_guest_addr[k] != (uint32_t)dw_mmio(16 * k, 4) ||
+            W.last_guest_data[k] != (uint32_t)dw_mmio(16 * k + 8, 4))
+            DW_FAIL("vector %u delivered with a message that is not its entry's", k);
+        bool by_fire = fired == (int)k && before->unmasked[k];
+        bool by_unmask =
+            before->pending[k] && (!before->unmasked[k] || !(before->active & (1u << k)));
+        if (!by_fire && !by_unmask)
+            DW_FAIL("vector %u delivered without a cause (fired %d, pending %d, unmasked %d)", k,
+                    fired, before->pending[k], before->unmasked[k]);
+    }
+}
+
+static uint16_t pick_cfg_off(struct fuzz_in *in)
+{
+    /* the registers that matter, relative to the MSI (now MSI-X)
+     * capability and the PCI Express one; sometimes anywhere */
+    static const uint8_t hot[] = {0x04, 0x06, 0x10, 0x14, 0x18, 0x1c, 0x20, 0x3c};
+    uint8_t sel = fuzz_get8(in);
+    uint16_t msi = W.fn.msi_off, exp = W.fn.exp_off;
+
+    switch (sel & 7) {
+    case 0:
+    case 1:
+        return (uint16_t)(msi + 2 + ((sel >> 3) & 1) * 2); /* Message Control (or byte 3) */
+    case 2:
+        return (uint16_t)(msi + ((sel >> 3) & 0x1f)); /* in the capability */
+    case 3:
+        return hot[(sel >> 3) & 7];
+    case 4:
+        return (uint16_t)(exp + ((sel >> 3) & 0x3f)); /* PCI Express: Device Control, FLR */
+    default:
+        return (uint16_t)(fuzz_get(in, 2) % 4100u); /* anywhere, and just past the end */
+    }
+}
+
+static unsigned pick_size(struct fuzz_in *in)
+{
+    static const unsigned sizes[] = {4, 2, 1, 4, 8, 3, 0, 16};
+    return sizes[fuzz_get8(in) & 7];
+}
+
+/* What vmsix_dev_cfg_read/write accept: 1, 2 or 4 bytes inside one dword. */
+static bool cfg_access_valid(uint16_t off, unsigned size)
+{
+    return (size == 1 || size == 2 || size == 4) && (off & 3u) + size <= 4 && off + size <= 4096;
+}
+
+static void op_cfg_write(struct fuzz_in *in)
+{
+    uint16_t off = pick_cfg_off(in);
+    unsigned size = pick_size(in);
+    uint32_t v = (uint32_t)fuzz_get(in, 4);
+
+    if (off == W.fn.msi_off + 2 && (v & 0x10000)) {
+        size = 2; /* Message Control: mostly Enable, with or without Function Mask */
+        v = (v & 0x20000) ? 0xc000 : 0x8000;
+    }
+    if (off >= W.fn.exp_off + 8 && off < W.fn.exp_off + 12 && (v & 0x100000))
+        v &= ~0x80008000u; /* an FLR only now and then */
+    int rc = vmsix_dev_cfg_write(W.dev, off, size, v);
+    bool valid = cfg_access_valid(off, size);
+    CHECK(valid ? rc <= 0 : rc == -EINVAL);
+}
+
+static void op_cfg_read(struct fuzz_in *in)
+{
+    uint16_t off = pick_cfg_off(in);
+    unsigned size = pick_size(in);
+    uint32_t v = 0x12345678;
+    int rc = vmsix_dev_cfg_read(W.dev, off, size, &v);
+    bool valid = cfg_access_valid(off, size);
+
+    CHECK(valid ? rc <= 0 : rc == -EINVAL);
+    if (rc)
+        CHECK(v == 0xffffffffu);
+}
+
+static uint64_t pick_mmio_off(struct fuzz_in *in, struct vmsix_dev_state *st)
+{
+    uint8_t sel = fuzz_get8(in);
+
+    switch (sel & 3) {
+    case 0:
+    case 1: /* a field of an entry */
+        return 16u * (fuzz_get8(in) % W.nvec) + 4u * ((sel >> 2) & 3);
+    case 2: /* the PBA */
+        return st->bar_size / 2 + 4u * ((sel >> 2) & 3);
+    default: /* anywhere in and past the BAR */
+        return fuzz_get(in, 2) % (st->bar_size + 64u);
+    }
+}
+
+static void op_mmio_write(struct fuzz_in *in)
+{
+    struct vmsix_dev_state st;
+    DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
+    uint64_t off = pick_mmio_off(in, &st);
+    unsigned size = pick_size(in);
+    uint8_t shape = fuzz_get8(in);
+    uint64_t v = fuzz_get(in, 8);
+
+    if ((off & 15) == 0 && (shape & 3)) {
+        /* an address: a CPU of this guest (0..3) or a foreign one (4) */
+        v = guest_addr((shape >> 2) % 5);
+        if (size != 8 || !(shape & 0x80))
+            size = (shape & 0x40) ? 8 : 4;
+    } else if ((off & 15) == 8 && (shape & 3)) {
+        /* data: a vector, now and then a delivery mode other than fixed,
+         * and in an 8-byte write, the vector control dword too */
+        v = (0x30 + (v & 0xbf)) | ((shape & 0x1c) == 0x1c ? (uint64_t)((shape >> 5) & 7) << 8 : 0);
+        v |= (uint64_t)((shape >> 2) & 1) << 32;
+        size = (shape & 0x40) ? 8 : 4;
+    } else if ((off & 15) == 12 && (shape & 3)) {
+        v = (shape >> 2) & 1; /* mask or unmask */
+        size = 4;
+    }
+    int rc = vmsix_dev_mmio_write(W.dev, off, size, v);
+    CHECK(rc <= 0);
+    if (size == 0)
+        CHECK(rc == -EINVAL);
+}
+
+static void op_mmio_read(struct fuzz_in *in)
+{
+    struct vmsix_dev_state st;
+    DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
+    uint64_t off = pick_mmio_off(in, &st), v = 0;
+    unsigned size = pick_size(in);
+    int rc = vmsix_dev_mmio_read(W.dev, off, size, &v);
+
+    CHECK(rc <= 0);
+    if (size == 0)
+        CHECK(rc == -EINVAL);
+}
+
+static void op_arm_fault(struct fuzz_in *in)
+{
+    uint8_t b = fuzz_get8(in);
+
+    if (b & 0x80)
+        W.fn.fail_at = W.fn.calls + 1 + (b & 15); /* a config access at the function */
+    else
+        W.fail_at = W.calls + 1 + (b & 15); /* a backend call or translate */
+}
+
+static void op_save_restore(void)
+{
+    size_t n = 0, n2 = 0;
+
+    CHECK(vmsix_dev_save(W.dev, save_a, sizeof(save_a), &n) == 0);
+    CHECK(n == vmsix_dev_save_size(W.dev) && n <= sizeof(save_a));
+    int rc = vmsix_dev_restore(W.dev, save_a, n);
+    CHECK(rc <= 0);
+    if (rc == 0) {
+        /* the restored device saves the same state (unless a hook failed
+         * while the physical side was rebuilt: then vectors stay masked) */
+        CHECK(vmsix_dev_save(W.dev, save_b, sizeof(save_b), &n2) == 0);
+        CHECK(n2 == n);
+    }
+    /* a state with a flipped byte is refused */
+    if (n > 8) {
+        memcpy(save_b, save_a, n);
+        save_b[n / 2] ^= 0x20;
+        CHECK(vmsix_dev_restore(W.dev, save_b, n) == -EINVAL);
+    }
+}
+
+static void op_bar(struct fuzz_in *in)
+{
+    struct vmsix_dev_state st;
+    DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
+    uint16_t bar = (uint16_t)(0x10 + 4 * st.table_bar);
+    uint8_t b = fuzz_get8(in);
+    uint32_t v = (b & 1) ? 0xffffffffu : (uint32_t)fuzz_get(in, 4);
+
+    CHECK(vmsix_dev_cfg_write(W.dev, bar, 4, v) <= 0);
+    if (b & 1)
+        CHECK(dw_cfg(bar, 4) == ~(st.bar_size - 1));
+}
+
+static void check_teardown(void)
+{
+    DW_CHECK_EQ(vmsix_irte_free_count(W.pool), W.pool_free0);
+    for (unsigned i = 0; i < NENT * 2; i += 2)
+        DW_CHECK_EQ(W.table[i] & 1, 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fuzz_in in = {data, size, 0};
+    uint8_t h0 = fuzz_get8(&in), h1 = fuzz_get8(&in);
+    unsigned mmc = 1 + (h0 & 7), shown = (h0 >> 4) & 7;
+
+    if (mmc > 5)
+        mmc = 5;
+    memset(&dw_opt, 0, sizeof(dw_opt));
+    if (shown && shown <= mmc)
+        dw_opt.nvec = (uint8_t)(1u << shown);
+    dw_opt.bar_size = 4096u << (h1 & 3);
+    world_init(mmc, (h0 & 8) != 0);
+    check_invariants("init");
+
+    unsigned steps = 0;
+    bool trace = getenv("FUZZ_DEVICE_TRACE") != NULL;
+    for (unsigned i = 0; i < MAX_OPS && in.pos < in.n; i++, steps++) {
+        struct guest_snap before;
+        int fired = -1;
+
+        snap_take(&before);
+        unsigned op = fuzz_get8(&in) % 12;
+        if (trace)
+            fprintf(stderr, "fuzz-device: step %u: op %u at byte %zu\n", steps, op, in.pos - 1);
+        switch (op) {
+        case 0:
+            op_cfg_write(&in);
+            break;
+        case 1:
+            op_cfg_read(&in);
+            break;
+        case 2:
+            op_mmio_write(&in);
+            break;
+        case 3:
+            op_mmio_read(&in);
+            break;
+        case 4: {
+            unsigned k = fuzz_get8(&in) % 33u;
+            unsigned long got = W.injected[k < 32 ? k : 0];
+            unsigned long faults = W.faults;
+            int sent = simfn_fire(&W.fn, k);
+            CHECK(sent >= -1 && sent <= 1);
+            fired = (int)k;
+            if (sent == 1 && k < 32 && (before.active & (1u << k))) {
+                /* live at vmsix: the message remaps and reaches the guest once */
+                fires_live++;
+                CHECK(W.faults == faults);
+                CHECK(W.injected[k] == got + 1);
+            }
+            break;
+        }
+        case 5: {
+            unsigned k = fuzz_get8(&in) % 40u;
+            unsigned long got = W.injected[k < 32 ? k : 0];
+            int rc = vmsix_dev_irq(W.dev, (uint16_t)k);
+            /* 1 injected (exactly once), 0 held pending, -EINVAL out of range */
+            CHECK(k < W.nvec ? rc == 0 || rc == 1 : rc == -EINVAL);
+            if (k < W.nvec)
+                CHECK(W.injected[k] == got + (unsigned long)rc);
+            fired = (int)k;
+            break;
+        }
+        case 6:
+            CHECK(vmsix_dev_reset(W.dev) <= 0);
+            check_teardown();
+            break;
+        case 7:
+            CHECK(vmsix_dev_teardown(W.dev) <= 0);
+            check_teardown();
+            break;
+        case 8:
+            CHECK(vmsix_dev_cfg_write(W.dev, (uint16_t)(W.fn.exp_off + 8), 2, 0x8000) <= 0);
+            check_teardown();
+            break;
+        case 9:
+            op_arm_fault(&in);
+            break;
+        case 10:
+            op_save_restore();
+            break;
+        default:
+            op_bar(&in);
+            break;
+        }
+        struct fault_clock c = clock_stop();
+        check_invariants("step");
+        check_deliveries(&before, fired);
+        clock_start(c);
+    }
+    W.fail_at = 0;
+    W.fn.fail_at = 0;
+    CHECK(vmsix_dev_teardown(W.dev) == 0);
+    check_invariants("end");
+    check_teardown();
+    free(W.table);
+    free(W.dev_mem);
+    W.table = NULL;
+    W.dev_mem = NULL;
+    if (getenv("FUZZ_DEVICE_STATS"))
+        fprintf(stderr, "fuzz-device: %u steps, %lu deliveries, %lu live fires so far\n", steps,
+                deliveries, fires_live);
+    return 0;
+}
