@@ -204,6 +204,7 @@ struct vmsix_dev {
     /* the physical side */
     bool phys_on;
     bool doorbell;
+    bool blk_held; /* the backend refused to release blk: it is still reserved */
     struct vmsix_remap_block blk;
     struct vmsix_msg phys_msg;
     uint32_t mask;   /* the MSI mask register as vmsix last wrote it */
@@ -297,6 +298,17 @@ static unsigned log2u(unsigned v)
     return n;
 }
 
+/* Give the block back. A backend that refuses leaves it reserved: it is
+ * kept and released again at the next setup, reset or teardown, so that
+ * nothing leaks for as long as the device lives. */
+static int blk_release(struct vmsix_dev *d)
+{
+    int rc = d->backend.ops->release(d->backend.ctx, &d->blk);
+
+    d->blk_held = rc != 0;
+    return rc > 0 ? -EIO : rc;
+}
+
 /* Mask every vector, disable MSI, clear and invalidate every entry,
  * release the block. Goes on after errors; returns the first. */
 static int phys_teardown(struct vmsix_dev *d)
@@ -306,7 +318,7 @@ static int phys_teardown(struct vmsix_dev *d)
     uint32_t k;
 
     if (!d->phys_on)
-        return 0;
+        return d->blk_held ? blk_release(d) : 0;
     ret = first_error(ret, phys_write_mask(d, 0xffffffffu));
     d->active = 0;
     ret = first_error(
@@ -314,7 +326,7 @@ static int phys_teardown(struct vmsix_dev *d)
     for (k = 0; k < d->blk.count; k++)
         ret = first_error(ret, b->clear(d->backend.ctx, &d->blk, k));
     ret = first_error(ret, b->invalidate(d->backend.ctx, &d->blk, 0, d->blk.count));
-    ret = first_error(ret, b->release(d->backend.ctx, &d->blk));
+    ret = first_error(ret, blk_release(d));
     if (d->doorbell && b->doorbell_unmap)
         ret = first_error(ret, b->doorbell_unmap(d->backend.ctx, &d->blk));
     d->doorbell = false;
@@ -336,11 +348,13 @@ static int phys_setup(struct vmsix_dev *d)
 
     if (d->phys_on)
         return 0;
+    if (d->blk_held && (rc = blk_release(d)) != 0)
+        return rc;
     rc = b->reserve(bctx, &d->src, d->nvec, align, &d->blk);
     if (rc)
         return rc > 0 ? -EIO : rc;
     if (d->blk.count < d->nvec) { /* a backend that broke its contract */
-        b->release(bctx, &d->blk);
+        (void)blk_release(d);
         return -EIO;
     }
     rc = b->compose(bctx, &d->blk, &d->phys_msg);
@@ -766,10 +780,11 @@ int vmsix_dev_get_state(const struct vmsix_dev *d, struct vmsix_dev_state *out)
     out->table_bar = d->slot;
     out->bar_size = d->bar_size;
     out->phys_enabled = d->phys_on;
-    if (d->phys_on) {
+    out->block_held = d->blk_held;
+    if (d->phys_on || d->blk_held)
         out->block = d->blk;
+    if (d->phys_on)
         out->phys_msg = d->phys_msg;
-    }
     out->mask = d->mask;
     out->active = d->active;
     return 0;

@@ -198,7 +198,10 @@ struct vmsix_dev_state {
     uint8_t table_bar;              /* the emulated BAR slot */
     uint32_t bar_size;              /* its size */
     bool phys_enabled;              /* vmsix has the physical MSI enabled */
-    struct vmsix_remap_block block; /* valid when phys_enabled */
+    bool block_held;                /* MSI is off, but the backend refused to release
+                                       the block: it stays reserved, and vmsix releases
+                                       it at the next setup, reset or teardown */
+    struct vmsix_remap_block block; /* valid when phys_enabled or block_held */
     struct vmsix_msg phys_msg;      /* the physical MSI address/data */
     uint32_t mask;                  /* the MSI mask bits vmsix last wrote */
     uint32_t active;                /* bit k: vector k is programmed and unmasked */
@@ -307,8 +310,10 @@ VMSIX_API int vmsix_dev_reset(struct vmsix_dev *d);
  * @d: the device
  *
  * As vmsix_dev_reset(); afterwards the backend's pool is exactly as before
- * the device's first setup. The device may be used again (it is in the
- * reset state). Return: 0 or the first error met.
+ * the device's first setup, unless the backend refuses to release the
+ * block (an error is returned and vmsix_dev_state.block_held says so: call
+ * it again). The device may be used again (it is in the reset state).
+ * Return: 0 or the first error met.
  */
 VMSIX_API int vmsix_dev_teardown(struct vmsix_dev *d);
 

@@ -65,6 +65,7 @@ struct world {
     uint32_t pool_free0;
     /* fault injection over hooks and backend operations */
     unsigned long calls, fail_at;
+    unsigned release_refusals; /* the next n releases fail */
     /* what the guest received: per guest vector */
     unsigned long injected[32];
     uint32_t last_guest_data[32];
@@ -109,6 +110,10 @@ static int s_reserve(void *c, const struct vmsix_remap_source *src, uint32_t n, 
 static int s_release(void *c, struct vmsix_remap_block *b)
 {
     (void)c;
+    if (W.release_refusals) { /* a backend that keeps refusing */
+        W.release_refusals--;
+        return -EIO;
+    }
     return inject_fault() ? -EIO : W.vtd.ops->release(W.vtd.ctx, b);
 }
 /* The order of DESIGN 4.3: an entry is programmed or cleared only while
@@ -420,6 +425,11 @@ static void check_invariants(const char *when)
         DW_CHECK_EQ(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block.count);
         if (!(W.stale & DW_REG_CMD))
             DW_CHECK(phys(0x04, 2) & 0x0400); /* INTx disabled at the function */
+    } else if (st.block_held) {
+        /* a block the backend refused to release: kept, not leaked */
+        DW_CHECK_EQ(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block.count);
+        if (!(W.stale & DW_REG_CTRL))
+            DW_CHECK_EQ(phys(W.fn.msi_off + 2, 2) & 1, 0);
     } else {
         DW_CHECK_EQ(vmsix_irte_free_count(W.pool), W.pool_free0);
         if (!(W.stale & DW_REG_CTRL))

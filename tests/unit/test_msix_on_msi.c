@@ -216,6 +216,44 @@ static void test_flr_and_reset(void **state)
         assert_int_equal(W.table[i], 0);
 }
 
+/* A backend that refuses to release the block: the device keeps it (no
+ * leak, no second block) and releases it at the next setup or teardown. */
+static void test_release_refused(void **state)
+{
+    struct vmsix_dev_state st;
+
+    (void)state;
+    world_init(3, true);
+    linux_enable(8);
+    W.release_refusals = 1;
+    assert_int_equal(gcfg_w(0x52, 2, 0), -EIO); /* MSI-X off: the release fails */
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+    assert_false(st.phys_enabled);
+    assert_true(st.block_held);
+    assert_int_equal(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block.count);
+    check_invariants("release refused");
+    /* enabling again gives the old block back first: one block at a time */
+    W.release_refusals = 1;
+    assert_int_equal(gcfg_w(0x52, 2, 0x8000), -EIO); /* refused again: no setup */
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+    assert_true(st.block_held && !st.phys_enabled);
+    assert_int_equal(gcfg_w(0x52, 2, 0), 0);
+    assert_int_equal(gcfg_w(0x52, 2, 0x8000), 0);
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+    assert_true(st.phys_enabled && !st.block_held);
+    assert_int_equal(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block.count);
+    check_invariants("enabled again");
+    /* teardown with a refusal: held; a second teardown releases it */
+    W.release_refusals = 1;
+    assert_int_equal(vmsix_dev_teardown(W.dev), -EIO);
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+    assert_true(st.block_held);
+    assert_int_equal(vmsix_dev_teardown(W.dev), 0);
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+    assert_false(st.block_held);
+    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+}
+
 /* Fail the n-th hook or backend call, for every n: the error is reported,
  * failed vectors stay masked, and after teardown nothing has leaked. */
 static void run_story_with_fault(unsigned long n, unsigned long *total)
@@ -512,6 +550,7 @@ int main(void)
         cmocka_unit_test_teardown(test_old_msi_bytes_hidden, teardown),
         cmocka_unit_test_teardown(test_translate_refuses, teardown),
         cmocka_unit_test_teardown(test_flr_and_reset, teardown),
+        cmocka_unit_test_teardown(test_release_refused, teardown),
         cmocka_unit_test_teardown(test_fault_injection, teardown),
         cmocka_unit_test_teardown(test_init_refusals, teardown),
         cmocka_unit_test_teardown(test_save_restore, teardown),
