@@ -137,7 +137,7 @@ int vmsix_cfg_bar_emulate(struct vmsix_cfg *c, unsigned bar, uint64_t size, unsi
     uint32_t low_type;
     uint64_t addr_mask;
 
-    if (!c || !is_pow2(size))
+    if (!cfg_ok(c) || !is_pow2(size))
         return -EINVAL;
     slots = header_bars(c->shadow[0x0e]);
     switch (type) {
@@ -198,7 +198,7 @@ int vmsix_cfg_bar_addr(const struct vmsix_cfg *c, unsigned bar, uint64_t *addr)
     unsigned off;
     uint64_t a;
 
-    if (!c || !addr || bar >= 6)
+    if (!cfg_ok(c) || !addr || bar >= 6)
         return -EINVAL;
     off = BAR0 + 4u * bar;
     switch (c->bars[bar].kind) {

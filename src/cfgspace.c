@@ -38,13 +38,14 @@ int vmsix_cfg_init(void *mem, size_t len, uint16_t size, const struct vmsix_cfg_
     c->a1 = c->a0 + size;
     c->pt = c->a1 + size;
     c->fidx = c->pt + size;
+    c->magic = CFG_MAGIC;
     *out = c;
     return 0;
 }
 
 int vmsix_cfg_load(struct vmsix_cfg *c, const uint8_t *img, size_t n)
 {
-    if (!c || !img || n > c->size)
+    if (!cfg_ok(c) || !img || n > c->size)
         return -EINVAL;
     memcpy(c->shadow, img, n);
     return 0;
@@ -73,7 +74,8 @@ int vmsix_cfg_set_attr(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_
 {
     unsigned i;
 
-    if (!c || (size != 1 && size != 2 && size != 4) || off + size > c->size || !attr_valid(attr))
+    if (!cfg_ok(c) || (size != 1 && size != 2 && size != 4) || off + size > c->size ||
+        !attr_valid(attr))
         return -EINVAL;
     for (i = 0; i < size; i++)
         attr_byte(c, off + i, (uint8_t)(bits >> (8 * i)), attr);
@@ -84,7 +86,7 @@ int vmsix_cfg_set_range(struct vmsix_cfg *c, uint16_t off, uint16_t len, unsigne
 {
     unsigned i;
 
-    if (!c || (unsigned)off + len > c->size || !attr_valid(attr))
+    if (!cfg_ok(c) || (unsigned)off + len > c->size || !attr_valid(attr))
         return -EINVAL;
     for (i = 0; i < len; i++)
         attr_byte(c, off + i, 0xffu, attr);
@@ -95,7 +97,7 @@ int vmsix_cfg_poke(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t va
 {
     unsigned i;
 
-    if (!c || size < 1 || size > 4 || off + size > c->size)
+    if (!cfg_ok(c) || size < 1 || size > 4 || off + size > c->size)
         return -EINVAL;
     for (i = 0; i < size; i++)
         c->shadow[off + i] = (uint8_t)(val >> (8 * i));
@@ -107,7 +109,7 @@ int vmsix_cfg_peek(const struct vmsix_cfg *c, uint16_t off, unsigned size, uint3
     unsigned i;
     uint32_t v = 0;
 
-    if (!c || !val || size < 1 || size > 4 || off + size > c->size)
+    if (!cfg_ok(c) || !val || size < 1 || size > 4 || off + size > c->size)
         return -EINVAL;
     for (i = 0; i < size; i++)
         v |= (uint32_t)c->shadow[off + i] << (8 * i);
@@ -121,7 +123,7 @@ int vmsix_cfg_field_add(struct vmsix_cfg *c, uint16_t off, unsigned len,
     unsigned i;
     struct cfg_field *f;
 
-    if (!c || !ops || len < 1 || len > 4 || (off & 3u) + len > 4 || off + len > c->size)
+    if (!cfg_ok(c) || !ops || len < 1 || len > 4 || (off & 3u) + len > 4 || off + len > c->size)
         return -EINVAL;
     for (i = 0; i < len; i++) {
         if (c->fidx[off + i])
@@ -186,7 +188,7 @@ int vmsix_cfg_read(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t *v
     if (!val)
         return -EINVAL;
     *val = 0xffffffffu;
-    if (!c || !access_valid(off, size))
+    if (!cfg_ok(c) || !access_valid(off, size))
         return -EINVAL;
     if (off >= c->size) {
         *val = 0; /* a 256-byte model has no extended space */
@@ -229,7 +231,7 @@ int vmsix_cfg_write(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t v
     unsigned i, n;
     int ret = 0;
 
-    if (!c || !access_valid(off, size))
+    if (!cfg_ok(c) || !access_valid(off, size))
         return -EINVAL;
     if (off >= c->size)
         return 0;
@@ -271,7 +273,7 @@ int vmsix_cfg_protect_caps(struct vmsix_cfg *c, const struct vmsix_capchain *cha
 {
     unsigned i, head;
 
-    if (!c || !chain || chain->n > VMSIX_CAPCHAIN_MAX)
+    if (!cfg_ok(c) || !chain || chain->n > VMSIX_CAPCHAIN_MAX)
         return -EINVAL;
     for (i = 0; i < chain->n; i++) {
         const struct vmsix_cap *cap = &chain->cap[i];

@@ -3,7 +3,11 @@
 #ifndef VMSIX_SRC_CFGSPACE_PRIV_H
 #define VMSIX_SRC_CFGSPACE_PRIV_H
 
+#include <stdbool.h>
+
 #include <vmsix/cfgspace.h>
+
+#define CFG_MAGIC 0x76636667u /* "vcfg": set last by a successful vmsix_cfg_init() */
 
 struct cfg_field {
     uint16_t off;
@@ -24,6 +28,7 @@ struct cfg_bar {
  * pass-through bits, and the index + 1 of the field holding the byte.
  */
 struct vmsix_cfg {
+    uint32_t magic; /* CFG_MAGIC; first, so that nothing else is read before it */
     uint16_t size;
     uint8_t nfields;
     struct vmsix_cfg_ops ops;
@@ -37,6 +42,12 @@ struct vmsix_cfg {
     uint8_t *fidx;
     uint8_t bytes[]; /* 5 planes of size bytes */
 };
+
+/* @c came from a successful vmsix_cfg_init(). */
+static inline bool cfg_ok(const struct vmsix_cfg *c)
+{
+    return c && c->magic == CFG_MAGIC;
+}
 
 static inline uint8_t cfg_rw(const struct vmsix_cfg *c, unsigned b)
 {

@@ -88,6 +88,8 @@
 #define NRUNS 7u       /* runs of whole chunks in a group: 2^0 .. 2^6 */
 #define GROUP_WORDS 8u /* from one group's cmap words to the next's */
 
+#define POOL_MAGIC 0x69727470u /* "irtp": set last by a successful vmsix_irte_pool_init() */
+
 #if defined(__GNUC__)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 #define NOINLINE __attribute__((noinline))
@@ -99,6 +101,7 @@
 #endif
 
 struct vmsix_irte_pool {
+    uint32_t magic; /* POOL_MAGIC; first, so that nothing else is read before it */
     vmsix_irte_lock_fn lock;
     vmsix_irte_lock_fn unlock;
     void *lock_ctx;
@@ -133,6 +136,13 @@ static const uint64_t align_bits[7] = {
     UINT64_C(0x0000000100000001),
     UINT64_C(0x0000000000000001),
 };
+
+/* @p came from a successful vmsix_irte_pool_init() (expected: keeps the
+ * refusal out of the fast paths). */
+static ALWAYS_INLINE bool pool_ok(const struct vmsix_irte_pool *p)
+{
+    return LIKELY(p && p->magic == POOL_MAGIC);
+}
 
 static ALWAYS_INLINE uint64_t *chunk_words(const struct vmsix_irte_pool *p, uint32_t c)
 {
@@ -499,6 +509,7 @@ int vmsix_irte_pool_init(void *mem, size_t len, uint32_t nentries, struct vmsix_
             p->ssum[k] |= UINT32_C(1) << w;
         runs_moved(p, w, 0, word_value(g));
     }
+    p->magic = POOL_MAGIC;
     *out = p;
     return 0;
 }
@@ -506,7 +517,7 @@ int vmsix_irte_pool_init(void *mem, size_t len, uint32_t nentries, struct vmsix_
 int vmsix_irte_pool_set_lock(struct vmsix_irte_pool *p, vmsix_irte_lock_fn lock,
                              vmsix_irte_lock_fn unlock, void *ctx)
 {
-    if (!p || !lock != !unlock)
+    if (!pool_ok(p) || !lock != !unlock)
         return -EINVAL;
     p->lock = lock;
     p->unlock = unlock;
@@ -557,7 +568,7 @@ int vmsix_irte_reserve(struct vmsix_irte_pool *p, uint32_t base, uint32_t count)
 {
     int ret = 0;
 
-    if (!p)
+    if (!pool_ok(p))
         return -EINVAL;
     pool_lock(p);
     if (count == 0 || base >= p->nentries || count > p->nentries - base)
@@ -682,7 +693,7 @@ static NOINLINE int alloc_locked(struct vmsix_irte_pool *p, uint32_t count, uint
 
 int vmsix_irte_alloc(struct vmsix_irte_pool *p, uint32_t count, uint32_t *base)
 {
-    if (!p)
+    if (!pool_ok(p))
         return -EINVAL;
     if (p->lock)
         return alloc_locked(p, count, base);
@@ -788,7 +799,7 @@ static NOINLINE int free_locked(struct vmsix_irte_pool *p, uint32_t base, uint32
 
 int vmsix_irte_free(struct vmsix_irte_pool *p, uint32_t base, uint32_t count)
 {
-    if (!p)
+    if (!pool_ok(p))
         return -EINVAL;
     if (p->lock)
         return free_locked(p, base, count);
@@ -802,7 +813,7 @@ uint32_t vmsix_irte_free_count(const struct vmsix_irte_pool *p)
 {
     uint32_t n;
 
-    if (!p)
+    if (!pool_ok(p))
         return 0;
     pool_lock(p);
     n = p->nfree;
@@ -815,7 +826,7 @@ uint32_t vmsix_irte_largest_free(const struct vmsix_irte_pool *p)
     uint32_t n = 0;
     unsigned k;
 
-    if (!p)
+    if (!pool_ok(p))
         return 0;
     pool_lock(p);
     if (p->lsum[NRUNS - 1u]) { /* whole groups, maybe aligned runs of them */

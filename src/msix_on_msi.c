@@ -186,8 +186,10 @@ int vmsix_dev_virtual_cfg(const uint8_t *cfg, size_t len, const struct vmsix_dev
 #define EXP_DEVCTL 8u
 #define EXP_DEVCTL_FLR 0x8000u
 #define DEV_MAX_VEC 32u
+#define DEV_MAGIC 0x76646576u /* "vdev": set last by a successful vmsix_dev_init() */
 
 struct vmsix_dev {
+    uint32_t magic; /* DEV_MAGIC; first, so that nothing else is read before it */
     struct vmsix_dev_ops ops;
     void *ctx;
     struct vmsix_remap backend;
@@ -231,6 +233,12 @@ struct vmsix_dev {
 size_t vmsix_dev_storage_size(void)
 {
     return sizeof(struct vmsix_dev);
+}
+
+/* @d came from a successful vmsix_dev_init(). */
+static bool dev_ok(const struct vmsix_dev *d)
+{
+    return d && d->magic == DEV_MAGIC;
 }
 
 /* Offsets of the physical MSI registers. */
@@ -645,7 +653,7 @@ int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
     if (!ops->cfg_read || !ops->cfg_write || !ops->translate || !ops->inject || !b || !b->caps ||
         !b->reserve || !b->release || !b->program || !b->clear || !b->invalidate || !b->compose)
         return -EINVAL;
-    memset(d, 0, sizeof(*d));
+    memset(d, 0, sizeof(*d)); /* no marker until everything below succeeded */
     d->ops = *ops;
     d->ctx = ctx;
     d->backend = *p->backend;
@@ -691,13 +699,14 @@ int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
     if (rc)
         return rc;
     d->mask = 0xffffffffu;
+    d->magic = DEV_MAGIC;
     *out = d;
     return 0;
 }
 
 int vmsix_dev_cfg_read(struct vmsix_dev *d, uint16_t off, unsigned size, uint32_t *val)
 {
-    if (!d) {
+    if (!dev_ok(d)) {
         if (val)
             *val = 0xffffffffu;
         return -EINVAL;
@@ -707,28 +716,28 @@ int vmsix_dev_cfg_read(struct vmsix_dev *d, uint16_t off, unsigned size, uint32_
 
 int vmsix_dev_cfg_write(struct vmsix_dev *d, uint16_t off, unsigned size, uint32_t val)
 {
-    if (!d)
+    if (!dev_ok(d))
         return -EINVAL;
     return vmsix_cfg_write(d->cfg, off, size, val);
 }
 
 int vmsix_dev_mmio_read(struct vmsix_dev *d, uint64_t off, unsigned size, uint64_t *val)
 {
-    if (!d)
+    if (!dev_ok(d))
         return -EINVAL;
     return vmsix_msix_mmio_read(d->msix, off, size, val);
 }
 
 int vmsix_dev_mmio_write(struct vmsix_dev *d, uint64_t off, unsigned size, uint64_t val)
 {
-    if (!d)
+    if (!dev_ok(d))
         return -EINVAL;
     return vmsix_msix_mmio_write(d->msix, off, size, val);
 }
 
 int vmsix_dev_irq(struct vmsix_dev *d, uint16_t vec)
 {
-    if (!d || vec >= d->nvec)
+    if (!dev_ok(d) || vec >= d->nvec)
         return -EINVAL;
     return vmsix_msix_fire(d->msix, vec);
 }
@@ -751,7 +760,7 @@ int vmsix_dev_reset(struct vmsix_dev *d)
 {
     int ret;
 
-    if (!d)
+    if (!dev_ok(d))
         return -EINVAL;
     /* the vectors go inactive (masked, cleared) before the block goes */
     vmsix_msix_reset(d->msix);
@@ -767,12 +776,12 @@ int vmsix_dev_teardown(struct vmsix_dev *d)
 
 struct vmsix_cfg *vmsix_dev_cfgspace(struct vmsix_dev *d)
 {
-    return d ? d->cfg : NULL;
+    return dev_ok(d) ? d->cfg : NULL;
 }
 
 int vmsix_dev_get_state(const struct vmsix_dev *d, struct vmsix_dev_state *out)
 {
-    if (!d || !out)
+    if (!dev_ok(d) || !out)
         return -EINVAL;
     memset(out, 0, sizeof(*out));
     out->msi_off = d->msi_off;
@@ -798,7 +807,7 @@ int vmsix_dev_get_state(const struct vmsix_dev *d, struct vmsix_dev_state *out)
 
 size_t vmsix_dev_save_size(const struct vmsix_dev *d)
 {
-    if (!d)
+    if (!dev_ok(d))
         return 0;
     return DEV_SAVE_HDR + vmsix_msix_save_size(d->msix) + 4u;
 }
@@ -815,7 +824,7 @@ int vmsix_dev_save(const struct vmsix_dev *d, void *buf, size_t len, size_t *use
     uint32_t bar = 0, mc = 0, cmd = 0;
     int rc;
 
-    if (!d || !used || (!buf && len))
+    if (!dev_ok(d) || !used || (!buf && len))
         return -EINVAL;
     need = vmsix_dev_save_size(d);
     *used = need;
@@ -905,7 +914,7 @@ int vmsix_dev_restore(struct vmsix_dev *d, const void *buf, size_t len)
     uint32_t cmd = 0, mc = 0, bar;
     int ret;
 
-    if (!d || !buf || !dev_restore_valid(d, b, len))
+    if (!dev_ok(d) || !buf || !dev_restore_valid(d, b, len))
         return -EINVAL;
     ret = phys_teardown(d);
     bar = vmsix_rd32(b + 16);

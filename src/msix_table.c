@@ -15,13 +15,17 @@
  * needs no stack frame. */
 #if defined(__GNUC__)
 #define COLD_PATH __attribute__((noinline, cold))
+#define LIKELY(x) __builtin_expect(!!(x), 1)
 #else
 #define COLD_PATH
+#define LIKELY(x) (x)
 #endif
 
 #define CTRL_RW (VMSIX_MSIX_CTRL_ENABLE | VMSIX_MSIX_CTRL_FMASK)
 #define VCTRL_MASK 0x1u
 #define KNOWN_FLAGS (VMSIX_MSIX_DEFER_UPDATE | VMSIX_MSIX_UNDEF_READS_ONES)
+
+#define MSIX_MAGIC 0x6d736978u /* "msix": set last by a successful vmsix_msix_init() */
 
 #define SAVE_MAGIC 0x58534d56u /* "VMSX" little-endian */
 #define SAVE_VERSION 1u
@@ -35,6 +39,7 @@ struct entry {
 };
 
 struct vmsix_msix {
+    uint32_t magic; /* MSIX_MAGIC; first, so that nothing else is read before it */
     uint16_t nvec;
     uint16_t ctrl; /* Message Control bits 15:14 */
     bool fn_on;    /* Enable and not Function Mask: derived from ctrl, kept for fire() */
@@ -58,6 +63,13 @@ size_t vmsix_msix_storage_size(uint16_t nvec)
         return 0;
     return sizeof(struct vmsix_msix) + (size_t)nvec * sizeof(struct entry) +
            pba_qwords(nvec) * sizeof(uint64_t);
+}
+
+/* @m came from a successful vmsix_msix_init() (expected: keeps the
+ * refusal out of the hot paths). */
+static bool msix_ok(const struct vmsix_msix *m)
+{
+    return LIKELY(m && m->magic == MSIX_MAGIC);
 }
 
 static bool fn_active(const struct vmsix_msix *m)
@@ -146,6 +158,7 @@ int vmsix_msix_init(void *mem, size_t len, const struct vmsix_msix_params *p,
     m->ent = (struct entry *)(m + 1);
     m->pba = (uint64_t *)(m->ent + m->nvec);
     reset_state(m);
+    m->magic = MSIX_MAGIC;
     *out = m;
     return 0;
 }
@@ -232,7 +245,7 @@ static COLD_PATH int mmio_read_slow(struct vmsix_msix *m, uint64_t off, unsigned
 
 int vmsix_msix_mmio_read(struct vmsix_msix *m, uint64_t off, unsigned size, uint64_t *val)
 {
-    if (!m)
+    if (!msix_ok(m))
         return -EINVAL;
     if (val && well_formed(off, size, m->table_off, m->table_len)) {
         *val = table_read(m, off - m->table_off, size);
@@ -339,7 +352,7 @@ int vmsix_msix_mmio_write(struct vmsix_msix *m, uint64_t off, unsigned size, uin
     struct entry *e;
     uint64_t rel;
 
-    if (!m)
+    if (!msix_ok(m))
         return -EINVAL;
     if (!well_formed(off, size, m->table_off, m->table_len))
         return mmio_write_slow(m, off, size);
@@ -361,7 +374,7 @@ int vmsix_msix_mmio_write(struct vmsix_msix *m, uint64_t off, unsigned size, uin
 
 uint16_t vmsix_msix_ctrl_read(const struct vmsix_msix *m)
 {
-    if (!m)
+    if (!msix_ok(m))
         return 0;
     return (uint16_t)(m->ctrl | (m->nvec - 1u));
 }
@@ -388,7 +401,7 @@ int vmsix_msix_ctrl_write(struct vmsix_msix *m, uint16_t val)
 {
     bool was;
 
-    if (!m)
+    if (!msix_ok(m))
         return -EINVAL;
     was = fn_active(m);
     set_ctrl(m, val);
@@ -397,7 +410,7 @@ int vmsix_msix_ctrl_write(struct vmsix_msix *m, uint16_t val)
 
 int vmsix_msix_fire(struct vmsix_msix *m, uint16_t vec)
 {
-    if (!m || vec >= m->nvec)
+    if (!msix_ok(m) || vec >= m->nvec)
         return -EINVAL;
     if (vec_active(m, vec)) {
         struct vmsix_msg msg = msg_of(m, vec);
@@ -415,7 +428,7 @@ int vmsix_msix_fire(struct vmsix_msix *m, uint16_t vec)
 
 int vmsix_msix_pending(const struct vmsix_msix *m, uint16_t vec)
 {
-    if (!m || vec >= m->nvec)
+    if (!msix_ok(m) || vec >= m->nvec)
         return -EINVAL;
     return pending_test(m, vec);
 }
@@ -423,7 +436,7 @@ int vmsix_msix_pending(const struct vmsix_msix *m, uint16_t vec)
 int vmsix_msix_entry(const struct vmsix_msix *m, uint16_t vec, struct vmsix_msg *msg,
                      uint32_t *vector_ctrl)
 {
-    if (!m || vec >= m->nvec)
+    if (!msix_ok(m) || vec >= m->nvec)
         return -EINVAL;
     if (msg)
         *msg = msg_of(m, vec);
@@ -436,7 +449,7 @@ void vmsix_msix_reset(struct vmsix_msix *m)
 {
     unsigned v;
 
-    if (!m)
+    if (!msix_ok(m))
         return;
     for (v = 0; v < m->nvec; v++)
         if (vec_active(m, v))
@@ -448,7 +461,7 @@ void vmsix_msix_reset(struct vmsix_msix *m)
 
 size_t vmsix_msix_save_size(const struct vmsix_msix *m)
 {
-    if (!m)
+    if (!msix_ok(m))
         return 0;
     return SAVE_HDR + (size_t)m->nvec * VMSIX_MSIX_ENTRY_SIZE + pba_qwords(m->nvec) * 8u + 4u;
 }
@@ -459,7 +472,7 @@ int vmsix_msix_save(const struct vmsix_msix *m, void *buf, size_t len, size_t *u
     size_t need;
     unsigned v, q;
 
-    if (!m || !used || (!buf && len))
+    if (!msix_ok(m) || !used || (!buf && len))
         return -EINVAL;
     need = vmsix_msix_save_size(m);
     *used = need;
@@ -533,7 +546,7 @@ int vmsix_msix_restore(struct vmsix_msix *m, const void *buf, size_t len)
     unsigned v, q;
     int ret = 0;
 
-    if (!m || !buf || !restore_valid(m, b, len))
+    if (!msix_ok(m) || !buf || !restore_valid(m, b, len))
         return -EINVAL;
     for (v = 0; v < m->nvec; v++)
         if (vec_active(m, v)) {

@@ -27,6 +27,11 @@
  * ignore writes (no extended capabilities).
  *
  * The model takes no locks: calls on one model must be serialized.
+ *
+ * A model pointer that did not come from a successful vmsix_cfg_init()
+ * (storage never initialized, or left by a failed init) is refused as a
+ * NULL one is: -EINVAL (a read also gives all ones). Only a marker at the
+ * start of the storage is read; nothing is written and no hook is called.
  */
 #ifndef VMSIX_CFGSPACE_H
 #define VMSIX_CFGSPACE_H

@@ -42,10 +42,18 @@
  * Locking: the pool takes no lock of its own. A pool shared by several
  * devices can be given lock/unlock hooks (vmsix_irte_pool_set_lock()); each
  * call of vmsix_irte_reserve(), vmsix_irte_alloc(), vmsix_irte_free(),
- * vmsix_irte_free_count() and vmsix_irte_largest_free() with a non-NULL
- * pool then calls lock exactly once before it reads the pool and unlock
- * exactly once before it returns, whatever it returns. No other hook is ever
+ * vmsix_irte_free_count() and vmsix_irte_largest_free() with a valid pool
+ * then calls lock exactly once before it reads the pool's state (only its
+ * init marker and the hooks, which no call but init and
+ * vmsix_irte_pool_set_lock() writes, are read before) and unlock exactly
+ * once before it returns, whatever it returns. No other hook is ever
  * called.
+ *
+ * A pool pointer that did not come from a successful vmsix_irte_pool_init()
+ * (storage never initialized, or left by a failed init) is refused as a
+ * NULL one is: -EINVAL, or 0 from vmsix_irte_free_count() and
+ * vmsix_irte_largest_free(). Only a marker at the start of the storage is
+ * read; nothing is written and no hook is called.
  */
 #ifndef VMSIX_IRTE_ALLOC_H
 #define VMSIX_IRTE_ALLOC_H

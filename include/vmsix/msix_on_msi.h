@@ -162,6 +162,14 @@ VMSIX_API int vmsix_dev_virtual_cfg(const uint8_t *cfg, size_t len,
  *
  * Locking: none. Calls on one device must be serialized by the caller (one
  * lock per device); the backend may be shared (its own lock hooks).
+ *
+ * A device pointer that did not come from a successful vmsix_dev_init()
+ * (storage never initialized, or left by a failed init, which may have
+ * written it) is refused as a NULL one is: -EINVAL (a configuration read
+ * also gives all ones), or the documented NULL result (NULL, 0). Only a
+ * marker at the start of the storage is read; nothing is written and no
+ * hook is called. A device after vmsix_dev_teardown() is a device in the
+ * reset state, not a refused one.
  */
 
 struct vmsix_dev;
@@ -290,7 +298,7 @@ VMSIX_API int vmsix_dev_mmio_write(struct vmsix_dev *d, uint64_t off, unsigned s
  * @vec: the vector (entry base + vec)
  *
  * Calls inject when the guest's vector is active; else sets its pending
- * bit. Return: 1 injected, 0 pended, -EINVAL for a bad @vec.
+ * bit. Return: 1 injected, 0 pended, -EINVAL for a bad @d or @vec.
  */
 VMSIX_API int vmsix_dev_irq(struct vmsix_dev *d, uint16_t vec);
 
@@ -301,7 +309,8 @@ VMSIX_API int vmsix_dev_irq(struct vmsix_dev *d, uint16_t vec);
  * Tears the physical side down (mask all, disable MSI, clear, invalidate,
  * release) and puts the guest view in its reset state (MSI-X disabled,
  * every vector masked, table BAR at 0, INTx Disable clear).
- * Return: 0 or the first error met (the teardown still completes).
+ * Return: 0 or the first error met (the teardown still completes);
+ * -EINVAL (nothing done) for a bad @d.
  */
 VMSIX_API int vmsix_dev_reset(struct vmsix_dev *d);
 
@@ -312,8 +321,8 @@ VMSIX_API int vmsix_dev_reset(struct vmsix_dev *d);
  * As vmsix_dev_reset(); afterwards the backend's pool is exactly as before
  * the device's first setup, unless the backend refuses to release the
  * block (an error is returned and vmsix_dev_state.block_held says so: call
- * it again). The device may be used again (it is in the reset state).
- * Return: 0 or the first error met.
+ * it again). The device may be used again (it is in the reset state). Return: 0 or the first error
+ * met; -EINVAL (nothing done) for a bad @d.
  */
 VMSIX_API int vmsix_dev_teardown(struct vmsix_dev *d);
 

@@ -55,6 +55,12 @@
  * Hooks must not call back into the same object (the caller serializes
  * calls on it); a hook's failure never leaves the object inconsistent.
  *
+ * An object pointer that did not come from a successful vmsix_msix_init()
+ * (storage never initialized, or left by a failed init) is refused as a
+ * NULL one is: -EINVAL, or the documented NULL result (0; reset does
+ * nothing). Only a marker at the start of the storage is read; nothing is
+ * written and no hook is called.
+ *
  * Memory: vmsix_msix_storage_size(nvec) = a constant header + 16 bytes per
  * vector (address, data, Vector Control) + 1 bit per vector (pending),
  * rounded up to qwords: 16.125 bytes per vector.

@@ -50,6 +50,12 @@
  *
  * Locking: the unit takes no locks of its own; the optional lock/unlock
  * hooks are held around every store, clear and invalidation.
+ *
+ * A unit pointer that did not come from a successful vmsix_vtd_unit_init()
+ * (storage never initialized, or left by a failed init) is refused as a
+ * NULL one is, by every function and backend operation that takes it:
+ * -EINVAL. Only a marker at the start of the storage is read; nothing is
+ * written and no hook is called.
  */
 #ifndef VMSIX_VTD_H
 #define VMSIX_VTD_H

@@ -4,19 +4,24 @@
  * zero and maximal sizes, out-of-range vectors, indexes and offsets. Each
  * call must return its documented negative errno (or the documented value
  * for functions that return no error) and leave every object byte for byte
- * as it was.
+ * as it was. Then objects in every lifecycle state: storage that no init
+ * made into an object (never initialized, or left by a failed init), and a
+ * device after its teardown.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include <vmsix/vmsix.h>
+
+#include "simfn.h"
 
 /* Objects in a valid state, and snapshots of their storage. */
 static unsigned char cfg_mem[32768] __attribute__((aligned(16)));
@@ -350,6 +355,640 @@ static void test_msix_on_msi(void **state)
     assert_non_null(vmsix_version());
 }
 
+/* ---- objects in every lifecycle state ----
+ *
+ * Objects live in caller storage. A pointer to storage that no successful
+ * *_init() made into an object (never initialized: all zero bytes or
+ * garbage; or left by an init that failed) must be refused by every
+ * function that takes the object, with the refusal documented for a NULL
+ * object, without writing the storage and without calling a hook. So must
+ * every bad argument to a device after its teardown (which leaves it in the
+ * reset state, its backend's pool whole). */
+
+static unsigned long hook_calls; /* every hook below counts here */
+
+static void cnt_deliver(void *c, uint16_t v, const struct vmsix_msg *m)
+{
+    (void)c;
+    (void)v;
+    (void)m;
+    hook_calls++;
+}
+static int cnt_update(void *c, uint16_t v, const struct vmsix_msg *m, bool a)
+{
+    (void)c;
+    (void)v;
+    (void)m;
+    (void)a;
+    hook_calls++;
+    return 0;
+}
+static bool cnt_poll(void *c, uint16_t v)
+{
+    (void)c;
+    (void)v;
+    hook_calls++;
+    return false;
+}
+static int cnt_pt_read(void *c, uint16_t off, unsigned size, uint32_t *val)
+{
+    (void)c;
+    (void)off;
+    (void)size;
+    hook_calls++;
+    *val = 0;
+    return 0;
+}
+static int cnt_pt_write(void *c, uint16_t off, unsigned size, uint32_t val, uint32_t mask)
+{
+    (void)c;
+    (void)off;
+    (void)size;
+    (void)val;
+    (void)mask;
+    hook_calls++;
+    return 0;
+}
+static int cnt_field_read(void *c, uint16_t off, unsigned len, uint32_t *val)
+{
+    (void)c;
+    (void)off;
+    (void)len;
+    (void)val;
+    hook_calls++;
+    return 0;
+}
+static int cnt_field_write(void *c, uint16_t off, unsigned len, uint32_t old, uint32_t val)
+{
+    (void)c;
+    (void)off;
+    (void)len;
+    (void)old;
+    (void)val;
+    hook_calls++;
+    return 0;
+}
+static void cnt_bar_moved(void *c, unsigned bar, uint64_t addr)
+{
+    (void)c;
+    (void)bar;
+    (void)addr;
+    hook_calls++;
+}
+static void cnt_lock(void *c)
+{
+    (void)c;
+    hook_calls++;
+}
+static int cnt_inval(void *c, const uint64_t d[2])
+{
+    (void)c;
+    (void)d;
+    hook_calls++;
+    return 0;
+}
+
+static const struct vmsix_msix_ops cnt_mops = {cnt_deliver, cnt_update, cnt_poll};
+static const struct vmsix_cfg_ops cnt_cfg_ops = {cnt_pt_read, cnt_pt_write};
+static const struct vmsix_cfg_field_ops cnt_field_ops = {cnt_field_read, cnt_field_write};
+static const struct vmsix_vtd_ops cnt_vops = {NULL, cnt_inval, NULL, NULL, NULL};
+
+/* A device world: a simulated function with 8 MSI vectors, a VT-d unit and
+ * its pool behind a counting backend, a device over them. */
+#define W_RID 0x0310u
+#define W_NENT 256u
+
+static struct {
+    struct simfn fn;
+    unsigned char unit_mem[4096] __attribute__((aligned(16)));
+    unsigned char pool_mem[4096] __attribute__((aligned(16)));
+    struct vmsix_vtd_unit *unit;
+    struct vmsix_irte_pool *pool;
+    struct vmsix_remap vtd;      /* the real backend */
+    struct vmsix_remap_ops shim; /* counting wrapper around it */
+    struct vmsix_remap backend;
+    struct vmsix_dev *dev;
+    uint32_t pool_free0;
+} w;
+static uint64_t w_table[W_NENT * 2] __attribute__((aligned(4096)));
+static unsigned char w_dev_mem[65536] __attribute__((aligned(16)));
+
+static int s_caps(void *c, struct vmsix_remap_caps *caps)
+{
+    (void)c;
+    hook_calls++;
+    return w.vtd.ops->caps(w.vtd.ctx, caps);
+}
+static int s_reserve(void *c, const struct vmsix_remap_source *src, uint32_t n, uint32_t a,
+                     struct vmsix_remap_block *b)
+{
+    (void)c;
+    hook_calls++;
+    return w.vtd.ops->reserve(w.vtd.ctx, src, n, a, b);
+}
+static int s_release(void *c, struct vmsix_remap_block *b)
+{
+    (void)c;
+    hook_calls++;
+    return w.vtd.ops->release(w.vtd.ctx, b);
+}
+static int s_program(void *c, const struct vmsix_remap_block *b, uint32_t k,
+                     const struct vmsix_remap_target *t, uint32_t f)
+{
+    (void)c;
+    hook_calls++;
+    return w.vtd.ops->program(w.vtd.ctx, b, k, t, f);
+}
+static int s_clear(void *c, const struct vmsix_remap_block *b, uint32_t k)
+{
+    (void)c;
+    hook_calls++;
+    return w.vtd.ops->clear(w.vtd.ctx, b, k);
+}
+static int s_invalidate(void *c, const struct vmsix_remap_block *b, uint32_t f, uint32_t n)
+{
+    (void)c;
+    hook_calls++;
+    return w.vtd.ops->invalidate(w.vtd.ctx, b, f, n);
+}
+static int s_compose(void *c, const struct vmsix_remap_block *b, struct vmsix_msg *m)
+{
+    (void)c;
+    hook_calls++;
+    return w.vtd.ops->compose(w.vtd.ctx, b, m);
+}
+
+static int h_cfg_read(void *c, uint16_t off, unsigned size, uint32_t *val)
+{
+    (void)c;
+    hook_calls++;
+    return simfn_cfg_read(&w.fn, off, size, val);
+}
+static int h_cfg_write(void *c, uint16_t off, unsigned size, uint32_t val)
+{
+    (void)c;
+    hook_calls++;
+    return simfn_cfg_write(&w.fn, off, size, val);
+}
+/* Guest vector k -> host vector 0x40 + k, on APIC ID 0. */
+static int h_translate(void *c, uint16_t vec, const struct vmsix_msg *g,
+                       struct vmsix_remap_target *t)
+{
+    (void)c;
+    (void)g;
+    hook_calls++;
+    memset(t, 0, sizeof(*t));
+    t->vector = 0x40u + vec;
+    return 0;
+}
+static void h_inject(void *c, uint16_t vec, const struct vmsix_msg *g)
+{
+    (void)c;
+    (void)vec;
+    (void)g;
+    hook_calls++;
+}
+
+static const struct vmsix_dev_ops w_dev_ops = {h_cfg_read, h_cfg_write, h_translate, h_inject,
+                                               cnt_bar_moved};
+
+static void world_init(void)
+{
+    struct vmsix_vtd_params vp;
+    struct vmsix_dev_params dp;
+
+    memset(&w, 0, sizeof(w));
+    memset(w_table, 0, sizeof(w_table));
+    simfn_init(&w.fn, 3, true);
+    memset(&vp, 0, sizeof(vp));
+    vp.table = w_table;
+    vp.nentries = W_NENT;
+    vp.mhmv = 4;
+    assert_int_equal(
+        vmsix_vtd_unit_init(w.unit_mem, sizeof(w.unit_mem), &vp, &cnt_vops, NULL, &w.unit), 0);
+    assert_int_equal(vmsix_irte_pool_init(w.pool_mem, sizeof(w.pool_mem), W_NENT, &w.pool), 0);
+    assert_int_equal(vmsix_vtd_remap_init(w.unit, w.pool, 0, &w.vtd), 0);
+    w.shim = (struct vmsix_remap_ops){s_caps,       s_reserve, s_release, s_program, s_clear,
+                                      s_invalidate, s_compose, NULL,      NULL};
+    w.backend.ops = &w.shim;
+    w.backend.ctx = NULL;
+    w.pool_free0 = vmsix_irte_free_count(w.pool);
+    assert_true(vmsix_dev_storage_size() <= sizeof(w_dev_mem));
+    memset(&dp, 0, sizeof(dp));
+    dp.backend = &w.backend;
+    dp.src.id = W_RID;
+    assert_int_equal(
+        vmsix_dev_init(w_dev_mem, vmsix_dev_storage_size(), &dp, &w_dev_ops, NULL, &w.dev), 0);
+}
+
+/* Valid arguments for the calls of the tables. */
+static uint32_t lc_v32;
+static uint64_t lc_v64;
+static size_t lc_used;
+static uint64_t lc_q[2];
+static struct vmsix_msg lc_msg;
+static struct vmsix_capchain lc_chain;
+static struct vmsix_vtd_irte lc_irte;
+static struct vmsix_vtd_result lc_res;
+static struct vmsix_remap lc_rb;
+static struct vmsix_remap_caps lc_caps;
+static struct vmsix_remap_source lc_src = {W_RID, VMSIX_REMAP_SRC_RID, 0};
+static struct vmsix_remap_block lc_blk;
+static struct vmsix_remap_target lc_target;
+static struct vmsix_dev_state lc_state;
+static unsigned char lc_buf[8192] __attribute__((aligned(8)));
+static unsigned char lc_msix_saved[1024];
+static size_t lc_msix_saved_len;
+static unsigned char lc_dev_saved[1024];
+static size_t lc_dev_saved_len;
+static unsigned char lc_dev_corrupt[1024];
+
+/* The valid arguments: a parsed chain, a saved table and device state, an
+ * entry, a block of the world's backend. */
+static void lc_args(void)
+{
+    world_init();
+    assert_int_equal(vmsix_capchain_parse(view, 256, &lc_chain), 0);
+    assert_int_equal(vmsix_msix_save(msix, lc_msix_saved, sizeof(lc_msix_saved), &lc_used), 0);
+    lc_msix_saved_len = lc_used;
+    assert_int_equal(vmsix_dev_save(w.dev, lc_dev_saved, sizeof(lc_dev_saved), &lc_used), 0);
+    lc_dev_saved_len = lc_used;
+    memcpy(lc_dev_corrupt, lc_dev_saved, lc_dev_saved_len);
+    lc_dev_corrupt[8] ^= 1; /* the MSI offset: the CRC no longer matches */
+    memset(&lc_irte, 0, sizeof(lc_irte));
+    lc_irte.present = true;
+    lc_irte.vector = 0x40;
+    lc_irte.sid = W_RID;
+    lc_irte.svt = VMSIX_VTD_SVT_RID;
+    lc_msg.addr = 0xfee00010u; /* remappable, handle 0 */
+    lc_msg.data = 0;
+    memset(&lc_target, 0, sizeof(lc_target));
+    lc_target.vector = 0x40;
+    assert_int_equal(w.vtd.ops->reserve(w.vtd.ctx, &lc_src, 8, 8, &lc_blk), 0);
+    w.pool_free0 = vmsix_irte_free_count(w.pool); /* the pool before the device's first setup */
+}
+
+struct lc_call {
+    const char *name;
+    long (*call)(void *o);
+    long want;
+};
+
+#define LC_DEFINE(id, want, expr)                                                                  \
+    static long lc_##id(void *o)                                                                   \
+    {                                                                                              \
+        return (long)(expr);                                                                       \
+    }
+#define LC_ROW(id, want, expr) {#id, lc_##id, want},
+
+/* A refused read also reads all ones (as documented for a NULL object). */
+static long cfg_read_ones(void *o)
+{
+    int rc;
+
+    lc_v32 = 0;
+    rc = vmsix_cfg_read(o, 0x40, 4, &lc_v32);
+    return rc == 0 || lc_v32 == 0xffffffffu ? rc : 1;
+}
+static long dev_cfg_read_ones(void *o, uint16_t off, unsigned size)
+{
+    int rc;
+
+    lc_v32 = 0;
+    rc = vmsix_dev_cfg_read(o, off, size, &lc_v32);
+    return rc == 0 || lc_v32 == 0xffffffffu ? rc : 1;
+}
+
+/* Every function that takes the object, with otherwise valid arguments,
+ * and its refusal. */
+#define CFG_CALLS(X)                                                                               \
+    X(cfg_load, -EINVAL, vmsix_cfg_load(o, view, 64))                                              \
+    X(cfg_set_attr, -EINVAL, vmsix_cfg_set_attr(o, 0x40, 2, 0xffff, VMSIX_CFG_RW))                 \
+    X(cfg_set_range, -EINVAL, vmsix_cfg_set_range(o, 0x40, 16, VMSIX_CFG_RW | VMSIX_CFG_PT))       \
+    X(cfg_poke, -EINVAL, vmsix_cfg_poke(o, 0x40, 4, 0x12345678))                                   \
+    X(cfg_peek, -EINVAL, vmsix_cfg_peek(o, 0x40, 4, &lc_v32))                                      \
+    X(cfg_field_add, -EINVAL, vmsix_cfg_field_add(o, 0x44, 2, &cnt_field_ops, NULL))               \
+    X(cfg_read, -EINVAL, cfg_read_ones(o))                                                         \
+    X(cfg_write, -EINVAL, vmsix_cfg_write(o, 0x40, 4, 0xffffffffu))                                \
+    X(cfg_protect_caps, -EINVAL, vmsix_cfg_protect_caps(o, &lc_chain))                             \
+    X(cfg_bar_emulate, -EINVAL,                                                                    \
+      vmsix_cfg_bar_emulate(o, 2, 4096, VMSIX_BAR_MEM32, cnt_bar_moved, NULL))                     \
+    X(cfg_bar_addr, -EINVAL, vmsix_cfg_bar_addr(o, 2, &lc_v64))
+
+#define MSIX_CALLS(X)                                                                              \
+    X(msix_mmio_read, -EINVAL, vmsix_msix_mmio_read(o, 0, 4, &lc_v64))                             \
+    X(msix_mmio_write, -EINVAL, vmsix_msix_mmio_write(o, 0, 4, 0xfee00000u))                       \
+    X(msix_ctrl_read, 0, vmsix_msix_ctrl_read(o))                                                  \
+    X(msix_ctrl_write, -EINVAL, vmsix_msix_ctrl_write(o, VMSIX_MSIX_CTRL_ENABLE))                  \
+    X(msix_fire, -EINVAL, vmsix_msix_fire(o, 0))                                                   \
+    X(msix_pending, -EINVAL, vmsix_msix_pending(o, 0))                                             \
+    X(msix_entry, -EINVAL, vmsix_msix_entry(o, 0, &lc_msg, &lc_v32))                               \
+    X(msix_reset, 0, (vmsix_msix_reset(o), 0))                                                     \
+    X(msix_save_size, 0, vmsix_msix_save_size(o))                                                  \
+    X(msix_save, -EINVAL, vmsix_msix_save(o, lc_buf, sizeof(lc_buf), &lc_used))                    \
+    X(msix_restore, -EINVAL, vmsix_msix_restore(o, lc_msix_saved, lc_msix_saved_len))
+
+#define POOL_CALLS(X)                                                                              \
+    X(irte_pool_set_lock, -EINVAL, vmsix_irte_pool_set_lock(o, cnt_lock, cnt_lock, NULL))          \
+    X(irte_reserve, -EINVAL, vmsix_irte_reserve(o, 0, 1))                                          \
+    X(irte_alloc, -EINVAL, vmsix_irte_alloc(o, 1, &lc_v32))                                        \
+    X(irte_alloc8, -EINVAL, vmsix_irte_alloc(o, 8, &lc_v32))                                       \
+    X(irte_free, -EINVAL, vmsix_irte_free(o, 0, 1))                                                \
+    X(irte_free_count, 0, vmsix_irte_free_count(o))                                                \
+    X(irte_largest_free, 0, vmsix_irte_largest_free(o))
+
+#define UNIT_CALLS(X)                                                                              \
+    X(vtd_irte_write, -EINVAL, vmsix_vtd_irte_write(o, 0, &lc_irte, 0))                            \
+    X(vtd_irte_clear, -EINVAL, vmsix_vtd_irte_clear(o, 0))                                         \
+    X(vtd_irte_read, -EINVAL, vmsix_vtd_irte_read(o, 0, lc_q))                                     \
+    X(vtd_invalidate, -EINVAL, vmsix_vtd_invalidate(o, 0, 1))                                      \
+    X(vtd_remap, -EINVAL, vmsix_vtd_remap(o, W_RID, &lc_msg, &lc_res))                             \
+    X(vtd_remap_init, -EINVAL, vmsix_vtd_remap_init(o, pool, 0, &lc_rb))                           \
+    X(vtd_be_caps, -EINVAL, w.vtd.ops->caps(o, &lc_caps))                                          \
+    X(vtd_be_reserve, -EINVAL, w.vtd.ops->reserve(o, &lc_src, 8, 8, &lc_blk))                      \
+    X(vtd_be_release, -EINVAL, w.vtd.ops->release(o, &lc_blk))                                     \
+    X(vtd_be_program, -EINVAL, w.vtd.ops->program(o, &lc_blk, 0, &lc_target, 0))                   \
+    X(vtd_be_clear, -EINVAL, w.vtd.ops->clear(o, &lc_blk, 0))                                      \
+    X(vtd_be_invalidate, -EINVAL, w.vtd.ops->invalidate(o, &lc_blk, 0, 1))                         \
+    X(vtd_be_compose, -EINVAL, w.vtd.ops->compose(o, &lc_blk, &lc_msg))
+
+#define DEV_CALLS(X)                                                                               \
+    X(dev_cfg_read, -EINVAL, dev_cfg_read_ones(o, 0, 4))                                           \
+    X(dev_cfg_write, -EINVAL, vmsix_dev_cfg_write(o, 0x04, 2, 0x0406))                             \
+    X(dev_mmio_read, -EINVAL, vmsix_dev_mmio_read(o, 0, 4, &lc_v64))                               \
+    X(dev_mmio_write, -EINVAL, vmsix_dev_mmio_write(o, 0, 4, 0xfee00000u))                         \
+    X(dev_irq, -EINVAL, vmsix_dev_irq(o, 0))                                                       \
+    X(dev_reset, -EINVAL, vmsix_dev_reset(o))                                                      \
+    X(dev_teardown, -EINVAL, vmsix_dev_teardown(o))                                                \
+    X(dev_cfgspace, 0, vmsix_dev_cfgspace(o) != NULL)                                              \
+    X(dev_get_state, -EINVAL, vmsix_dev_get_state(o, &lc_state))                                   \
+    X(dev_save_size, 0, vmsix_dev_save_size(o))                                                    \
+    X(dev_save, -EINVAL, vmsix_dev_save(o, lc_buf, sizeof(lc_buf), &lc_used))                      \
+    X(dev_restore, -EINVAL, vmsix_dev_restore(o, lc_dev_saved, lc_dev_saved_len))
+
+/* Bad arguments to a valid device (after its teardown). */
+#define DEV_BAD_CALLS(X)                                                                           \
+    X(bad_cfg_read_off, -EINVAL, dev_cfg_read_ones(o, 4096, 4))                                    \
+    X(bad_cfg_read_max, -EINVAL, dev_cfg_read_ones(o, 0xffff, 1))                                  \
+    X(bad_cfg_read_straddle, -EINVAL, dev_cfg_read_ones(o, 2, 4))                                  \
+    X(bad_cfg_read_size0, -EINVAL, dev_cfg_read_ones(o, 0, 0))                                     \
+    X(bad_cfg_read_size3, -EINVAL, dev_cfg_read_ones(o, 0, 3))                                     \
+    X(bad_cfg_read_null, -EINVAL, vmsix_dev_cfg_read(o, 0, 4, NULL))                               \
+    X(bad_cfg_write_off, -EINVAL, vmsix_dev_cfg_write(o, 0xffff, 4, 0))                            \
+    X(bad_cfg_write_straddle, -EINVAL, vmsix_dev_cfg_write(o, 3, 2, 0))                            \
+    X(bad_cfg_write_size0, -EINVAL, vmsix_dev_cfg_write(o, 0x04, 0, 0))                            \
+    X(bad_cfg_write_size8, -EINVAL, vmsix_dev_cfg_write(o, 0x04, 8, 0))                            \
+    X(bad_mmio_read_null, -EINVAL, vmsix_dev_mmio_read(o, 0, 4, NULL))                             \
+    X(bad_mmio_read_size0, -EINVAL, vmsix_dev_mmio_read(o, 0, 0, &lc_v64))                         \
+    X(bad_mmio_read_max, -ERANGE, vmsix_dev_mmio_read(o, UINT64_MAX, 8, &lc_v64))                  \
+    X(bad_mmio_read_huge, -ERANGE, vmsix_dev_mmio_read(o, UINT64_MAX - 2, UINT32_MAX, &lc_v64))    \
+    X(bad_mmio_read_past, -ERANGE, vmsix_dev_mmio_read(o, 4096, 4, &lc_v64))                       \
+    X(bad_mmio_write_size0, -EINVAL, vmsix_dev_mmio_write(o, 0, 0, 0))                             \
+    X(bad_mmio_write_max, -ERANGE, vmsix_dev_mmio_write(o, UINT64_MAX, 4, 0))                      \
+    X(bad_mmio_write_past, -ERANGE, vmsix_dev_mmio_write(o, 0x1000, 4, 0))                         \
+    X(bad_irq_nvec, -EINVAL, vmsix_dev_irq(o, 8))                                                  \
+    X(bad_irq_max, -EINVAL, vmsix_dev_irq(o, 0xffff))                                              \
+    X(bad_get_state_null, -EINVAL, vmsix_dev_get_state(o, NULL))                                   \
+    X(bad_save_used_null, -EINVAL, vmsix_dev_save(o, lc_buf, sizeof(lc_buf), NULL))                \
+    X(bad_save_buf_null, -EINVAL, vmsix_dev_save(o, NULL, 100, &lc_used))                          \
+    X(bad_save_short, -ENOSPC, vmsix_dev_save(o, lc_buf, 0, &lc_used))                             \
+    X(bad_restore_null, -EINVAL, vmsix_dev_restore(o, NULL, lc_dev_saved_len))                     \
+    X(bad_restore_len0, -EINVAL, vmsix_dev_restore(o, lc_dev_saved, 0))                            \
+    X(bad_restore_short, -EINVAL, vmsix_dev_restore(o, lc_dev_saved, lc_dev_saved_len - 1))        \
+    X(bad_restore_max, -EINVAL, vmsix_dev_restore(o, lc_dev_saved, SIZE_MAX))                      \
+    X(bad_restore_crc, -EINVAL, vmsix_dev_restore(o, lc_dev_corrupt, lc_dev_saved_len))
+
+CFG_CALLS(LC_DEFINE)
+MSIX_CALLS(LC_DEFINE)
+POOL_CALLS(LC_DEFINE)
+UNIT_CALLS(LC_DEFINE)
+DEV_CALLS(LC_DEFINE)
+DEV_BAD_CALLS(LC_DEFINE)
+
+static const struct lc_call cfg_calls[] = {CFG_CALLS(LC_ROW)};
+static const struct lc_call msix_calls[] = {MSIX_CALLS(LC_ROW)};
+static const struct lc_call pool_calls[] = {POOL_CALLS(LC_ROW)};
+static const struct lc_call unit_calls[] = {UNIT_CALLS(LC_ROW)};
+static const struct lc_call dev_calls[] = {DEV_CALLS(LC_ROW)};
+static const struct lc_call dev_bad_calls[] = {DEV_BAD_CALLS(LC_ROW)};
+
+/* An init of each type that fails (on storage filled with 0xA5). */
+static int cfg_fail_init(void *mem, size_t len)
+{
+    struct vmsix_cfg *o;
+
+    (void)len;
+    return vmsix_cfg_init(mem, vmsix_cfg_storage_size(256) - 1, 256, &cnt_cfg_ops, NULL, &o);
+}
+static int msix_fail_init(void *mem, size_t len)
+{
+    struct vmsix_msix_params mp = {8, 0, 0x40, 0}; /* the PBA overlaps the table */
+    struct vmsix_msix *o;
+
+    return vmsix_msix_init(mem, len, &mp, &cnt_mops, NULL, &o);
+}
+static int pool_fail_init(void *mem, size_t len)
+{
+    struct vmsix_irte_pool *o;
+
+    (void)len;
+    return vmsix_irte_pool_init(mem, vmsix_irte_pool_storage_size(256) - 1, 256, &o);
+}
+static int unit_fail_init(void *mem, size_t len)
+{
+    struct vmsix_vtd_params vp;
+    struct vmsix_vtd_unit *o;
+
+    memset(&vp, 0, sizeof(vp));
+    vp.table = w_table;
+    vp.nentries = 3;
+    return vmsix_vtd_unit_init(mem, len, &vp, &cnt_vops, NULL, &o);
+}
+/* Fails after it wrote the storage (the hooks, what it read). */
+static int dev_fail_init(void *mem, size_t len)
+{
+    struct vmsix_dev_params dp;
+    struct vmsix_dev *o;
+
+    memset(&dp, 0, sizeof(dp));
+    dp.backend = &w.backend;
+    dp.src.id = W_RID;
+    dp.opt.bar_size = 1000; /* not a power of two */
+    return vmsix_dev_init(mem, len, &dp, &w_dev_ops, NULL, &o);
+}
+
+static unsigned char lc_mem[65536] __attribute__((aligned(16)));
+static unsigned char lc_snap[65536];
+
+/* Run every call of @calls on @obj (whose storage is @len bytes): each must
+ * return its refusal, leave the storage as it was, and call no hook.
+ * Returns the number of calls that did not. */
+static unsigned lc_run(const char *what, void *obj, size_t len, const struct lc_call *calls,
+                       size_t n)
+{
+    unsigned bad = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        long rc;
+        bool same;
+
+        memcpy(lc_snap, obj, len);
+        hook_calls = 0;
+        rc = calls[i].call(obj);
+        same = memcmp(lc_snap, obj, len) == 0;
+        if (rc != calls[i].want || !same || hook_calls) {
+            print_error("%s: %s returned %ld (want %ld), %lu hook call(s), storage %s\n", what,
+                        calls[i].name, rc, calls[i].want, hook_calls,
+                        same ? "unchanged" : "CHANGED");
+            memcpy(obj, lc_snap, len); /* the next call starts from the same bytes */
+            bad++;
+        }
+    }
+    return bad;
+}
+
+#define NCALLS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The @size bytes of storage of an object never initialized (zero,
+ * garbage) and after a failed init (@fail_init must return @fail_rc):
+ * every call of @calls is refused. */
+static void lc_sweep(const char *type, size_t size, const struct lc_call *calls, size_t ncalls,
+                     int (*fail_init)(void *mem, size_t len), int fail_rc)
+{
+    static const struct {
+        const char *name;
+        int fill;
+        bool failed_init;
+    } kinds[] = {{"zero", 0x00, false}, {"0xA5", 0xa5, false}, {"failed init", 0xa5, true}};
+    char what[80];
+    unsigned bad = 0;
+
+    lc_args();
+    assert_true(size <= sizeof(lc_mem));
+    for (size_t k = 0; k < NCALLS(kinds); k++) {
+        memset(lc_mem, kinds[k].fill, sizeof(lc_mem));
+        if (kinds[k].failed_init)
+            assert_int_equal(fail_init(lc_mem, size), fail_rc);
+        snprintf(what, sizeof(what), "%s, %s storage", type, kinds[k].name);
+        bad += lc_run(what, lc_mem, size, calls, ncalls);
+    }
+    assert_int_equal(bad, 0);
+}
+
+static void test_lifecycle_cfg(void **state)
+{
+    (void)state;
+    lc_sweep("cfg", vmsix_cfg_storage_size(4096), cfg_calls, NCALLS(cfg_calls), cfg_fail_init,
+             -EINVAL);
+}
+
+static void test_lifecycle_msix(void **state)
+{
+    (void)state;
+    lc_sweep("msix", vmsix_msix_storage_size(8), msix_calls, NCALLS(msix_calls), msix_fail_init,
+             -EINVAL);
+}
+
+static void test_lifecycle_pool(void **state)
+{
+    (void)state;
+    lc_sweep("pool", vmsix_irte_pool_storage_size(256), pool_calls, NCALLS(pool_calls),
+             pool_fail_init, -EINVAL);
+}
+
+static void test_lifecycle_vtd_unit(void **state)
+{
+    (void)state;
+    lc_sweep("vtd unit", vmsix_vtd_unit_storage_size(), unit_calls, NCALLS(unit_calls),
+             unit_fail_init, -EINVAL);
+}
+
+static void test_lifecycle_dev(void **state)
+{
+    (void)state;
+    lc_sweep("dev", vmsix_dev_storage_size(), dev_calls, NCALLS(dev_calls), dev_fail_init,
+             -ENOTSUP);
+}
+
+/* What the guest sees: all of configuration space, the table and the PBA. */
+struct guest_view {
+    uint32_t cfg[1024];
+    uint64_t table[8 * 2];
+    uint64_t pba;
+};
+
+static void guest_view(struct vmsix_dev *d, struct guest_view *g)
+{
+    for (unsigned i = 0; i < 1024; i++)
+        assert_int_equal(vmsix_dev_cfg_read(d, (uint16_t)(4 * i), 4, &g->cfg[i]), 0);
+    for (unsigned i = 0; i < 16; i++)
+        assert_int_equal(vmsix_dev_mmio_read(d, 8 * i, 8, &g->table[i]), 0);
+    assert_int_equal(vmsix_dev_mmio_read(d, 2048, 8, &g->pba), 0);
+}
+
+/* The guest enables MSI-X with vector 3 programmed and unmasked. */
+static void guest_enable(struct vmsix_dev *d, uint16_t mc_off)
+{
+    struct vmsix_dev_state st;
+
+    assert_int_equal(vmsix_dev_mmio_write(d, 3 * 16, 8, 0xfee00000u), 0);
+    assert_int_equal(vmsix_dev_mmio_write(d, 3 * 16 + 8, 8, 0x41), 0); /* data, unmasked */
+    assert_int_equal(vmsix_dev_cfg_write(d, mc_off, 2, VMSIX_MSIX_CTRL_ENABLE), 0);
+    assert_int_equal(vmsix_dev_get_state(d, &st), 0);
+    assert_true(st.phys_enabled);
+    assert_int_equal(st.active, 1u << 3);
+    assert_true(vmsix_irte_free_count(w.pool) < w.pool_free0);
+    assert_int_equal(vmsix_dev_irq(d, 3), 1); /* injected */
+}
+
+static void test_lifecycle_dev_after_teardown(void **state)
+{
+    static struct guest_view v0, v1;
+    static unsigned char pool_snap[4096];
+    static uint64_t table_snap[W_NENT * 2];
+    struct vmsix_dev_state st;
+    size_t len = vmsix_dev_storage_size();
+    uint16_t mc_off;
+    unsigned bad;
+
+    (void)state;
+    lc_args();
+    assert_int_equal(vmsix_dev_get_state(w.dev, &st), 0);
+    mc_off = (uint16_t)(st.msi_off + 2); /* MSI-X replaced MSI in place */
+    guest_view(w.dev, &v0);
+
+    guest_enable(w.dev, mc_off);
+    assert_int_equal(vmsix_dev_teardown(w.dev), 0);
+    assert_int_equal(vmsix_irte_free_count(w.pool), w.pool_free0);
+    assert_int_equal(vmsix_dev_get_state(w.dev, &st), 0);
+    assert_false(st.phys_enabled);
+    assert_int_equal(st.active, 0);
+    guest_view(w.dev, &v1);
+    assert_memory_equal(&v0, &v1, sizeof(v0)); /* the reset view */
+
+    /* every bad argument, and the pool and the table stay as they are */
+    memcpy(pool_snap, w.pool_mem, sizeof(pool_snap));
+    memcpy(table_snap, w_table, sizeof(table_snap));
+    bad = lc_run("dev after teardown", w.dev, len, dev_bad_calls, NCALLS(dev_bad_calls));
+    assert_int_equal(bad, 0);
+    assert_memory_equal(pool_snap, w.pool_mem, sizeof(pool_snap));
+    assert_memory_equal(table_snap, w_table, sizeof(table_snap));
+    assert_int_equal(vmsix_irte_free_count(w.pool), w.pool_free0);
+
+    /* a second teardown changes nothing */
+    memcpy(lc_snap, w.dev, len);
+    assert_int_equal(vmsix_dev_teardown(w.dev), 0);
+    assert_memory_equal(lc_snap, w.dev, len);
+    assert_int_equal(vmsix_irte_free_count(w.pool), w.pool_free0);
+
+    /* and the device may be used again */
+    guest_enable(w.dev, mc_off);
+    assert_int_equal(vmsix_dev_teardown(w.dev), 0);
+    assert_int_equal(vmsix_irte_free_count(w.pool), w.pool_free0);
+    guest_view(w.dev, &v1);
+    assert_memory_equal(&v0, &v1, sizeof(v0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +998,12 @@ int main(void)
         cmocka_unit_test_setup(test_irte_alloc, setup),
         cmocka_unit_test_setup(test_vtd, setup),
         cmocka_unit_test_setup(test_msix_on_msi, setup),
+        cmocka_unit_test_setup(test_lifecycle_cfg, setup),
+        cmocka_unit_test_setup(test_lifecycle_msix, setup),
+        cmocka_unit_test_setup(test_lifecycle_pool, setup),
+        cmocka_unit_test_setup(test_lifecycle_vtd_unit, setup),
+        cmocka_unit_test_setup(test_lifecycle_dev, setup),
+        cmocka_unit_test_setup(test_lifecycle_dev_after_teardown, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
