@@ -209,7 +209,8 @@ struct vmsix_dev {
     bool blk_held; /* the backend refused to release blk: it is still reserved */
     struct vmsix_remap_block blk;
     struct vmsix_msg phys_msg;
-    uint32_t mask;   /* the MSI mask register as vmsix last wrote it */
+    uint32_t mask;   /* the MSI mask bits vmsix wants (see phys_write_mask) */
+    bool mask_stale; /* the function refused the last write of them */
     uint32_t active; /* bit k: entry k programmed and k unmasked */
 
     struct vmsix_cfg *cfg;
@@ -257,12 +258,17 @@ static int first_error(int ret, int rc)
     return ret ? ret : (rc > 0 ? -EIO : rc);
 }
 
+/* Write the function's MSI mask bits. d->mask is what vmsix wants there,
+ * written or not: a write the function refuses leaves the register
+ * unknown (mask_stale), and the next write, which carries every bit vmsix
+ * wants, repairs it; until one succeeds, no entry is programmed as
+ * quiesced. */
 static int phys_write_mask(struct vmsix_dev *d, uint32_t mask)
 {
     int rc = d->ops.cfg_write(d->ctx, msi_mask_reg(d), 4, mask);
 
-    if (rc == 0)
-        d->mask = mask;
+    d->mask = mask;
+    d->mask_stale = rc != 0;
     return rc > 0 ? -EIO : rc;
 }
 
@@ -421,7 +427,9 @@ static int vec_on(struct vmsix_dev *d, uint16_t vec, const struct vmsix_msg *msg
     rc = d->ops.translate(d->ctx, vec, msg, &t);
     if (rc)
         goto fail;
-    if (!(d->mask & bit)) { /* a new message for a live vector: quiesce it */
+    /* a new message for a live vector, or a mask register the function
+     * refused to write: quiesce it */
+    if (!(d->mask & bit) || d->mask_stale) {
         rc = phys_write_mask(d, d->mask | bit);
         if (rc)
             goto fail;

@@ -211,7 +211,9 @@ struct vmsix_dev_state {
                                        it at the next setup, reset or teardown */
     struct vmsix_remap_block block; /* valid when phys_enabled or block_held */
     struct vmsix_msg phys_msg;      /* the physical MSI address/data */
-    uint32_t mask;                  /* the MSI mask bits vmsix last wrote */
+    uint32_t mask;                  /* the MSI mask bits vmsix wants at the function (a
+                                       write the function refused is repeated by the
+                                       next one) */
     uint32_t active;                /* bit k: vector k is programmed and unmasked */
 };
 

@@ -418,6 +418,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         struct fault_clock c = clock_stop();
+        if (trace) {
+            struct vmsix_dev_state st;
+            DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
+            fprintf(stderr,
+                    "  phys %d held %d active %#x mask(vmsix) %#x mask(fn) %#x pending(fn) %#x "
+                    "stale %#x calls %lu/%lu fn %lu/%lu\n",
+                    st.phys_enabled, st.block_held, st.active, st.mask,
+                    phys(simfn_msi_mask_reg(&W.fn), 4), W.fn.pending, W.stale, c.calls,
+                    c.fail_at, c.fn_calls, c.fn_fail_at);
+        }
         check_invariants("step");
         check_deliveries(&before, fired);
         clock_start(c);
