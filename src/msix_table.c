@@ -16,12 +16,16 @@
 #if defined(__GNUC__)
 #define COLD_PATH __attribute__((noinline, cold))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define COLD_PATH
 #define LIKELY(x) (x)
+#define UNLIKELY(x) (x)
 #endif
 
 #define CTRL_RW (VMSIX_MSIX_CTRL_ENABLE | VMSIX_MSIX_CTRL_FMASK)
+#define FIRE_FN_ON 0x1u
+#define FIRE_ACTIVATING 0x2u
 #define VCTRL_MASK 0x1u
 #define KNOWN_FLAGS (VMSIX_MSIX_DEFER_UPDATE | VMSIX_MSIX_UNDEF_READS_ONES)
 
@@ -42,7 +46,10 @@ struct vmsix_msix {
     uint32_t magic; /* MSIX_MAGIC; first, so that nothing else is read before it */
     uint16_t nvec;
     uint16_t ctrl; /* Message Control bits 15:14 */
-    bool fn_on;    /* Enable and not Function Mask: derived from ctrl, kept for fire() */
+    /* for fire(): FIRE_FN_ON (Enable and not Function Mask, derived from
+     * ctrl), FIRE_ACTIVATING (activated() is calling vector_update); the
+     * common case is exactly FIRE_FN_ON, one compare */
+    uint8_t fire_state;
     uint32_t flags;
     uint64_t table_off, table_len;
     uint64_t pba_off, pba_len;
@@ -74,13 +81,14 @@ static bool msix_ok(const struct vmsix_msix *m)
 
 static bool fn_active(const struct vmsix_msix *m)
 {
-    return m->fn_on;
+    return (m->fire_state & FIRE_FN_ON) != 0;
 }
 
 static void set_ctrl(struct vmsix_msix *m, uint16_t ctrl)
 {
     m->ctrl = ctrl & CTRL_RW;
-    m->fn_on = (ctrl & CTRL_RW) == VMSIX_MSIX_CTRL_ENABLE;
+    m->fire_state = (uint8_t)((m->fire_state & ~FIRE_FN_ON) |
+                              ((ctrl & CTRL_RW) == VMSIX_MSIX_CTRL_ENABLE ? FIRE_FN_ON : 0));
 }
 
 static bool vec_active(const struct vmsix_msix *m, unsigned v)
@@ -262,8 +270,14 @@ int vmsix_msix_mmio_read(struct vmsix_msix *m, uint64_t off, unsigned size, uint
 static int activated(struct vmsix_msix *m, unsigned v)
 {
     struct vmsix_msg msg = msg_of(m, v);
-    int rc = m->ops.vector_update(m->ctx, (uint16_t)v, &msg, true);
+    uint8_t outer = m->fire_state & FIRE_ACTIVATING;
+    int rc;
 
+    /* the owner may fire v from inside vector_update (its device sending
+     * what it held when unmasked): that message is the pending one */
+    m->fire_state |= FIRE_ACTIVATING;
+    rc = m->ops.vector_update(m->ctx, (uint16_t)v, &msg, true);
+    m->fire_state = (uint8_t)((m->fire_state & ~FIRE_ACTIVATING) | outer);
     if (pending_test(m, v)) {
         pending_clear(m, v);
         m->ops.deliver(m->ctx, (uint16_t)v, &msg);
@@ -404,26 +418,44 @@ int vmsix_msix_ctrl_write(struct vmsix_msix *m, uint16_t val)
     if (!msix_ok(m))
         return -EINVAL;
     was = fn_active(m);
+    if (was == ((val & CTRL_RW) == VMSIX_MSIX_CTRL_ENABLE)) {
+        m->ctrl = val & CTRL_RW; /* fire()'s state unchanged */
+        return 0;
+    }
     set_ctrl(m, val);
-    return was == fn_active(m) ? 0 : function_changed(m, !was);
+    return function_changed(m, !was);
 }
 
-int vmsix_msix_fire(struct vmsix_msix *m, uint16_t vec)
+/* fire() off the common case: the function masked or disabled, or a fire
+ * from inside activated()'s vector_update. */
+static COLD_PATH int fire_slow(struct vmsix_msix *m, uint16_t vec)
 {
-    if (!msix_ok(m) || vec >= m->nvec)
-        return -EINVAL;
     if (vec_active(m, vec)) {
         struct vmsix_msg msg = msg_of(m, vec);
-        /* A message sent satisfies the pending bit. It can be set here only
-         * while the vector is being activated (a fire from inside
-         * vector_update, e.g. the device sending what it held): activated()
-         * must not send it a second time. */
+        /* a message sent satisfies the pending bit, which an active vector
+         * has only while activated() runs: it must not send it again */
         pending_clear(m, vec);
         m->ops.deliver(m->ctx, vec, &msg);
         return 1;
     }
     pending_set(m, vec);
     return 0;
+}
+
+int vmsix_msix_fire(struct vmsix_msix *m, uint16_t vec)
+{
+    if (!msix_ok(m) || vec >= m->nvec)
+        return -EINVAL;
+    if (LIKELY(m->fire_state == FIRE_FN_ON)) {
+        if (!(m->ent[vec].vctrl & VCTRL_MASK)) {
+            struct vmsix_msg msg = msg_of(m, vec);
+            m->ops.deliver(m->ctx, vec, &msg);
+            return 1;
+        }
+        pending_set(m, vec);
+        return 0;
+    }
+    return fire_slow(m, vec);
 }
 
 int vmsix_msix_pending(const struct vmsix_msix *m, uint16_t vec)
