@@ -18,6 +18,7 @@
 #include <vmsix/irte_alloc.h>
 #include <vmsix/vtd.h>
 
+#include "irte_alloc_priv.h"
 #include "vmsix_errno.h"
 
 /* Low qword (bits 63:0). */
@@ -749,7 +750,8 @@ static const struct vmsix_remap_ops vtd_remap_ops = {
 int vmsix_vtd_remap_init(struct vmsix_vtd_unit *u, struct vmsix_irte_pool *pool, uint32_t flags,
                          struct vmsix_remap *out)
 {
-    if (!unit_ok(u) || !pool || !out || (flags & ~VMSIX_VTD_REMAP_STRICT_MHMV))
+    if (!unit_ok(u) || !vmsix_irte_pool_valid(pool) || !out ||
+        (flags & ~VMSIX_VTD_REMAP_STRICT_MHMV))
         return -EINVAL;
     if (u->pool && u->pool != pool)
         return -EBUSY;

@@ -80,6 +80,7 @@
 
 #include <vmsix/irte_alloc.h>
 
+#include "irte_alloc_priv.h"
 #include "vmsix_errno.h"
 
 #define HDR_SIZE 96u   /* bytes of the header, before the chunk words */
@@ -142,6 +143,11 @@ static const uint64_t align_bits[7] = {
 static ALWAYS_INLINE bool pool_ok(const struct vmsix_irte_pool *p)
 {
     return LIKELY(p && p->magic == POOL_MAGIC);
+}
+
+bool vmsix_irte_pool_valid(const struct vmsix_irte_pool *p)
+{
+    return pool_ok(p);
 }
 
 static ALWAYS_INLINE uint64_t *chunk_words(const struct vmsix_irte_pool *p, uint32_t c)

@@ -431,7 +431,8 @@ struct vmsix_irte_pool;
  * Calling vmsix_vtd_remap_init() again for the same unit must name the same
  * pool. vmsix_vtd_remap_init() itself calls no hook.
  *
- * Return: 0; -EINVAL (NULL argument, unknown flags); -EBUSY (the unit is
+ * Return: 0; -EINVAL (NULL argument, a pool that is not initialized, unknown
+ * flags); -EBUSY (the unit is
  * already bound to another pool).
  */
 VMSIX_API int vmsix_vtd_remap_init(struct vmsix_vtd_unit *u, struct vmsix_irte_pool *pool,

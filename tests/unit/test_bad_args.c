@@ -695,7 +695,8 @@ static long dev_cfg_read_ones(void *o, uint16_t off, unsigned size)
     X(irte_alloc8, -EINVAL, vmsix_irte_alloc(o, 8, &lc_v32))                                       \
     X(irte_free, -EINVAL, vmsix_irte_free(o, 0, 1))                                                \
     X(irte_free_count, 0, vmsix_irte_free_count(o))                                                \
-    X(irte_largest_free, 0, vmsix_irte_largest_free(o))
+    X(irte_largest_free, 0, vmsix_irte_largest_free(o))                                            \
+    X(vtd_remap_init_pool, -EINVAL, vmsix_vtd_remap_init(unit, o, 0, &lc_rb))
 
 #define UNIT_CALLS(X)                                                                              \
     X(vtd_irte_write, -EINVAL, vmsix_vtd_irte_write(o, 0, &lc_irte, 0))                            \
