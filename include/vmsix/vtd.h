@@ -432,8 +432,7 @@ struct vmsix_irte_pool;
  * pool. vmsix_vtd_remap_init() itself calls no hook.
  *
  * Return: 0; -EINVAL (NULL argument, a pool that is not initialized, unknown
- * flags); -EBUSY (the unit is
- * already bound to another pool).
+ * flags); -EBUSY (the unit is already bound to another pool).
  */
 VMSIX_API int vmsix_vtd_remap_init(struct vmsix_vtd_unit *u, struct vmsix_irte_pool *pool,
                                    uint32_t flags, struct vmsix_remap *out);
