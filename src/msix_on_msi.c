@@ -448,7 +448,8 @@ static int vec_on(struct vmsix_dev *d, uint16_t vec, const struct vmsix_msg *msg
     return 0;
 
 fail:
-    /* stays masked; an entry that may be present is cleared */
+    /* stays masked, and not live; an entry that may be present is cleared */
+    d->active &= ~bit;
     (void)phys_write_mask(d, d->mask | bit);
     (void)b->clear(d->backend.ctx, &d->blk, vec);
     (void)b->invalidate(d->backend.ctx, &d->blk, vec, 1);

@@ -479,7 +479,16 @@ static void check_invariants(const char *when)
         if (masked && st.phys_enabled && !(W.stale & DW_REG_MASK) &&
             !(phys(simfn_msi_mask_reg(&W.fn), 4) & (1u << k)))
             DW_FAIL("%s: vector %u is masked for the guest but not at the function", when, k);
+        /* a vector vmsix calls live is unmasked for the guest and has its
+         * entry (the fire of a live vector must reach the guest) */
+        if (st.active & (1u << k)) {
+            uint64_t raw[2];
+            DW_CHECK_EQ(vmsix_vtd_irte_read(W.unit, st.block.base + k, raw), 0);
+            if (masked || !st.phys_enabled || !(raw[0] & 1))
+                DW_FAIL("%s: vector %u live at vmsix but masked or without an entry", when, k);
+        }
     }
+    DW_CHECK((st.active >> (st.nvec - 1u) >> 1) == 0); /* (nvec may be 32) */
     DW_CHECK_EQ(W.bad_deliveries, 0);
     DW_CHECK_EQ(order_violations, 0);
     DW_CHECK_EQ(W.range_violations, 0);

@@ -188,6 +188,14 @@ static void test_translate_refuses(void **state)
     assert_int_equal(gtab_w(1, 12, 4, 0), 0);
     check_invariants("fixed");
     assert_int_equal(W.injected[1], 1); /* the held one, once */
+    /* a live vector moved to a CPU that is not the guest's: refused,
+     * masked at the function, entry cleared, and no longer live */
+    assert_int_equal(gtab_w(3, 0, 4, 0xfee07000), -EPERM);
+    check_invariants("live refused");
+    struct vmsix_dev_state st;
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+    assert_int_equal(st.active & 8, 0);
+    assert_int_equal(simfn_fire(&W.fn, 3), 0); /* held */
     /* an NMI delivery mode from the guest is refused too */
     assert_int_equal(gtab_w(2, 8, 4, 0x450), -EPERM);
     check_invariants("nmi");
