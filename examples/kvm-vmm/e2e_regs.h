@@ -27,10 +27,11 @@
 #define E2E_MODE_MSI 0u   /* vmsix off: the guest sees the plain MSI function */
 #define E2E_MODE_VMSIX 1u /* vmsix on: the guest sees MSI-X */
 
-#define E2E_REG_MAGIC 0x000    /* RO: E2E_MAGIC */
-#define E2E_REG_MODE 0x004     /* RO: E2E_MODE_* */
-#define E2E_REG_DOORBELL 0x008 /* WO: write k: the function raises its interrupt k
-                                  (sends message k, or holds it pending when k is
+#define E2E_REG_MAGIC 0x000 /* RO: E2E_MAGIC */
+#define E2E_REG_MODE 0x004  /* RO: E2E_MODE_* */
+#define E2E_REG_DOORBELL                                                                           \
+    0x008                      /* WO: write k: the function raises its interrupt k                 \
+                                  (sends message k, or holds it pending when k is                  \
                                   masked; nothing when MSI is off or k >= 2^MME) */
 #define E2E_REG_NVEC 0x00c     /* RO: interrupts the function can raise (32) */
 #define E2E_REG_SENT 0x010     /* RO: messages the function sent */
@@ -38,8 +39,9 @@
 #define E2E_REG_DROPPED 0x018  /* RO: interrupts not sendable */
 #define E2E_REG_INJECTED 0x01c /* RO: interrupts the VMM injected into the guest */
 #define E2E_REG_FAULTS 0x020   /* RO: messages the remapping unit refused */
-#define E2E_REG_EXIT 0x024     /* WO: the guest's verdict; the VMM ends the run:
-                                  E2E_EXIT_PASS or E2E_EXIT_FAIL */
+#define E2E_REG_EXIT                                                                               \
+    0x024 /* WO: the guest's verdict; the VMM ends the run:                                        \
+             E2E_EXIT_PASS or E2E_EXIT_FAIL */
 #define E2E_REG_VEC_INJECTED(k) (0x040 + 4 * (k)) /* RO: injections of vector k, k < 32 */
 
 #define E2E_EXIT_PASS 0x900du
