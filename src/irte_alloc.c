@@ -230,6 +230,8 @@ static ALWAYS_INLINE uint64_t aligned_runs(uint64_t g, unsigned j)
 
     if (!j)
         return g;
+    if (j > 6) /* (never: blocks in a chunk are at most 64; says so to the compiler) */
+        return 0;
     top = align_bits[j] << ((1u << j) - 1u); /* the top bit of each field */
     low = ~top;
     v = ~g;
