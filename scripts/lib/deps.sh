@@ -7,6 +7,15 @@
 #
 #   meson ninja-build pkg-config gcc g++ clang libclang-rt-N-dev (N: clang's
 #   major version) libcmocka-dev libpciaccess-dev pciutils python3 valgrind
+#
+# and, with `vmsix_deps_ensure e2e` (scripts/test; scripts/demo does not
+# need them), for the e2e suite (tests/e2e: a Linux guest under
+# examples/kvm-vmm, in a QEMU TCG outer machine):
+#
+#   qemu-system-x86 busybox-static cpio make kmod xz-utils zstd, and
+#   linux-image-amd64 linux-headers-amd64 unless some /boot/vmlinuz-V has
+#   its headers in /lib/modules/V/build (the guest module builds against
+#   them; the same V boots as the outer machine and the guest)
 
 _vmsix_have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -18,6 +27,22 @@ _vmsix_dpkg_installed() {
 # A library is present when pkg-config finds it, or dpkg has the package.
 _vmsix_have_lib() { # pkg-config-name debian-package
     { _vmsix_have pkg-config && pkg-config --exists "$1"; } || _vmsix_dpkg_installed "$2"
+}
+
+# An installed kernel image whose headers are installed too (tests/e2e).
+_vmsix_have_kernel_with_headers() {
+    local b v
+    for b in /lib/modules/*/build; do
+        v=${b%/build}
+        v=${v##*/}
+        [ -f "/boot/vmlinuz-$v" ] && [ -f "$b/Makefile" ] && return 0
+    done
+    return 1
+}
+
+# busybox-static: a statically linked /bin/busybox (the e2e initramfs images).
+_vmsix_have_static_busybox() {
+    [ -x /bin/busybox ] && ! LC_ALL=C ldd /bin/busybox >/dev/null 2>&1
 }
 
 _vmsix_have_lspci() {
@@ -78,6 +103,16 @@ _vmsix_find_missing() {
     _vmsix_have_lspci || VMSIX_MISSING+=(pciutils)
     _vmsix_have python3 || VMSIX_MISSING+=(python3)
     _vmsix_have valgrind || VMSIX_MISSING+=(valgrind)
+    # the e2e suite (scripts/test only: vmsix_deps_ensure e2e)
+    [ "${_VMSIX_DEPS_E2E:-0}" = 1 ] || return 0
+    _vmsix_have qemu-system-x86_64 || VMSIX_MISSING+=(qemu-system-x86)
+    _vmsix_have_static_busybox || VMSIX_MISSING+=(busybox-static)
+    _vmsix_have cpio || VMSIX_MISSING+=(cpio)
+    _vmsix_have make || VMSIX_MISSING+=(make)
+    { _vmsix_have kmod || _vmsix_dpkg_installed kmod; } || VMSIX_MISSING+=(kmod)
+    _vmsix_have xz || VMSIX_MISSING+=(xz-utils)
+    _vmsix_have zstd || VMSIX_MISSING+=(zstd)
+    _vmsix_have_kernel_with_headers || VMSIX_MISSING+=(linux-image-amd64 linux-headers-amd64)
 }
 
 _vmsix_resolve_missing() {
@@ -102,6 +137,9 @@ _vmsix_check_meson_version() {
 }
 
 vmsix_deps_ensure() {
+    # "e2e": also what the e2e suite needs (a kernel, qemu, busybox...)
+    _VMSIX_DEPS_E2E=0
+    [ "${1:-}" != e2e ] || _VMSIX_DEPS_E2E=1
     _vmsix_find_missing
     if [ "${#VMSIX_MISSING[@]}" -eq 0 ]; then
         echo "deps: everything needed is installed"

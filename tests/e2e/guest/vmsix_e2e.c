@@ -1,0 +1,846 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-3-Clause
+/*
+ * vmsix_e2e: the guest half of the vmsix end-to-end test (tests/e2e).
+ *
+ * Binds the test function of examples/kvm-vmm (7e57:0001, registers in
+ * e2e_regs.h), lets Linux allocate up to 32 MSI/MSI-X vectors, and checks
+ * with the function's doorbell that every vector is delivered exactly once
+ * to its handler, that masking holds a message back until the unmask, that
+ * an affinity change moves the interrupt to the CPU asked for, and that the
+ * vectors can be freed and allocated again. It measures the time from the
+ * doorbell write to the handler's entry, prints one machine-readable line
+ *
+ *   VMSIX-E2E: <msix|msi|intx|none> vectors=<n> delivered=<n> masked_ok=<0|1>
+ *     affinity_ok=<0|1> realloc_ok=<0|1> latency_median_ns=<n> ... result=<PASS|FAIL>
+ *
+ * (one line on the console) and writes the verdict to E2E_REG_EXIT, which
+ * ends the run. Everything that waits is bounded by a timeout; the test runs
+ * in the probe (process context), the latency loops in work_on_cpu().
+ *
+ * "Exactly once" is checked against two oracles: the handler's count per
+ * vector and the VMM's injection count per interrupt (E2E_REG_VEC_INJECTED),
+ * which must equal the doorbells. The one tolerated exception is a single
+ * extra delivery right after an affinity move that the VMM did not inject:
+ * Linux's own retrigger (see e2e_settle_move()), counted as spurious=.
+ *
+ * Dual licensed: it calls GPL-only kernel symbols (irq_set_affinity,
+ * irq_modify_status, work_on_cpu_key), so it must be GPL-compatible.
+ */
+#include <linux/atomic.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/jiffies.h>
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/preempt.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#ifdef CONFIG_X86
+#include <asm/hw_irq.h>
+#include <asm/msr.h>
+#endif
+
+#include "e2e_regs.h"
+
+#define E2E_NAME "vmsix_e2e"
+#define E2E_MAX_VEC 32
+#define E2E_REALLOC_MAX 4
+#define E2E_WAIT_MS 3000	/* a delivery that takes longer has failed */
+#define E2E_WAIT_FAILED_MS 100	/* the same, once one delivery has failed */
+#define E2E_QUIET_MS 10		/* no (further) delivery within this window */
+#define E2E_AFFINITY_FIRES 20	/* fires until an affinity change shows */
+#define E2E_AFFINITY_GAP_MS 5	/* between them: the old vector's cleanup */
+#define E2E_LAT_DEFAULT 200
+#define E2E_LAT_MAX 4096
+
+static unsigned int samples = E2E_LAT_DEFAULT;
+module_param(samples, uint, 0444);
+MODULE_PARM_DESC(samples, "doorbell-to-handler latency samples per measurement (default 200)");
+
+static bool verbose;
+module_param(verbose, bool, 0444);
+MODULE_PARM_DESC(verbose, "print one line per check");
+
+static bool write_exit = true;
+module_param(write_exit, bool, 0444);
+MODULE_PARM_DESC(write_exit, "write the verdict to E2E_REG_EXIT, ending the run (default on; off keeps the guest running, for debugging)");
+
+struct e2e_dev;
+
+#define E2E_HIST 8
+
+struct e2e_vec {
+	struct e2e_dev *dev;
+	unsigned int index;	/* the function's interrupt (doorbell value) */
+	int irq;
+	bool requested;
+	unsigned int expect;	/* deliveries the test caused so far */
+	atomic_t count;		/* handler invocations */
+	int last_cpu;
+	u64 last_ns;
+	u64 last_tsc;
+	char name[24];
+	/* the last E2E_HIST doorbells and deliveries, for a failure's report */
+	struct {
+		u64 ns;
+		int seq;	/* the run's event order (e2e_dev.seq) */
+	} fires[E2E_HIST];
+	struct {
+		u64 ns;		/* this CPU's clock: CPUs may disagree */
+		int seq;
+		int cpu;
+		int cfg_vec;	/* the CPU vector and APIC ID Linux had set up */
+		int cfg_dest;
+	} hist[E2E_HIST];
+};
+
+struct e2e_dev {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	wait_queue_head_t wq;
+	u32 dev_mode;		/* E2E_REG_MODE */
+	unsigned int nvec;	/* vectors currently allocated */
+	struct e2e_vec vec[E2E_MAX_VEC];
+	unsigned int timeouts;	/* deliveries that did not come */
+	unsigned int doorbells;	/* doorbell writes, the whole run */
+	atomic_t handled;	/* handler invocations, the whole run */
+	atomic_t seq;		/* orders fires and deliveries across CPUs */
+	u32 fired[E2E_MAX_VEC];	/* doorbells per function interrupt, the whole run */
+	unsigned int spurious;	/* unrequested deliveries after affinity moves */
+	char reason[64];	/* first failure, one word */
+};
+
+/* The outcome of one run: what the verdict line prints. */
+struct e2e_result {
+	const char *mode;
+	int vectors;
+	unsigned int delivered;
+	bool masked_ok;
+	bool affinity_ok;
+	bool realloc_ok;
+	int realloc_vectors;
+	unsigned int affinity_refires;
+	u32 pended;
+	u64 lat_ns;
+	u64 lat_tsc;
+	u64 lat_remote_ns;
+	unsigned int lat_samples;
+	bool pass;
+};
+
+static bool e2e_probed;
+
+static void e2e_fail(struct e2e_dev *d, const char *why)
+{
+	if (!d->reason[0])
+		strscpy(d->reason, why, sizeof(d->reason));
+	pr_warn(E2E_NAME ": check failed: %s\n", why);
+}
+
+static u32 e2e_read(struct e2e_dev *d, unsigned int reg)
+{
+	return readl(d->regs + reg);
+}
+
+static void e2e_fire(struct e2e_vec *v)
+{
+	/* every caller counted this fire in v->expect already */
+	v->fires[(v->expect - 1) % E2E_HIST].ns = ktime_get_ns();
+	v->fires[(v->expect - 1) % E2E_HIST].seq = atomic_inc_return(&v->dev->seq);
+	v->dev->doorbells++;
+	v->dev->fired[v->index]++;
+	writel(v->index, v->dev->regs + E2E_REG_DOORBELL);
+}
+
+static irqreturn_t e2e_irq(int irq, void *data)
+{
+	struct e2e_vec *v = data;
+	u64 now = ktime_get_ns();
+#ifdef CONFIG_X86
+	u64 tsc = rdtsc_ordered();
+#else
+	u64 tsc = 0;
+#endif
+
+	unsigned int slot = (unsigned int)atomic_read(&v->count) % E2E_HIST;
+	int cfg_vec = -1, cfg_dest = -1;
+#ifdef CONFIG_X86
+	struct irq_cfg *cfg = irqd_cfg(irq_get_irq_data(irq));
+
+	if (cfg) {
+		cfg_vec = cfg->vector;
+		cfg_dest = cfg->dest_apicid;
+	}
+#endif
+	v->hist[slot].ns = now;
+	v->hist[slot].seq = atomic_inc_return(&v->dev->seq);
+	v->hist[slot].cpu = smp_processor_id();
+	v->hist[slot].cfg_vec = cfg_vec;
+	v->hist[slot].cfg_dest = cfg_dest;
+	WRITE_ONCE(v->last_ns, now);
+	WRITE_ONCE(v->last_tsc, tsc);
+	WRITE_ONCE(v->last_cpu, smp_processor_id());
+	atomic_inc(&v->dev->handled);
+	atomic_inc_return(&v->count);	/* fully ordered: the fields above first */
+	wake_up(&v->dev->wq);
+	return IRQ_HANDLED;
+}
+
+/*
+ * Waits (sleeping, bounded) until vector v has been delivered n times. Once
+ * a delivery has failed to come, later waits are short: a broken run ends
+ * within seconds, not minutes.
+ */
+static bool e2e_wait_count(struct e2e_vec *v, unsigned int n, unsigned int ms)
+{
+	struct e2e_dev *d = v->dev;
+
+	if (d->timeouts)
+		ms = min_t(unsigned int, ms, E2E_WAIT_FAILED_MS);
+	wait_event_timeout(d->wq, (unsigned int)atomic_read(&v->count) >= n,
+			   msecs_to_jiffies(ms));
+	if ((unsigned int)atomic_read(&v->count) >= n)
+		return true;
+	d->timeouts++;
+	return false;
+}
+
+/* Fires v once and waits for the one delivery. */
+static bool e2e_fire_wait(struct e2e_vec *v)
+{
+	v->expect++;
+	e2e_fire(v);
+	return e2e_wait_count(v, v->expect, E2E_WAIT_MS);
+}
+
+/* The last doorbells and deliveries of v, oldest first. */
+static void e2e_dump_hist(struct e2e_vec *v)
+{
+	unsigned int n = atomic_read(&v->count), i;
+
+	for (i = v->expect > E2E_HIST ? v->expect - E2E_HIST : 0; i < v->expect; i++)
+		pr_warn(E2E_NAME ":   vector %u fire %u: event %d, %llu ns\n", v->index, i + 1,
+			v->fires[i % E2E_HIST].seq, v->fires[i % E2E_HIST].ns);
+	for (i = n > E2E_HIST ? n - E2E_HIST : 0; i < n; i++)
+		pr_warn(E2E_NAME ":   vector %u delivery %u: event %d, %llu ns on cpu %d; set up then: CPU vector %#x, APIC ID %d\n",
+			v->index, i + 1, v->hist[i % E2E_HIST].seq, v->hist[i % E2E_HIST].ns,
+			v->hist[i % E2E_HIST].cpu, v->hist[i % E2E_HIST].cfg_vec,
+			v->hist[i % E2E_HIST].cfg_dest);
+}
+
+/* Every vector delivered exactly as often as the test caused it to be. */
+static bool e2e_counts_exact(struct e2e_dev *d, const char *phase)
+{
+	bool ok = true;
+	unsigned int i;
+
+	msleep(E2E_QUIET_MS);
+	for (i = 0; i < d->nvec; i++) {
+		struct e2e_vec *v = &d->vec[i];
+		unsigned int c = atomic_read(&v->count);
+
+		if (c != v->expect) {
+			pr_warn(E2E_NAME ": %s: vector %u delivered %u times, expected %u (the VMM injected its interrupt %u times in all)\n",
+				phase, i, c, v->expect, e2e_read(d, E2E_REG_VEC_INJECTED(v->index)));
+			e2e_dump_hist(v);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+static void e2e_free_vectors(struct e2e_dev *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nvec; i++) {
+		struct e2e_vec *v = &d->vec[i];
+
+		if (v->requested) {
+			free_irq(v->irq, v);
+			v->requested = false;
+		}
+	}
+	if (d->nvec)
+		pci_free_irq_vectors(d->pdev);
+	d->nvec = 0;
+}
+
+static const char *e2e_irq_mode(struct pci_dev *pdev)
+{
+	if (pdev->msix_enabled)
+		return "msix";
+	if (pdev->msi_enabled)
+		return "msi";
+	return "intx";
+}
+
+/* Allocates between 1 and max vectors and requests each; returns how many. */
+static int e2e_alloc_vectors(struct e2e_dev *d, unsigned int max)
+{
+	int n, i, ret;
+
+	n = pci_alloc_irq_vectors(d->pdev, 1, max, PCI_IRQ_MSI | PCI_IRQ_MSIX);
+	if (n < 0) {
+		pr_warn(E2E_NAME ": pci_alloc_irq_vectors(1, %u) failed: %d\n", max, n);
+		return n;
+	}
+	d->nvec = n;
+	for (i = 0; i < n; i++) {
+		struct e2e_vec *v = &d->vec[i];
+
+		v->dev = d;
+		v->index = i;
+		v->expect = 0;
+		atomic_set(&v->count, 0);
+		v->last_cpu = -1;
+		v->requested = false;
+		v->irq = pci_irq_vector(d->pdev, i);
+		if (v->irq < 0) {
+			pr_warn(E2E_NAME ": pci_irq_vector(%d) failed: %d\n", i, v->irq);
+			return v->irq;
+		}
+		snprintf(v->name, sizeof(v->name), E2E_NAME "-%d", i);
+		ret = request_irq(v->irq, e2e_irq, 0, v->name, v);
+		if (ret) {
+			pr_warn(E2E_NAME ": request_irq(%d) for vector %d failed: %d\n",
+				v->irq, i, ret);
+			return ret;
+		}
+		v->requested = true;
+	}
+	return n;
+}
+
+/* Fires every vector once; returns how many were delivered exactly once. */
+static unsigned int e2e_fire_each(struct e2e_dev *d, const char *phase)
+{
+	unsigned int i, once = 0;
+
+	for (i = 0; i < d->nvec; i++) {
+		struct e2e_vec *v = &d->vec[i];
+
+		if (!e2e_fire_wait(v)) {
+			pr_warn(E2E_NAME ": %s: vector %u (irq %d) not delivered within %d ms\n",
+				phase, i, v->irq, E2E_WAIT_MS);
+			/* count it as caused: a late delivery must not pass later checks */
+			continue;
+		}
+		if (verbose)
+			pr_info(E2E_NAME ": %s: vector %u (irq %d) delivered on cpu %d\n",
+				phase, i, v->irq, READ_ONCE(v->last_cpu));
+	}
+	msleep(E2E_QUIET_MS);
+	for (i = 0; i < d->nvec; i++) {
+		struct e2e_vec *v = &d->vec[i];
+
+		if ((unsigned int)atomic_read(&v->count) == v->expect)
+			once++;
+		else
+			pr_warn(E2E_NAME ": %s: vector %u delivered %d times, expected %u\n",
+				phase, i, atomic_read(&v->count), v->expect);
+	}
+	return once;
+}
+
+/*
+ * disable_irq / fire / enable_irq: nothing may be delivered while the
+ * interrupt is disabled, exactly one delivery after enable_irq. unlazy:
+ * disable_irq masks the vector at once (IRQ_DISABLE_UNLAZY), so the
+ * function holds the message pending until the unmask; lazy (Linux's
+ * default): the first message arrives, Linux masks the vector then, marks
+ * it pending and replays it from enable_irq.
+ */
+static bool e2e_mask_one(struct e2e_vec *v, bool unlazy, u32 *pended)
+{
+	struct e2e_dev *d = v->dev;
+	u32 p0, p1;
+	bool ok = true;
+
+	if (unlazy)
+		irq_set_status_flags(v->irq, IRQ_DISABLE_UNLAZY);
+	disable_irq(v->irq);
+	p0 = e2e_read(d, E2E_REG_PENDED);
+	v->expect++;
+	e2e_fire(v);
+	msleep(E2E_QUIET_MS);
+	p1 = e2e_read(d, E2E_REG_PENDED);
+	if (unlazy && p1 != p0)
+		(*pended)++;
+	if ((unsigned int)atomic_read(&v->count) != v->expect - 1) {
+		pr_warn(E2E_NAME ": mask(%s): vector %u delivered while disabled\n",
+			unlazy ? "unlazy" : "lazy", v->index);
+		ok = false;
+	}
+	enable_irq(v->irq);
+	if (unlazy)
+		irq_clear_status_flags(v->irq, IRQ_DISABLE_UNLAZY);
+	if (!e2e_wait_count(v, v->expect, E2E_WAIT_MS)) {
+		pr_warn(E2E_NAME ": mask(%s): vector %u not delivered after enable_irq\n",
+			unlazy ? "unlazy" : "lazy", v->index);
+		ok = false;
+	}
+	msleep(E2E_QUIET_MS);
+	if ((unsigned int)atomic_read(&v->count) > v->expect) {
+		pr_warn(E2E_NAME ": mask(%s): vector %u delivered %d times, expected %u\n",
+			unlazy ? "unlazy" : "lazy", v->index, atomic_read(&v->count),
+			v->expect);
+		ok = false;
+	}
+	if (verbose)
+		pr_info(E2E_NAME ": mask(%s): vector %u ok=%d pended %u->%u\n",
+			unlazy ? "unlazy" : "lazy", v->index, ok, p0, p1);
+	return ok;
+}
+
+/*
+ * Did the VMM inject function interrupt k exactly once per doorbell (its
+ * per-vector counter)? Then every delivery beyond that was made in the guest.
+ */
+static bool e2e_injected_exact(struct e2e_dev *d, unsigned int k)
+{
+	return e2e_read(d, E2E_REG_VEC_INJECTED(k)) == d->fired[k];
+}
+
+/*
+ * After an affinity move: an extra, unrequested delivery may follow. On x86
+ * without interrupt remapping, msi_set_affinity() (Linux 6.1) takes its
+ * careful path for these interrupts: it points the message at the new
+ * vector on the old CPU, then at the new CPU, and retriggers the interrupt
+ * (an IPI to the new CPU) when the new vector's number is pending in the
+ * old CPU's IRR, whatever set it there (another interrupt with the same
+ * number, e.g. the PIT's 0x30 on CPU 0). Linux documents that as a rare,
+ * harmless spurious interrupt. Accept at most one per move, and only when
+ * the VMM injected the function's interrupt exactly once per doorbell (so
+ * vmsix sent no extra message); count them (spurious=).
+ */
+static bool e2e_settle_move(struct e2e_vec *v)
+{
+	struct e2e_dev *d = v->dev;
+	unsigned int c, extra;
+
+	msleep(E2E_QUIET_MS);
+	c = atomic_read(&v->count);
+	if (c <= v->expect)
+		return true;
+	extra = c - v->expect;
+	if (extra > 1 || !e2e_injected_exact(d, v->index)) {
+		pr_warn(E2E_NAME ": affinity: vector %u: %u unrequested deliveries after a move (the VMM injected it %u times for %u doorbells)\n",
+			v->index, extra, e2e_read(d, E2E_REG_VEC_INJECTED(v->index)),
+			d->fired[v->index]);
+		e2e_dump_hist(v);
+		return false;
+	}
+	if (verbose)
+		pr_info(E2E_NAME ": affinity: vector %u: one spurious delivery after the move (Linux's retrigger)\n",
+			v->index);
+	d->spurious += extra;
+	v->expect = c;
+	return true;
+}
+
+/*
+ * Moves v to cpu and proves it with a delivery there. On x86 without
+ * interrupt remapping an MSI/MSI-X affinity change from process context is
+ * deferred (GENERIC_PENDING_IRQ): irq_set_affinity() only records it, and
+ * the next interrupt's ack (apic_ack_edge -> irq_move_irq, on the old CPU)
+ * masks the vector, reprograms the message and unmasks it. That move is put
+ * off again (-EBUSY, the request kept pending) while the previous move's
+ * old vector has not been cleaned up yet: the first interrupt on the new
+ * vector sends a cleanup IPI to the old CPU, which handles it when it can.
+ * So the first fires after the change may still land on the old CPU; allow
+ * a few, a moment apart, and require that one lands on the new CPU.
+ */
+static bool e2e_move_to(struct e2e_vec *v, unsigned int cpu, unsigned int *refires)
+{
+	int ret, tries;
+
+	ret = irq_set_affinity(v->irq, cpumask_of(cpu));
+	if (ret) {
+		pr_warn(E2E_NAME ": irq_set_affinity(irq %d, cpu %u) failed: %d\n",
+			v->irq, cpu, ret);
+		return false;
+	}
+	for (tries = 0; tries < E2E_AFFINITY_FIRES; tries++) {
+		unsigned int spurious = v->dev->spurious;
+
+		if (!e2e_fire_wait(v)) {
+			pr_warn(E2E_NAME ": affinity: vector %u not delivered (cpu %u)\n",
+				v->index, cpu);
+			return false;
+		}
+		if (!e2e_settle_move(v))
+			return false;
+		/* proof: this fire's one delivery, no spurious one, on cpu */
+		if (v->dev->spurious == spurious && READ_ONCE(v->last_cpu) == (int)cpu) {
+			if (verbose)
+				pr_info(E2E_NAME ": affinity: vector %u on cpu %u after %d fire(s)\n",
+					v->index, cpu, tries + 1);
+			return true;
+		}
+		(*refires)++;
+		msleep(E2E_AFFINITY_GAP_MS);
+	}
+	pr_warn(E2E_NAME ": affinity: vector %u still on cpu %d after %d fires (wanted %u)\n",
+		v->index, READ_ONCE(v->last_cpu), E2E_AFFINITY_FIRES, cpu);
+	return false;
+}
+
+static bool e2e_affinity(struct e2e_dev *d, unsigned int *refires)
+{
+	unsigned int i, cpu;
+	bool ok = true;
+
+	for (i = 0; i < d->nvec; i++) {
+		for_each_online_cpu(cpu) {
+			if (!e2e_move_to(&d->vec[i], cpu, refires))
+				ok = false;
+		}
+	}
+	/* back to any CPU */
+	for (i = 0; i < d->nvec; i++)
+		irq_set_affinity(d->vec[i].irq, cpu_online_mask);
+	return e2e_counts_exact(d, "affinity") && ok;
+}
+
+struct e2e_lat {
+	struct e2e_vec *v;
+	unsigned int n;
+	u64 *ns;
+	u64 *tsc;
+	unsigned int got;
+};
+
+static int e2e_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The spin of one latency sample gives up after E2E_WAIT_MS by the clock,
+ * or after E2E_SPIN_TSC TSC cycles, or E2E_SPIN_LOOPS iterations, whichever
+ * comes first: a guest whose clocksource is jiffies (no kvm-clock, TSC not
+ * calibrated) must not spin forever either.
+ */
+#define E2E_SPIN_TSC (8ull << 30)
+#define E2E_SPIN_LOOPS (1u << 28)
+
+static bool e2e_spin_expired(u64 deadline, u64 tsc0, unsigned int loops)
+{
+	if (ktime_get_ns() >= deadline || loops >= E2E_SPIN_LOOPS)
+		return true;
+#ifdef CONFIG_X86
+	if (rdtsc_ordered() - tsc0 >= E2E_SPIN_TSC)
+		return true;
+#endif
+	return false;
+}
+
+/*
+ * Runs on one CPU (work_on_cpu): fires v n times, each time spinning
+ * (preemption off, interrupts on, bounded) until the handler has run, and
+ * records doorbell-write-to-handler-entry times.
+ */
+static long e2e_lat_work(void *arg)
+{
+	struct e2e_lat *l = arg;
+	struct e2e_vec *v = l->v;
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++) {
+		unsigned int want = v->expect + 1, loops = 0;
+		u64 t0, tsc0 = 0, deadline;
+
+		preempt_disable();
+		t0 = ktime_get_ns();
+#ifdef CONFIG_X86
+		tsc0 = rdtsc_ordered();
+#endif
+		v->expect = want;
+		e2e_fire(v);
+		deadline = t0 + (u64)E2E_WAIT_MS * NSEC_PER_MSEC;
+		while ((unsigned int)atomic_read(&v->count) < want &&
+		       !e2e_spin_expired(deadline, tsc0, loops++))
+			cpu_relax();
+		preempt_enable();
+		if ((unsigned int)atomic_read(&v->count) < want)
+			break;
+		smp_rmb();
+		l->ns[l->got] = READ_ONCE(v->last_ns) - t0;
+		l->tsc[l->got] = READ_ONCE(v->last_tsc) - tsc0;
+		l->got++;
+		if (need_resched())
+			cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Median doorbell-to-handler time of vector v delivered to irq_cpu while the
+ * doorbell is written on fire_cpu. Returns false if a delivery timed out.
+ */
+static bool e2e_latency(struct e2e_vec *v, unsigned int fire_cpu, unsigned int irq_cpu,
+			unsigned int n, u64 *med_ns, u64 *med_tsc, unsigned int *got)
+{
+	struct e2e_lat l = { .v = v, .n = n };
+	unsigned int refires = 0;
+	bool ok = false;
+
+	*med_ns = *med_tsc = 0;
+	*got = 0;
+	if (!e2e_move_to(v, irq_cpu, &refires))
+		return false;
+	l.ns = kcalloc(n, sizeof(*l.ns), GFP_KERNEL);
+	l.tsc = kcalloc(n, sizeof(*l.tsc), GFP_KERNEL);
+	if (!l.ns || !l.tsc)
+		goto out;
+	work_on_cpu(fire_cpu, e2e_lat_work, &l);
+	*got = l.got;
+	if (l.got == n) {
+		sort(l.ns, n, sizeof(*l.ns), e2e_cmp_u64, NULL);
+		sort(l.tsc, n, sizeof(*l.tsc), e2e_cmp_u64, NULL);
+		*med_ns = l.ns[n / 2];
+		*med_tsc = l.tsc[n / 2];
+		ok = true;
+		pr_info(E2E_NAME ": latency cpu%u->cpu%u: n=%u min=%llu median=%llu max=%llu ns, median %llu TSC cycles\n",
+			fire_cpu, irq_cpu, n, l.ns[0], l.ns[n / 2], l.ns[n - 1], l.tsc[n / 2]);
+	} else {
+		pr_warn(E2E_NAME ": latency: delivery %u of %u timed out\n", l.got + 1, n);
+	}
+out:
+	kfree(l.ns);
+	kfree(l.tsc);
+	return ok;
+}
+
+static void e2e_run(struct e2e_dev *d, struct e2e_result *r)
+{
+	bool expect_msix = d->dev_mode == E2E_MODE_VMSIX;
+	unsigned int i, cpu0, cpu1, nlat;
+	bool ok;
+	int n;
+
+	/* 1. allocation: MSI-X with 32 vectors (vmsix), plain MSI otherwise */
+	n = e2e_alloc_vectors(d, E2E_MAX_VEC);
+	r->mode = d->nvec ? e2e_irq_mode(d->pdev) : "none";
+	r->vectors = n < 0 ? 0 : n;
+	pr_info(E2E_NAME ": device mode %s; Linux gave %s with %d vector(s)\n",
+		expect_msix ? "vmsix" : "msi", r->mode, n);
+	if (n > 0) {
+		struct irq_data *irqd = irq_get_irq_data(d->vec[0].irq);
+
+		pr_info(E2E_NAME ": irq %d: can_reserve=%d move_pcntxt=%d\n",
+			d->vec[0].irq, irqd && irqd_can_reserve(irqd),
+			irqd && irqd_can_move_in_process_context(irqd));
+	}
+	if (n < 0) {
+		e2e_fail(d, "alloc");
+		return;
+	}
+	if (expect_msix ? (strcmp(r->mode, "msix") || n != E2E_MAX_VEC) : strcmp(r->mode, "msi"))
+		e2e_fail(d, "unexpected-mode-or-vectors");
+
+	/* 2. each vector once */
+	pr_info(E2E_NAME ": phase fire\n");
+	r->delivered = e2e_fire_each(d, "fire");
+	if (r->delivered != d->nvec)
+		e2e_fail(d, "fire");
+
+	/* 3. masking: unlazy (the function holds it pending), then lazy */
+	pr_info(E2E_NAME ": phase mask\n");
+	ok = true;
+	for (i = 0; i < d->nvec; i++) {
+		if (!e2e_mask_one(&d->vec[i], true, &r->pended))
+			ok = false;
+		if (!e2e_mask_one(&d->vec[i], false, &r->pended))
+			ok = false;
+	}
+	r->masked_ok = e2e_counts_exact(d, "mask") && ok;
+	if (!r->masked_ok)
+		e2e_fail(d, "mask");
+
+	/* 4. affinity: every vector to every online CPU */
+	pr_info(E2E_NAME ": phase affinity\n");
+	r->affinity_ok = e2e_affinity(d, &r->affinity_refires);
+	if (!r->affinity_ok)
+		e2e_fail(d, "affinity");
+
+	/* 5. latency of vector 0: local (same CPU) and, with 2+ CPUs, remote */
+	pr_info(E2E_NAME ": phase latency (clocksource: see the boot log)\n");
+	nlat = clamp_t(unsigned int, samples, 1, E2E_LAT_MAX);
+	cpu0 = cpumask_first(cpu_online_mask);
+	cpu1 = cpumask_next(cpu0, cpu_online_mask);
+	if (!e2e_latency(&d->vec[0], cpu0, cpu0, nlat, &r->lat_ns, &r->lat_tsc,
+			 &r->lat_samples))
+		e2e_fail(d, "latency");
+	if (cpu1 < nr_cpu_ids) {
+		u64 tsc;
+		unsigned int got;
+
+		if (!e2e_latency(&d->vec[0], cpu0, cpu1, nlat, &r->lat_remote_ns, &tsc, &got))
+			e2e_fail(d, "latency-remote");
+	}
+	irq_set_affinity(d->vec[0].irq, cpu_online_mask);
+	if (!e2e_counts_exact(d, "latency"))
+		e2e_fail(d, "latency-count");
+
+	/* 6. free everything, allocate again with at most 4 vectors */
+	pr_info(E2E_NAME ": phase realloc\n");
+	e2e_free_vectors(d);
+	n = e2e_alloc_vectors(d, E2E_REALLOC_MAX);
+	r->realloc_vectors = n < 0 ? 0 : n;
+	ok = n > 0 && !strcmp(e2e_irq_mode(d->pdev), r->mode) &&
+	     n == min_t(int, r->vectors, E2E_REALLOC_MAX);
+	if (n > 0 && e2e_fire_each(d, "realloc") != (unsigned int)n)
+		ok = false;
+	r->realloc_ok = ok;
+	if (!ok)
+		e2e_fail(d, "realloc");
+	pr_info(E2E_NAME ": realloc: %s with %d vector(s)\n",
+		n > 0 ? e2e_irq_mode(d->pdev) : "none", n);
+	e2e_free_vectors(d);
+}
+
+static void e2e_report(struct e2e_dev *d, const struct e2e_result *r)
+{
+	u32 sent = 0, injected = 0;
+
+	if (d->regs) {
+		sent = e2e_read(d, E2E_REG_SENT);
+		injected = e2e_read(d, E2E_REG_INJECTED);
+	}
+	pr_notice("VMSIX-E2E: %s vectors=%d delivered=%u masked_ok=%d affinity_ok=%d realloc_ok=%d latency_median_ns=%llu latency_median_tsc=%llu latency_remote_median_ns=%llu samples=%u realloc_vectors=%d affinity_refires=%u spurious=%u pended=%u doorbells=%u handled=%d sent=%u injected=%u cpus=%u reason=%s result=%s\n",
+		  r->mode, r->vectors, r->delivered, r->masked_ok, r->affinity_ok,
+		  r->realloc_ok, r->lat_ns, r->lat_tsc, r->lat_remote_ns, r->lat_samples,
+		  r->realloc_vectors, r->affinity_refires, d->spurious, r->pended, d->doorbells,
+		  atomic_read(&d->handled), sent, injected, num_online_cpus(),
+		  d->reason[0] ? d->reason : "none", r->pass ? "PASS" : "FAIL");
+}
+
+static int e2e_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct e2e_result r = { .mode = "none" };
+	struct e2e_dev *d;
+	u32 magic;
+	int ret;
+
+	e2e_probed = true;
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	d->pdev = pdev;
+	init_waitqueue_head(&d->wq);
+
+	ret = pci_enable_device(pdev);
+	if (ret) {
+		e2e_fail(d, "enable-device");
+		goto report;
+	}
+	ret = pci_request_region(pdev, 0, E2E_NAME);
+	if (ret) {
+		e2e_fail(d, "request-bar0");
+		goto disable;
+	}
+	d->regs = pci_iomap(pdev, 0, 0);
+	if (!d->regs) {
+		e2e_fail(d, "map-bar0");
+		goto release;
+	}
+	pci_set_master(pdev);
+	magic = e2e_read(d, E2E_REG_MAGIC);
+	d->dev_mode = e2e_read(d, E2E_REG_MODE);
+	pr_info(E2E_NAME ": %s: magic %#x mode %u nvec %u, %u CPU(s) online\n",
+		pci_name(pdev), magic, d->dev_mode, e2e_read(d, E2E_REG_NVEC),
+		num_online_cpus());
+	if (magic != E2E_MAGIC) {
+		e2e_fail(d, "bad-magic");
+	} else {
+		unsigned int k;
+
+		e2e_run(d, &r);
+		/* the VMM's side: one injection per doorbell, every interrupt */
+		for (k = 0; k < E2E_MAX_VEC; k++) {
+			if (!e2e_injected_exact(d, k)) {
+				pr_warn(E2E_NAME ": the VMM injected interrupt %u %u times for %u doorbells\n",
+					k, e2e_read(d, E2E_REG_VEC_INJECTED(k)), d->fired[k]);
+				e2e_fail(d, "vmm-injections");
+			}
+		}
+	}
+
+	r.pass = !d->reason[0] && r.delivered == (unsigned int)r.vectors &&
+		 r.vectors > 0 && r.masked_ok && r.affinity_ok && r.realloc_ok &&
+		 r.lat_samples > 0;
+	if (!r.pass && !d->reason[0])
+		e2e_fail(d, "incomplete");
+	pr_info(E2E_NAME ": function counters: sent %u pended %u dropped %u injected %u faults %u\n",
+		e2e_read(d, E2E_REG_SENT), e2e_read(d, E2E_REG_PENDED),
+		e2e_read(d, E2E_REG_DROPPED), e2e_read(d, E2E_REG_INJECTED),
+		e2e_read(d, E2E_REG_FAULTS));
+	e2e_report(d, &r);
+	/* the verdict: the VMM ends the run here */
+	if (write_exit)
+		writel(r.pass ? E2E_EXIT_PASS : E2E_EXIT_FAIL, d->regs + E2E_REG_EXIT);
+	/* still here: the VMM did not end the run; the guest's /init reports it */
+	pci_clear_master(pdev);
+	pci_iounmap(pdev, d->regs);
+	pci_release_region(pdev, 0);
+	pci_disable_device(pdev);
+	kfree(d);
+	return -EIO;	/* nothing stays bound */
+
+release:
+	pci_release_region(pdev, 0);
+disable:
+	pci_disable_device(pdev);
+report:
+	e2e_report(d, &r);
+	kfree(d);
+	return -EIO;
+}
+
+static const struct pci_device_id e2e_ids[] = {
+	{ PCI_DEVICE(E2E_VENDOR_ID, E2E_DEVICE_ID) },
+	{ 0 }
+};
+MODULE_DEVICE_TABLE(pci, e2e_ids);
+
+static struct pci_driver e2e_driver = {
+	.name = E2E_NAME,
+	.id_table = e2e_ids,
+	.probe = e2e_probe,
+};
+
+static int __init e2e_init(void)
+{
+	int ret = pci_register_driver(&e2e_driver);
+
+	if (ret)
+		return ret;
+	if (!e2e_probed) {
+		pr_notice("VMSIX-E2E: none vectors=0 delivered=0 masked_ok=0 affinity_ok=0 realloc_ok=0 latency_median_ns=0 reason=no-device-%04x:%04x result=FAIL\n",
+			  E2E_VENDOR_ID, E2E_DEVICE_ID);
+		pci_unregister_driver(&e2e_driver);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static void __exit e2e_exit(void)
+{
+	pci_unregister_driver(&e2e_driver);
+}
+
+module_init(e2e_init);
+module_exit(e2e_exit);
+
+MODULE_DESCRIPTION("vmsix end-to-end test: drives the examples/kvm-vmm test function's MSI-X/MSI");
+MODULE_LICENSE("Dual BSD/GPL");
