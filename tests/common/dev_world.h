@@ -66,6 +66,7 @@ struct world {
     /* fault injection over hooks and backend operations */
     unsigned long calls, fail_at;
     unsigned release_refusals; /* the next n releases fail */
+    unsigned long hooks;       /* calls of every hook and backend operation */
     /* what the guest received: per guest vector */
     unsigned long injected[32];
     uint32_t last_guest_data[32];
@@ -93,6 +94,7 @@ static int max_order_cap = -1; /* >= 0: the backend says its blocks are at most 
 
 static int s_caps(void *c, struct vmsix_remap_caps *caps)
 {
+    W.hooks++;
     (void)c;
     if (inject_fault())
         return -EIO;
@@ -104,11 +106,13 @@ static int s_caps(void *c, struct vmsix_remap_caps *caps)
 static int s_reserve(void *c, const struct vmsix_remap_source *src, uint32_t n, uint32_t a,
                      struct vmsix_remap_block *b)
 {
+    W.hooks++;
     (void)c;
     return inject_fault() ? -ENOSPC : W.vtd.ops->reserve(W.vtd.ctx, src, n, a, b);
 }
 static int s_release(void *c, struct vmsix_remap_block *b)
 {
+    W.hooks++;
     (void)c;
     if (W.release_refusals) { /* a backend that keeps refusing */
         W.release_refusals--;
@@ -134,6 +138,7 @@ static bool mask_write_failed; /* the last write of the mask register failed */
 static int s_program(void *c, const struct vmsix_remap_block *b, uint32_t k,
                      const struct vmsix_remap_target *t, uint32_t f)
 {
+    W.hooks++;
     (void)c;
     if (k >= b->count || k >= W.nvec) {
         W.range_violations++;
@@ -145,6 +150,7 @@ static int s_program(void *c, const struct vmsix_remap_block *b, uint32_t k,
 }
 static int s_clear(void *c, const struct vmsix_remap_block *b, uint32_t k)
 {
+    W.hooks++;
     (void)c;
     if (k >= b->count) {
         W.range_violations++;
@@ -159,6 +165,7 @@ static int s_clear(void *c, const struct vmsix_remap_block *b, uint32_t k)
 }
 static int s_invalidate(void *c, const struct vmsix_remap_block *b, uint32_t f, uint32_t n)
 {
+    W.hooks++;
     (void)c;
     if (n == 0 || f >= b->count || n > b->count - f) {
         W.range_violations++;
@@ -175,6 +182,7 @@ static int s_invalidate(void *c, const struct vmsix_remap_block *b, uint32_t f, 
 }
 static int s_compose(void *c, const struct vmsix_remap_block *b, struct vmsix_msg *m)
 {
+    W.hooks++;
     (void)c;
     return inject_fault() ? -EIO : W.vtd.ops->compose(W.vtd.ctx, b, m);
 }
@@ -205,6 +213,7 @@ static unsigned dw_regs_of(uint16_t off, unsigned size)
 /* A failed read fails the read-modify-write vmsix was doing too. */
 static int h_cfg_read(void *c, uint16_t off, unsigned size, uint32_t *val)
 {
+    W.hooks++;
     (void)c;
     int rc = simfn_cfg_read(&W.fn, off, size, val);
     if (rc)
@@ -214,6 +223,7 @@ static int h_cfg_read(void *c, uint16_t off, unsigned size, uint32_t *val)
 
 static int h_cfg_write(void *c, uint16_t off, unsigned size, uint32_t val)
 {
+    W.hooks++;
     struct vmsix_dev_state st;
 
     (void)c;
@@ -247,6 +257,7 @@ static int h_cfg_write(void *c, uint16_t off, unsigned size, uint32_t val)
 static int h_translate(void *c, uint16_t vec, const struct vmsix_msg *g,
                        struct vmsix_remap_target *t)
 {
+    W.hooks++;
     uint32_t dest = (uint32_t)(g->addr >> 12) & 0xff, dm = (g->data >> 8) & 7;
 
     (void)c;
@@ -267,6 +278,7 @@ static int h_translate(void *c, uint16_t vec, const struct vmsix_msg *g,
 
 static void h_inject(void *c, uint16_t vec, const struct vmsix_msg *g)
 {
+    W.hooks++;
     (void)c;
     if (vec >= W.nvec) {
         W.range_violations++;
@@ -279,6 +291,7 @@ static void h_inject(void *c, uint16_t vec, const struct vmsix_msg *g)
 
 static void h_bar_moved(void *c, unsigned bar, uint64_t addr)
 {
+    W.hooks++;
     (void)c;
     (void)bar;
     W.bar_addr = addr;

@@ -453,133 +453,11 @@ static const struct vmsix_cfg_ops cnt_cfg_ops = {cnt_pt_read, cnt_pt_write};
 static const struct vmsix_cfg_field_ops cnt_field_ops = {cnt_field_read, cnt_field_write};
 static const struct vmsix_vtd_ops cnt_vops = {NULL, cnt_inval, NULL, NULL, NULL};
 
-/* A device world: a simulated function with 8 MSI vectors, a VT-d unit and
- * its pool behind a counting backend, a device over them. */
-#define W_RID 0x0310u
-#define W_NENT 256u
-
-static struct {
-    struct simfn fn;
-    unsigned char unit_mem[4096] __attribute__((aligned(16)));
-    unsigned char pool_mem[4096] __attribute__((aligned(16)));
-    struct vmsix_vtd_unit *unit;
-    struct vmsix_irte_pool *pool;
-    struct vmsix_remap vtd;      /* the real backend */
-    struct vmsix_remap_ops shim; /* counting wrapper around it */
-    struct vmsix_remap backend;
-    struct vmsix_dev *dev;
-    uint32_t pool_free0;
-} w;
-static uint64_t w_table[W_NENT * 2] __attribute__((aligned(4096)));
-static unsigned char w_dev_mem[65536] __attribute__((aligned(16)));
-
-static int s_caps(void *c, struct vmsix_remap_caps *caps)
-{
-    (void)c;
-    hook_calls++;
-    return w.vtd.ops->caps(w.vtd.ctx, caps);
-}
-static int s_reserve(void *c, const struct vmsix_remap_source *src, uint32_t n, uint32_t a,
-                     struct vmsix_remap_block *b)
-{
-    (void)c;
-    hook_calls++;
-    return w.vtd.ops->reserve(w.vtd.ctx, src, n, a, b);
-}
-static int s_release(void *c, struct vmsix_remap_block *b)
-{
-    (void)c;
-    hook_calls++;
-    return w.vtd.ops->release(w.vtd.ctx, b);
-}
-static int s_program(void *c, const struct vmsix_remap_block *b, uint32_t k,
-                     const struct vmsix_remap_target *t, uint32_t f)
-{
-    (void)c;
-    hook_calls++;
-    return w.vtd.ops->program(w.vtd.ctx, b, k, t, f);
-}
-static int s_clear(void *c, const struct vmsix_remap_block *b, uint32_t k)
-{
-    (void)c;
-    hook_calls++;
-    return w.vtd.ops->clear(w.vtd.ctx, b, k);
-}
-static int s_invalidate(void *c, const struct vmsix_remap_block *b, uint32_t f, uint32_t n)
-{
-    (void)c;
-    hook_calls++;
-    return w.vtd.ops->invalidate(w.vtd.ctx, b, f, n);
-}
-static int s_compose(void *c, const struct vmsix_remap_block *b, struct vmsix_msg *m)
-{
-    (void)c;
-    hook_calls++;
-    return w.vtd.ops->compose(w.vtd.ctx, b, m);
-}
-
-static int h_cfg_read(void *c, uint16_t off, unsigned size, uint32_t *val)
-{
-    (void)c;
-    hook_calls++;
-    return simfn_cfg_read(&w.fn, off, size, val);
-}
-static int h_cfg_write(void *c, uint16_t off, unsigned size, uint32_t val)
-{
-    (void)c;
-    hook_calls++;
-    return simfn_cfg_write(&w.fn, off, size, val);
-}
-/* Guest vector k -> host vector 0x40 + k, on APIC ID 0. */
-static int h_translate(void *c, uint16_t vec, const struct vmsix_msg *g,
-                       struct vmsix_remap_target *t)
-{
-    (void)c;
-    (void)g;
-    hook_calls++;
-    memset(t, 0, sizeof(*t));
-    t->vector = 0x40u + vec;
-    return 0;
-}
-static void h_inject(void *c, uint16_t vec, const struct vmsix_msg *g)
-{
-    (void)c;
-    (void)vec;
-    (void)g;
-    hook_calls++;
-}
-
-static const struct vmsix_dev_ops w_dev_ops = {h_cfg_read, h_cfg_write, h_translate, h_inject,
-                                               cnt_bar_moved};
-
-static void world_init(void)
-{
-    struct vmsix_vtd_params vp;
-    struct vmsix_dev_params dp;
-
-    memset(&w, 0, sizeof(w));
-    memset(w_table, 0, sizeof(w_table));
-    simfn_init(&w.fn, 3, true);
-    memset(&vp, 0, sizeof(vp));
-    vp.table = w_table;
-    vp.nentries = W_NENT;
-    vp.mhmv = 4;
-    assert_int_equal(
-        vmsix_vtd_unit_init(w.unit_mem, sizeof(w.unit_mem), &vp, &cnt_vops, NULL, &w.unit), 0);
-    assert_int_equal(vmsix_irte_pool_init(w.pool_mem, sizeof(w.pool_mem), W_NENT, &w.pool), 0);
-    assert_int_equal(vmsix_vtd_remap_init(w.unit, w.pool, 0, &w.vtd), 0);
-    w.shim = (struct vmsix_remap_ops){s_caps,       s_reserve, s_release, s_program, s_clear,
-                                      s_invalidate, s_compose, NULL,      NULL};
-    w.backend.ops = &w.shim;
-    w.backend.ctx = NULL;
-    w.pool_free0 = vmsix_irte_free_count(w.pool);
-    assert_true(vmsix_dev_storage_size() <= sizeof(w_dev_mem));
-    memset(&dp, 0, sizeof(dp));
-    dp.backend = &w.backend;
-    dp.src.id = W_RID;
-    assert_int_equal(
-        vmsix_dev_init(w_dev_mem, vmsix_dev_storage_size(), &dp, &w_dev_ops, NULL, &w.dev), 0);
-}
+/* The device world of tests/common/dev_world.h: a simulated function with
+ * 8 MSI vectors (world_init(3, true)), a VT-d unit and its pool behind a
+ * counting backend, a device over them. */
+#define DW_FAIL(...) fail_msg(__VA_ARGS__)
+#include "dev_world.h"
 
 /* Valid arguments for the calls of the tables. */
 static uint32_t lc_v32;
@@ -592,7 +470,7 @@ static struct vmsix_vtd_irte lc_irte;
 static struct vmsix_vtd_result lc_res;
 static struct vmsix_remap lc_rb;
 static struct vmsix_remap_caps lc_caps;
-static struct vmsix_remap_source lc_src = {W_RID, VMSIX_REMAP_SRC_RID, 0};
+static struct vmsix_remap_source lc_src = {RID, VMSIX_REMAP_SRC_RID, 0};
 static struct vmsix_remap_block lc_blk;
 static struct vmsix_remap_target lc_target;
 static struct vmsix_dev_state lc_state;
@@ -607,25 +485,25 @@ static unsigned char lc_dev_corrupt[1024];
  * entry, a block of the world's backend. */
 static void lc_args(void)
 {
-    world_init();
+    world_init(3, true);
     assert_int_equal(vmsix_capchain_parse(view, 256, &lc_chain), 0);
     assert_int_equal(vmsix_msix_save(msix, lc_msix_saved, sizeof(lc_msix_saved), &lc_used), 0);
     lc_msix_saved_len = lc_used;
-    assert_int_equal(vmsix_dev_save(w.dev, lc_dev_saved, sizeof(lc_dev_saved), &lc_used), 0);
+    assert_int_equal(vmsix_dev_save(W.dev, lc_dev_saved, sizeof(lc_dev_saved), &lc_used), 0);
     lc_dev_saved_len = lc_used;
     memcpy(lc_dev_corrupt, lc_dev_saved, lc_dev_saved_len);
     lc_dev_corrupt[8] ^= 1; /* the MSI offset: the CRC no longer matches */
     memset(&lc_irte, 0, sizeof(lc_irte));
     lc_irte.present = true;
     lc_irte.vector = 0x40;
-    lc_irte.sid = W_RID;
+    lc_irte.sid = RID;
     lc_irte.svt = VMSIX_VTD_SVT_RID;
     lc_msg.addr = 0xfee00010u; /* remappable, handle 0 */
     lc_msg.data = 0;
     memset(&lc_target, 0, sizeof(lc_target));
     lc_target.vector = 0x40;
-    assert_int_equal(w.vtd.ops->reserve(w.vtd.ctx, &lc_src, 8, 8, &lc_blk), 0);
-    w.pool_free0 = vmsix_irte_free_count(w.pool); /* the pool before the device's first setup */
+    assert_int_equal(W.vtd.ops->reserve(W.vtd.ctx, &lc_src, 8, 8, &lc_blk), 0);
+    W.pool_free0 = vmsix_irte_free_count(W.pool); /* the pool before the device's first setup */
 }
 
 struct lc_call {
@@ -703,15 +581,15 @@ static long dev_cfg_read_ones(void *o, uint16_t off, unsigned size)
     X(vtd_irte_clear, -EINVAL, vmsix_vtd_irte_clear(o, 0))                                         \
     X(vtd_irte_read, -EINVAL, vmsix_vtd_irte_read(o, 0, lc_q))                                     \
     X(vtd_invalidate, -EINVAL, vmsix_vtd_invalidate(o, 0, 1))                                      \
-    X(vtd_remap, -EINVAL, vmsix_vtd_remap(o, W_RID, &lc_msg, &lc_res))                             \
+    X(vtd_remap, -EINVAL, vmsix_vtd_remap(o, RID, &lc_msg, &lc_res))                               \
     X(vtd_remap_init, -EINVAL, vmsix_vtd_remap_init(o, pool, 0, &lc_rb))                           \
-    X(vtd_be_caps, -EINVAL, w.vtd.ops->caps(o, &lc_caps))                                          \
-    X(vtd_be_reserve, -EINVAL, w.vtd.ops->reserve(o, &lc_src, 8, 8, &lc_blk))                      \
-    X(vtd_be_release, -EINVAL, w.vtd.ops->release(o, &lc_blk))                                     \
-    X(vtd_be_program, -EINVAL, w.vtd.ops->program(o, &lc_blk, 0, &lc_target, 0))                   \
-    X(vtd_be_clear, -EINVAL, w.vtd.ops->clear(o, &lc_blk, 0))                                      \
-    X(vtd_be_invalidate, -EINVAL, w.vtd.ops->invalidate(o, &lc_blk, 0, 1))                         \
-    X(vtd_be_compose, -EINVAL, w.vtd.ops->compose(o, &lc_blk, &lc_msg))
+    X(vtd_be_caps, -EINVAL, W.vtd.ops->caps(o, &lc_caps))                                          \
+    X(vtd_be_reserve, -EINVAL, W.vtd.ops->reserve(o, &lc_src, 8, 8, &lc_blk))                      \
+    X(vtd_be_release, -EINVAL, W.vtd.ops->release(o, &lc_blk))                                     \
+    X(vtd_be_program, -EINVAL, W.vtd.ops->program(o, &lc_blk, 0, &lc_target, 0))                   \
+    X(vtd_be_clear, -EINVAL, W.vtd.ops->clear(o, &lc_blk, 0))                                      \
+    X(vtd_be_invalidate, -EINVAL, W.vtd.ops->invalidate(o, &lc_blk, 0, 1))                         \
+    X(vtd_be_compose, -EINVAL, W.vtd.ops->compose(o, &lc_blk, &lc_msg))
 
 #define DEV_CALLS(X)                                                                               \
     X(dev_cfg_read, -EINVAL, dev_cfg_read_ones(o, 0, 4))                                           \
@@ -801,7 +679,7 @@ static int unit_fail_init(void *mem, size_t len)
     struct vmsix_vtd_unit *o;
 
     memset(&vp, 0, sizeof(vp));
-    vp.table = w_table;
+    vp.table = W.table;
     vp.nentries = 3;
     return vmsix_vtd_unit_init(mem, len, &vp, &cnt_vops, NULL, &o);
 }
@@ -812,10 +690,10 @@ static int dev_fail_init(void *mem, size_t len)
     struct vmsix_dev *o;
 
     memset(&dp, 0, sizeof(dp));
-    dp.backend = &w.backend;
-    dp.src.id = W_RID;
+    dp.backend = &W.backend;
+    dp.src.id = RID;
     dp.opt.bar_size = 1000; /* not a power of two */
-    return vmsix_dev_init(mem, len, &dp, &w_dev_ops, NULL, &o);
+    return vmsix_dev_init(mem, len, &dp, &dev_ops, NULL, &o);
 }
 
 static unsigned char lc_mem[65536] __attribute__((aligned(16)));
@@ -835,8 +713,10 @@ static unsigned lc_run(const char *what, void *obj, size_t len, const struct lc_
 
         memcpy(lc_snap, obj, len);
         hook_calls = 0;
+        W.hooks = 0; /* the device world's hooks and backend */
         rc = calls[i].call(obj);
         same = memcmp(lc_snap, obj, len) == 0;
+        hook_calls += W.hooks;
         if (rc != calls[i].want || !same || hook_calls) {
             print_error("%s: %s returned %ld (want %ld), %lu hook call(s), storage %s\n", what,
                         calls[i].name, rc, calls[i].want, hook_calls,
@@ -932,21 +812,21 @@ static void guest_enable(struct vmsix_dev *d, uint16_t mc_off)
 {
     struct vmsix_dev_state st;
 
-    assert_int_equal(vmsix_dev_mmio_write(d, 3 * 16, 8, 0xfee00000u), 0);
+    assert_int_equal(vmsix_dev_mmio_write(d, 3 * 16, 8, guest_addr(0)), 0);
     assert_int_equal(vmsix_dev_mmio_write(d, 3 * 16 + 8, 8, 0x41), 0); /* data, unmasked */
     assert_int_equal(vmsix_dev_cfg_write(d, mc_off, 2, VMSIX_MSIX_CTRL_ENABLE), 0);
     assert_int_equal(vmsix_dev_get_state(d, &st), 0);
     assert_true(st.phys_enabled);
     assert_int_equal(st.active, 1u << 3);
-    assert_true(vmsix_irte_free_count(w.pool) < w.pool_free0);
+    assert_true(vmsix_irte_free_count(W.pool) < W.pool_free0);
     assert_int_equal(vmsix_dev_irq(d, 3), 1); /* injected */
 }
 
 static void test_lifecycle_dev_after_teardown(void **state)
 {
     static struct guest_view v0, v1;
-    static unsigned char pool_snap[4096];
-    static uint64_t table_snap[W_NENT * 2];
+    static unsigned char pool_snap[sizeof(W.pool_mem)];
+    static uint64_t table_snap[NENT * 2];
     struct vmsix_dev_state st;
     size_t len = vmsix_dev_storage_size();
     uint16_t mc_off;
@@ -954,39 +834,40 @@ static void test_lifecycle_dev_after_teardown(void **state)
 
     (void)state;
     lc_args();
-    assert_int_equal(vmsix_dev_get_state(w.dev, &st), 0);
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
     mc_off = (uint16_t)(st.msi_off + 2); /* MSI-X replaced MSI in place */
-    guest_view(w.dev, &v0);
+    guest_view(W.dev, &v0);
 
-    guest_enable(w.dev, mc_off);
-    assert_int_equal(vmsix_dev_teardown(w.dev), 0);
-    assert_int_equal(vmsix_irte_free_count(w.pool), w.pool_free0);
-    assert_int_equal(vmsix_dev_get_state(w.dev, &st), 0);
+    guest_enable(W.dev, mc_off);
+    assert_int_equal(vmsix_dev_teardown(W.dev), 0);
+    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
     assert_false(st.phys_enabled);
     assert_int_equal(st.active, 0);
-    guest_view(w.dev, &v1);
+    guest_view(W.dev, &v1);
     assert_memory_equal(&v0, &v1, sizeof(v0)); /* the reset view */
 
     /* every bad argument, and the pool and the table stay as they are */
-    memcpy(pool_snap, w.pool_mem, sizeof(pool_snap));
-    memcpy(table_snap, w_table, sizeof(table_snap));
-    bad = lc_run("dev after teardown", w.dev, len, dev_bad_calls, NCALLS(dev_bad_calls));
+    memcpy(pool_snap, W.pool_mem, sizeof(pool_snap));
+    memcpy(table_snap, W.table, sizeof(table_snap));
+    bad = lc_run("dev after teardown", W.dev, len, dev_bad_calls, NCALLS(dev_bad_calls));
     assert_int_equal(bad, 0);
-    assert_memory_equal(pool_snap, w.pool_mem, sizeof(pool_snap));
-    assert_memory_equal(table_snap, w_table, sizeof(table_snap));
-    assert_int_equal(vmsix_irte_free_count(w.pool), w.pool_free0);
+    assert_memory_equal(pool_snap, W.pool_mem, sizeof(pool_snap));
+    assert_memory_equal(table_snap, W.table, sizeof(table_snap));
+    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    check_invariants("bad arguments after teardown");
 
     /* a second teardown changes nothing */
-    memcpy(lc_snap, w.dev, len);
-    assert_int_equal(vmsix_dev_teardown(w.dev), 0);
-    assert_memory_equal(lc_snap, w.dev, len);
-    assert_int_equal(vmsix_irte_free_count(w.pool), w.pool_free0);
+    memcpy(lc_snap, W.dev, len);
+    assert_int_equal(vmsix_dev_teardown(W.dev), 0);
+    assert_memory_equal(lc_snap, W.dev, len);
+    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
 
     /* and the device may be used again */
-    guest_enable(w.dev, mc_off);
-    assert_int_equal(vmsix_dev_teardown(w.dev), 0);
-    assert_int_equal(vmsix_irte_free_count(w.pool), w.pool_free0);
-    guest_view(w.dev, &v1);
+    guest_enable(W.dev, mc_off);
+    assert_int_equal(vmsix_dev_teardown(W.dev), 0);
+    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    guest_view(W.dev, &v1);
     assert_memory_equal(&v0, &v1, sizeof(v0));
 }
 
