@@ -273,6 +273,10 @@ static int activated(struct vmsix_msix *m, unsigned v)
     uint8_t outer = m->fire_state & FIRE_ACTIVATING;
     int rc;
 
+    /* a software pending bit and a message the device holds are one
+     * pending state: the device sends its own once unmasked */
+    if (pending_test(m, v) && m->ops.pending_poll && m->ops.pending_poll(m->ctx, (uint16_t)v))
+        pending_clear(m, v);
     /* the owner may fire v from inside vector_update (its device sending
      * what it held when unmasked): that message is the pending one */
     m->fire_state |= FIRE_ACTIVATING;

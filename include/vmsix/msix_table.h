@@ -48,10 +48,13 @@
  *   with active = true.
  * - deliver(vec, msg) for every message sent, always after the
  *   vector_update(active = true) that made the vector active.
- * - pending_poll(vec), optional: during PBA reads only, and only for
- *   effectively masked vectors whose software pending bit is clear; a true
- *   answer reads as a pending bit but is never latched (the device's own
- *   pending state stays the device's).
+ * - pending_poll(vec), optional: during PBA reads, for effectively masked
+ *   vectors whose software pending bit is clear (a true answer reads as a
+ *   pending bit but is never latched: the device's own pending state stays
+ *   the device's); and before the vector_update that activates a vector
+ *   whose software pending bit is set: a true answer drops the software
+ *   bit, since the device sends the message it holds once unmasked (two
+ *   interrupts while masked are one pending state, one message).
  * Hooks must not call back into the same object (the caller serializes
  * calls on it); a hook's failure never leaves the object inconsistent.
  *
@@ -108,7 +111,8 @@ struct vmsix_msix_ops {
      * active (required). A negative return is passed on by the call that
      * caused it; the guest-visible state is not rolled back. */
     int (*vector_update)(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool active);
-    /* Optional: is the device's own pending bit of masked vector @vec set? */
+    /* Optional: is the device's own pending bit of masked vector @vec set?
+     * (See the call rules above.) */
     bool (*pending_poll)(void *ctx, uint16_t vec);
 };
 

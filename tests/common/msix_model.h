@@ -149,6 +149,13 @@ static inline void m_after_step(struct model *md, const struct snap *b)
     for (unsigned v = 0; v < md->nvec; v++) {
         bool now = m_active(md, v);
         if (now != b->active[v]) {
+            /* becoming active with a software pending bit: asks the device
+             * whether it holds one too (then the device sends it) */
+            if (now && md->pend[v] && md->poll) {
+                ev_add(&md->log, EV_POLL, (uint16_t)v, 0, 0, false);
+                if (dev_pending[v])
+                    md->pend[v] = false;
+            }
             ev_add(&md->log, EV_UPDATE, (uint16_t)v, m_addr(md, v), m_data(md, v), now);
             if (now && md->pend[v]) {
                 md->pend[v] = false;

@@ -300,6 +300,36 @@ static void test_pending_and_held_one_message(void **state)
     assert_int_equal(rd(0x800, 8), 0);
 }
 
+/* The same when the device's message comes later (a host that queues it):
+ * a software pending bit with the device holding one too is dropped on
+ * unmask, so the device's message is the only one. */
+static void test_pending_and_held_polled(void **state)
+{
+    (void)state;
+    pair_init(4, 0, 0x800, 0, true);
+    wr(16, 8, 0xfee01000);
+    wr(24, 4, 0x21);
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
+    assert_int_equal(vmsix_msix_fire(mx, 1), 0);
+    dev_pending[1] = true; /* the device held another one */
+    impl_log.n = 0;
+    wr(28, 4, 0);
+    dev_pending[1] = false;
+    assert_int_equal(impl_log.n, 2); /* asked, activated, and no second message */
+    expect_ev(0, EV_POLL, 1, 0, 0, false);
+    expect_ev(1, EV_UPDATE, 1, 0xfee01000, 0x21, true);
+    assert_int_equal(vmsix_msix_pending(mx, 1), 0);
+    /* without the device holding one, the software bit is sent */
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0xc000), 0);
+    assert_int_equal(vmsix_msix_fire(mx, 1), 0);
+    impl_log.n = 0;
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
+    assert_int_equal(impl_log.n, 3);
+    expect_ev(0, EV_POLL, 1, 0, 0, false);
+    expect_ev(1, EV_UPDATE, 1, 0xfee01000, 0x21, true);
+    expect_ev(2, EV_DELIVER, 1, 0xfee01000, 0x21, true);
+}
+
 /* Rule 2: an 8-byte write of data + control applies the data first. */
 static void test_8byte_data_then_unmask(void **state)
 {
@@ -840,6 +870,7 @@ int main(void)
         cmocka_unit_test(test_reset_values),
         cmocka_unit_test(test_pending_then_unmask),
         cmocka_unit_test(test_pending_and_held_one_message),
+        cmocka_unit_test(test_pending_and_held_polled),
         cmocka_unit_test(test_8byte_data_then_unmask),
         cmocka_unit_test(test_message_change_policies),
         cmocka_unit_test(test_function_mask),
