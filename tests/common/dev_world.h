@@ -23,6 +23,7 @@
 
 #include <vmsix/vmsix.h>
 
+#include "oracle.h"
 #include "simfn.h"
 
 #ifndef DW_FAIL
@@ -391,7 +392,7 @@ static uint64_t dw_mmio(uint64_t off, unsigned size)
     return v;
 }
 
-static uint32_t phys(uint16_t off, unsigned size)
+static VMSIX_ORACLE uint32_t phys(uint16_t off, unsigned size)
 {
     uint32_t v = 0;
     for (unsigned i = 0; i < size; i++)
@@ -412,7 +413,7 @@ static unsigned mme_of(void)
     return (phys(W.fn.msi_off + 2, 2) >> 4) & 7;
 }
 
-static void check_invariants(const char *when)
+static VMSIX_ORACLE void check_invariants(const char *when)
 {
     struct vmsix_dev_state st;
     uint32_t mc = dw_cfg((uint16_t)(W.fn.msi_off + 2), 2);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oracle.h"
 #define NONE UINT32_MAX
 
 /* ---- the reference model ---- */
@@ -76,7 +77,8 @@ static inline uint32_t pow2_ceil(uint32_t v)
     return s;
 }
 
-static inline bool model_range_free(const struct model *m, uint32_t base, uint32_t count)
+static inline VMSIX_ORACLE bool model_range_free(const struct model *m, uint32_t base,
+                                                 uint32_t count)
 {
     uint32_t i;
     for (i = 0; i < count; i++)
@@ -86,7 +88,7 @@ static inline bool model_range_free(const struct model *m, uint32_t base, uint32
 }
 
 /* Lowest free block of size S aligned to S, or NONE. */
-static inline uint32_t model_find(const struct model *m, uint32_t count)
+static inline VMSIX_ORACLE uint32_t model_find(const struct model *m, uint32_t count)
 {
     uint32_t s, pos;
 
@@ -99,7 +101,7 @@ static inline uint32_t model_find(const struct model *m, uint32_t count)
     return NONE;
 }
 
-static inline uint32_t model_largest(const struct model *m)
+static inline VMSIX_ORACLE uint32_t model_largest(const struct model *m)
 {
     uint32_t s;
 

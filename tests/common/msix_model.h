@@ -35,6 +35,7 @@ struct ev {
     bool active;
 };
 
+#include "oracle.h"
 #define EV_MAX 8192
 
 struct evlog {
@@ -102,7 +103,7 @@ static inline bool m_active(const struct model *md, unsigned v)
     return md->enable && !md->fmask && !(m_vctrl(md, v) & 1);
 }
 
-static inline void m_reset_state(struct model *md)
+static inline VMSIX_ORACLE void m_reset_state(struct model *md)
 {
     md->enable = md->fmask = false;
     memset(md->tbl, 0, sizeof(md->tbl));
@@ -132,7 +133,7 @@ struct snap {
 
 static struct snap snap_before;
 
-static inline void m_snap(const struct model *md, struct snap *s)
+static inline VMSIX_ORACLE void m_snap(const struct model *md, struct snap *s)
 {
     for (unsigned v = 0; v < md->nvec; v++) {
         s->active[v] = m_active(md, v);
@@ -144,7 +145,7 @@ static inline void m_snap(const struct model *md, struct snap *s)
 /* The rules, stated once: after a step, every vector whose active state
  * changed is reported (and sends what was pending if it became active);
  * an active vector whose message changed is reported unless deferred. */
-static inline void m_after_step(struct model *md, const struct snap *b)
+static inline VMSIX_ORACLE void m_after_step(struct model *md, const struct snap *b)
 {
     for (unsigned v = 0; v < md->nvec; v++) {
         bool now = m_active(md, v);
@@ -302,8 +303,8 @@ static inline void m_restore_same(struct model *md)
 
 /* 0 when the implementation's hook calls @impl are the model's @want, call
  * for call; else -1 with the first difference described in @why. */
-static inline int ev_compare(const struct evlog *impl, const struct evlog *want, char *why,
-                             size_t len)
+static inline VMSIX_ORACLE int ev_compare(const struct evlog *impl, const struct evlog *want,
+                                          char *why, size_t len)
 {
     if (impl->n != want->n) {
         snprintf(why, len, "%u hook calls, model %u", impl->n, want->n);
@@ -326,7 +327,7 @@ static inline int ev_compare(const struct evlog *impl, const struct evlog *want,
 
 /* The first vector whose entry, active state or pending bit differs
  * between @mx and the model, or -1 (Message Control is not compared). */
-static inline int m_state_mismatch(const struct model *md, const struct vmsix_msix *mx)
+static inline VMSIX_ORACLE int m_state_mismatch(const struct model *md, const struct vmsix_msix *mx)
 {
     for (unsigned v = 0; v < md->nvec; v++) {
         struct vmsix_msg msg;

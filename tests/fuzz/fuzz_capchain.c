@@ -28,6 +28,7 @@
 
 #include <vmsix/capchain.h>
 
+#include "oracle.h"
 #include "fuzz_check.h"
 
 #define MAX_INPUT 8192
@@ -37,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct vmsix_capchain chain, again;
 
-static void check_shape(const struct vmsix_capchain *c, size_t len)
+static VMSIX_ORACLE void check_shape(const struct vmsix_capchain *c, size_t len)
 {
     size_t view = len > 4096 ? 4096 : len;
     unsigned ext = 0;
@@ -61,7 +62,8 @@ static void check_shape(const struct vmsix_capchain *c, size_t len)
     }
 }
 
-static bool listed(const struct vmsix_capchain *c, bool ext, uint16_t off, struct vmsix_cap *out)
+static VMSIX_ORACLE bool listed(const struct vmsix_capchain *c, bool ext, uint16_t off,
+                                struct vmsix_cap *out)
 {
     for (unsigned j = 0; j < c->n; j++) {
         if (c->cap[j].off == off && c->cap[j].ext == ext) {
@@ -73,7 +75,7 @@ static bool listed(const struct vmsix_capchain *c, bool ext, uint16_t off, struc
     return false;
 }
 
-static void check_lookup(const uint8_t *b, size_t len, bool ext, uint16_t id)
+static VMSIX_ORACLE void check_lookup(const uint8_t *b, size_t len, bool ext, uint16_t id)
 {
     struct vmsix_cap a, f;
     unsigned fl = 0xdead;

@@ -37,6 +37,7 @@
 
 #include <vmsix/cfgspace.h>
 
+#include "oracle.h"
 #include "fuzz_check.h"
 
 #define MAX_OPS 512
@@ -124,7 +125,7 @@ static size_t mem_len;
 
 /* snap is kept equal to mem between operations: after each operation the
  * blocks that changed are copied (cheaper than a copy before each one) */
-static void take_snapshot(void)
+static VMSIX_ORACLE void take_snapshot(void)
 {
     for (size_t i = 0; i < mem_len; i += 256) {
         size_t l = mem_len - i < 256 ? mem_len - i : 256;
@@ -134,7 +135,7 @@ static void take_snapshot(void)
 }
 
 /* bytes of the storage that differ from the snapshot (memcmp per block) */
-static unsigned count_diff(void)
+static VMSIX_ORACLE unsigned count_diff(void)
 {
     unsigned n = 0;
     for (size_t i = 0; i < mem_len; i += 256) {
@@ -147,7 +148,7 @@ static unsigned count_diff(void)
     return n;
 }
 
-static void check_unchanged(void)
+static VMSIX_ORACLE void check_unchanged(void)
 {
     CHECK(memcmp(snap, mem, mem_len) == 0);
 }
@@ -217,7 +218,7 @@ static void ref_set_bit(unsigned byte, unsigned bit, unsigned attr)
 }
 
 /* shadow value of bytes, RSVD bits 0, PT bits as stored */
-static uint32_t ref_shadow(const uint8_t *sh, unsigned off, unsigned len)
+static VMSIX_ORACLE uint32_t ref_shadow(const uint8_t *sh, unsigned off, unsigned len)
 {
     uint32_t v = 0;
     for (unsigned i = 0; i < len; i++)
@@ -228,7 +229,7 @@ static uint32_t ref_shadow(const uint8_t *sh, unsigned off, unsigned len)
 }
 
 /* what the guest reads before field handlers; *pt: the access holds PT bits */
-static uint32_t ref_merged(unsigned off, unsigned len, bool *pt)
+static VMSIX_ORACLE uint32_t ref_merged(unsigned off, unsigned len, bool *pt)
 {
     uint32_t v = 0;
     for (unsigned i = 0; i < len; i++) {

@@ -55,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oracle.h"
 #include "fuzz_check.h"
 
 #define NENT 64u /* a small unit: the invariants scan it after every step */
@@ -100,7 +101,7 @@ struct guest_snap {
     uint32_t active; /* vmsix's live vectors */
 };
 
-static void snap_take(struct guest_snap *s)
+static VMSIX_ORACLE void snap_take(struct guest_snap *s)
 {
     struct fault_clock c = clock_stop();
     struct vmsix_dev_state st;
@@ -124,7 +125,7 @@ static void snap_take(struct guest_snap *s)
 
 /* @fired: the vector this step raised (at the function or at the host),
  * -1 for none. */
-static void check_deliveries(const struct guest_snap *before, int fired)
+static VMSIX_ORACLE void check_deliveries(const struct guest_snap *before, int fired)
 {
     struct guest_snap now;
 
@@ -425,8 +426,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     "  phys %d held %d active %#x mask(vmsix) %#x mask(fn) %#x pending(fn) %#x "
                     "stale %#x calls %lu/%lu fn %lu/%lu\n",
                     st.phys_enabled, st.block_held, st.active, st.mask,
-                    phys(simfn_msi_mask_reg(&W.fn), 4), W.fn.pending, W.stale, c.calls,
-                    c.fail_at, c.fn_calls, c.fn_fail_at);
+                    phys(simfn_msi_mask_reg(&W.fn), 4), W.fn.pending, W.stale, c.calls, c.fail_at,
+                    c.fn_calls, c.fn_fail_at);
         }
         check_invariants("step");
         check_deliveries(&before, fired);

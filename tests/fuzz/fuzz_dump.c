@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oracle.h"
 #include "pcidump.h"
 
 #include "fuzz_check.h"
@@ -25,7 +26,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void roundtrip(const struct pcidump_dev *d)
+static VMSIX_ORACLE void roundtrip(const struct pcidump_dev *d)
 {
     char *buf = NULL;
     size_t blen = 0;

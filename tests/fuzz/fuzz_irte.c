@@ -44,6 +44,7 @@
 
 #include <vmsix/irte_alloc.h>
 
+#include "oracle.h"
 #include "fuzz_check.h"
 #include "irte_model.h"
 
@@ -92,7 +93,7 @@ static void snap(void)
     memcpy(t.snap, t.mem, t.size);
 }
 
-static void unchanged(void)
+static VMSIX_ORACLE void unchanged(void)
 {
     CHECK(memcmp(t.snap, t.mem, t.size) == 0);
 }
