@@ -209,9 +209,11 @@ struct vmsix_dev {
     bool blk_held; /* the backend refused to release blk: it is still reserved */
     struct vmsix_remap_block blk;
     struct vmsix_msg phys_msg;
-    uint32_t mask;   /* the MSI mask bits vmsix wants (see phys_write_mask) */
-    bool mask_stale; /* the function refused the last write of them */
-    uint32_t active; /* bit k: entry k programmed and k unmasked */
+    uint32_t mask;      /* the MSI mask bits vmsix wants (see phys_write_mask) */
+    bool mask_stale;    /* the function refused the last write of them */
+    uint32_t active;    /* bit k: entry k programmed and k unmasked */
+    uint8_t pend_snap;  /* PEND_*: how pending_poll reads the Pending Bits */
+    uint32_t pend_bits; /* PEND_TAKEN: the snapshot of this guest access */
 
     struct vmsix_cfg *cfg;
     struct vmsix_msix *msix;
@@ -478,13 +480,28 @@ static int dev_vector_update(void *ctx, uint16_t vec, const struct vmsix_msg *ms
     return active ? vec_on(d, vec, msg) : vec_off(d, vec);
 }
 
+/* A guest read of the PBA reads the function's Pending Bits once, at its
+ * first poll, and answers the rest of the read from that snapshot: a
+ * config read is slow in a hypervisor (a read covering 32 masked vectors
+ * took 32 of them), and one read of the register is also the one coherent
+ * picture of it. Outside a guest read (unmask) every poll reads. */
+enum { PEND_DIRECT, PEND_WANTED, PEND_TAKEN };
+
 static bool dev_pending_poll(void *ctx, uint16_t vec)
 {
     struct vmsix_dev *d = ctx;
     uint32_t v;
 
-    if (!d->phys_on || d->ops.cfg_read(d->ctx, msi_pending_reg(d), 4, &v))
+    if (!d->phys_on)
         return false;
+    if (d->pend_snap == PEND_TAKEN)
+        return (d->pend_bits >> vec) & 1u;
+    if (d->ops.cfg_read(d->ctx, msi_pending_reg(d), 4, &v))
+        v = 0; /* unknown: not pending, for the whole access */
+    if (d->pend_snap == PEND_WANTED) {
+        d->pend_bits = v;
+        d->pend_snap = PEND_TAKEN;
+    }
     return (v >> vec) & 1u;
 }
 
@@ -732,9 +749,14 @@ int vmsix_dev_cfg_write(struct vmsix_dev *d, uint16_t off, unsigned size, uint32
 
 int vmsix_dev_mmio_read(struct vmsix_dev *d, uint64_t off, unsigned size, uint64_t *val)
 {
+    int rc;
+
     if (!dev_ok(d))
         return -EINVAL;
-    return vmsix_msix_mmio_read(d->msix, off, size, val);
+    d->pend_snap = PEND_WANTED;
+    rc = vmsix_msix_mmio_read(d->msix, off, size, val);
+    d->pend_snap = PEND_DIRECT;
+    return rc;
 }
 
 int vmsix_dev_mmio_write(struct vmsix_dev *d, uint64_t off, unsigned size, uint64_t val)

@@ -276,7 +276,10 @@ VMSIX_API int vmsix_dev_cfg_write(struct vmsix_dev *d, uint16_t off, unsigned si
  * @size: bytes
  * @val: receives the value
  *
- * May call cfg_read (the function's pending bits, for PBA reads).
+ * May call cfg_read: a PBA read covering a masked vector reads the
+ * function's Pending Bits register once (one snapshot for the whole read;
+ * a failed read counts as no bit pending); a read that covers only live
+ * vectors, or the table, calls no hook.
  * Return: as vmsix_msix_mmio_read() (-ERANGE outside the table and PBA).
  */
 VMSIX_API int vmsix_dev_mmio_read(struct vmsix_dev *d, uint64_t off, unsigned size, uint64_t *val);
