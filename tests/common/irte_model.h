@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "oracle.h"
+
 #define NONE UINT32_MAX
 
 /* ---- the reference model ---- */

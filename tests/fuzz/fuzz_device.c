@@ -37,8 +37,8 @@
  * - every delivery the guest saw in this step is one of a vector that is
  *   now enabled and unmasked (or was unmasked before an 8-byte write of
  *   its Message Data and Vector Control: that is a write of the data,
- *   then of the control, and in between it is unmasked), carries that vector's message as the table
- *   holds it, happened at most once, and was caused by this step: the
+ *   then of the control, and in between it is unmasked), carries that
+ *   vector's message as the table holds it, happened at most once, and was caused by this step: the
  *   vector fired while it was unmasked, or it was pending (for the guest,
  *   or held at the function) and this step made it deliverable (the
  *   guest unmasked it, or vmsix made it live);
@@ -74,6 +74,7 @@ static unsigned long fires_live, deliveries; /* activity, for the replay runner'
 /* the vector whose Message Data and Vector Control this step wrote in one
  * 8-byte write, else -1 */
 static int split_vec = -1;
+static bool trace; /* FUZZ_DEVICE_TRACE is set: print each step */
 
 /* The harness's own reads (snapshots, invariants) go through the same
  * hooks as the guest's: they must neither trip an armed fault nor move its
@@ -270,7 +271,7 @@ static void op_mmio_write(struct fuzz_in *in)
      * the data half took effect */
     if (size == 8 && (off & 15) == 8 && off < 16u * W.nvec)
         split_vec = (int)(off / 16);
-    if (getenv("FUZZ_DEVICE_TRACE"))
+    if (trace)
         fprintf(stderr, "  mmio write %#llx/%u = %#llx: %d\n", (unsigned long long)off, size,
                 (unsigned long long)v, rc);
     CHECK(rc <= 0);
@@ -367,7 +368,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned steps = 0;
     struct guest_snap before, after;
     snap_take(&before);
-    bool trace = getenv("FUZZ_DEVICE_TRACE") != NULL;
+    trace = getenv("FUZZ_DEVICE_TRACE") != NULL;
     for (unsigned i = 0; i < MAX_OPS && in.pos < in.n; i++, steps++) {
         int fired = -1;
         split_vec = -1;
