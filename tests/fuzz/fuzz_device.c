@@ -38,10 +38,11 @@
  *   now enabled and unmasked (or was unmasked before an 8-byte write of
  *   its Message Data and Vector Control: that is a write of the data,
  *   then of the control, and in between it is unmasked), carries that
- *   vector's message as the table holds it, happened at most once, and was caused by this step: the
- *   vector fired while it was unmasked, or it was pending (for the guest,
- *   or held at the function) and this step made it deliverable (the
- *   guest unmasked it, or vmsix made it live);
+ *   vector's message as the table holds it, happened at most once, and
+ *   was caused by this step: the vector fired while it was unmasked, or
+ *   it was pending (for the guest, or held at the function) and this
+ *   step made it deliverable (the guest unmasked it, or vmsix made it
+ *   live);
  * - an interrupt the function sent for a vector vmsix had live (programmed
  *   and unmasked) is delivered exactly once;
  * - every call returns 0 or a negative errno; accesses the API calls
