@@ -18,6 +18,7 @@
 #include <vmsix/irte_alloc.h>
 #include <vmsix/vtd.h>
 
+#include "bits.h"
 #include "irte_alloc_priv.h"
 #include "vmsix_errno.h"
 
@@ -86,29 +87,6 @@ struct vmsix_vtd_unit {
 };
 
 /* ---- pure helpers ------------------------------------------------------ */
-
-static bool is_pow2(uint32_t v)
-{
-    return v && !(v & (v - 1u));
-}
-
-static unsigned log2_pow2(uint32_t v)
-{
-    unsigned k = 0;
-
-    while ((1u << k) < v)
-        k++;
-    return k;
-}
-
-static uint32_t roundup_pow2(uint32_t v)
-{
-    uint32_t r = 1;
-
-    while (r < v)
-        r <<= 1;
-    return r;
-}
 
 static bool unit_ok(const struct vmsix_vtd_unit *u)
 {
@@ -365,7 +343,7 @@ int vmsix_vtd_unit_init(void *mem, size_t len, const struct vmsix_vtd_params *p,
         return -EINVAL;
     if (!p->table || ((uintptr_t)p->table & (VMSIX_VTD_TABLE_ALIGN - 1u)))
         return -EINVAL;
-    if (!is_pow2(p->nentries) || p->nentries < 2u || p->nentries > VMSIX_VTD_MAX_ENTRIES)
+    if (!vmsix_is_pow2(p->nentries) || p->nentries < 2u || p->nentries > VMSIX_VTD_MAX_ENTRIES)
         return -EINVAL;
     if (p->mhmv > VMSIX_VTD_MAX_MHMV || (p->flags & ~known))
         return -EINVAL;
@@ -373,7 +351,7 @@ int vmsix_vtd_unit_init(void *mem, size_t len, const struct vmsix_vtd_params *p,
         return -EINVAL;
     memset(u, 0, sizeof(*u));
     u->nentries = p->nentries;
-    u->order = (uint8_t)log2_pow2(p->nentries);
+    u->order = (uint8_t)vmsix_log2_ceil(p->nentries);
     u->flags = p->flags;
     u->mhmv = p->mhmv;
     u->table = p->table;
@@ -569,7 +547,7 @@ int vmsix_vtd_remap(const struct vmsix_vtd_unit *u, uint16_t sid, const struct v
 
 static bool block_ok(const struct vmsix_vtd_unit *u, const struct vmsix_remap_block *b)
 {
-    return b && b->priv == (uintptr_t)u && is_pow2(b->count) && b->base < u->nentries &&
+    return b && b->priv == (uintptr_t)u && vmsix_is_pow2(b->count) && b->base < u->nentries &&
            b->count <= u->nentries - b->base;
 }
 
@@ -610,7 +588,7 @@ static int be_reserve(void *ctx, const struct vmsix_remap_source *src, uint32_t 
     if (!unit_ok(u) || !u->pool || !src || !blk)
         return -EINVAL;
     if (count == 0 || count > VMSIX_VTD_MAX_ENTRIES || align > VMSIX_VTD_MAX_ENTRIES ||
-        (align && !is_pow2(align)) || src->id > 0xffffu)
+        (align && !vmsix_is_pow2(align)) || src->id > 0xffffu)
         return -EINVAL;
     if (src->kind == VMSIX_REMAP_SRC_BUS_RANGE) {
         if (src->bus_last < (src->id >> 8))
@@ -618,7 +596,7 @@ static int be_reserve(void *ctx, const struct vmsix_remap_source *src, uint32_t 
     } else if (src->kind != VMSIX_REMAP_SRC_RID) {
         return -EINVAL;
     }
-    n = roundup_pow2(count > align ? count : align);
+    n = vmsix_roundup_pow2(count > align ? count : align);
     /* larger than 2^max_order (caps()): -ENOTSUP, as remap.h says */
     if (n > u->nentries || ((u->remap_flags & VMSIX_VTD_REMAP_STRICT_MHMV) && n > (1u << u->mhmv)))
         return -ENOTSUP;

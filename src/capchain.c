@@ -9,11 +9,12 @@
 #include <vmsix/capchain.h>
 
 #include "bytes.h"
+#include "pci_regs.h"
 #include "vmsix_errno.h"
 
 #define CFG_MAX 4096u
-#define STD_BASE 0x40u
-#define EXT_BASE 0x100u
+#define STD_BASE PCI_STD_CAP_BASE
+#define EXT_BASE PCI_EXT_CAP_BASE
 #define DWORDS (CFG_MAX / 4u)
 
 struct walker {
@@ -42,18 +43,10 @@ static void seen_set(struct walker *w, unsigned off)
     w->seen[off / 256u] |= (uint64_t)1 << ((off / 4u) % 64u);
 }
 
-/* Header types 0 and 1 keep the head pointer at 0x34, CardBus (2) at 0x14. */
+/* The head pointer's offset; 0 when the header type has no list. */
 static unsigned std_head(const uint8_t *cfg)
 {
-    switch (cfg[0x0e] & 0x7fu) {
-    case 0:
-    case 1:
-        return 0x34;
-    case 2:
-        return 0x14;
-    default:
-        return 0;
-    }
+    return pci_header_cap_ptr(pci_header_type(cfg));
 }
 
 /*
@@ -67,21 +60,21 @@ static unsigned std_head(const uint8_t *cfg)
  */
 static unsigned exp_len(const uint8_t *cap)
 {
-    unsigned flags = vmsix_rd16(cap + 2);
-    unsigned type = (flags >> 4) & 0x0fu;
+    unsigned flags = vmsix_rd16(cap + PCI_EXP_FLAGS);
+    unsigned type = (flags & PCI_EXP_FLAGS_TYPE) >> PCI_EXP_FLAGS_TYPE_SHIFT;
 
-    if ((flags & 0x0fu) != 1)
-        return 60;
+    if ((flags & PCI_EXP_FLAGS_VERS) != 1)
+        return PCI_EXP_V2_LEN;
     switch (type) {
-    case 0x4: /* root port */
-    case 0xa: /* root complex event collector */
-        return 36;
-    case 0x6: /* downstream port of a switch */
-        return (flags & 0x0100u) ? 28 : 20;
-    case 0x9: /* root complex integrated endpoint */
-        return 12;
+    case PCI_EXP_TYPE_ROOT_PORT:
+    case PCI_EXP_TYPE_RC_EC:
+        return PCI_EXP_V1_LEN_ROOT;
+    case PCI_EXP_TYPE_DOWNSTREAM:
+        return (flags & PCI_EXP_FLAGS_SLOT) ? PCI_EXP_V1_LEN_SLOT : PCI_EXP_V1_LEN;
+    case PCI_EXP_TYPE_RC_END:
+        return PCI_EXP_V1_LEN_RC_END;
     default:
-        return 20;
+        return PCI_EXP_V1_LEN;
     }
 }
 
@@ -91,18 +84,18 @@ static unsigned std_known_len(const uint8_t *cap)
 {
     switch (cap[0]) {
     case VMSIX_CAP_ID_PM:
-        return 8;
+        return PCI_PM_CAP_LEN;
     case VMSIX_CAP_ID_MSI: {
-        unsigned mc = vmsix_rd16(cap + 2);
-        unsigned n = 10;
-        if (mc & 0x0080u) /* 64-bit address */
-            n += 4;
-        if (mc & 0x0100u) /* per-vector masking: reserved, mask, pending */
-            n += 10;
+        unsigned mc = vmsix_rd16(cap + PCI_MSI_FLAGS);
+        unsigned n = PCI_MSI_LEN_BASE;
+        if (mc & PCI_MSI_FLAGS_64BIT)
+            n += PCI_MSI_LEN_ADDR64;
+        if (mc & PCI_MSI_FLAGS_MASKBIT)
+            n += PCI_MSI_LEN_MASKBIT;
         return n;
     }
     case VMSIX_CAP_ID_MSIX:
-        return 12;
+        return PCI_MSIX_CAP_LEN;
     case VMSIX_CAP_ID_EXP:
         return exp_len(cap);
     default:
@@ -126,10 +119,10 @@ static void walk_std(struct walker *w)
     const uint8_t *cfg = w->cfg;
     unsigned link = std_head(cfg);
 
-    if (!(cfg[0x06] & 0x10u) || link == 0)
+    if (!(cfg[PCI_STATUS] & PCI_STATUS_CAP_LIST) || link == 0)
         return;
     for (;;) {
-        unsigned off = cfg[link] & 0xfcu;
+        unsigned off = cfg[link] & PCI_CAP_PTR_MASK;
         struct vmsix_cap cap;
 
         if (off == 0)
@@ -604,7 +597,7 @@ int vmsix_capchain_insert(uint8_t *cfg, size_t len, bool ext, const uint8_t *cap
         cfg[pos + 1u] = 0;
         memcpy(cfg + pos + 2u, cap + 2u, cap_len_new - 2u);
         if (ic.count == 0) {
-            cfg[0x06] |= 0x10u;
+            cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
             cfg[head] = (uint8_t)pos;
         } else {
             cfg[ic.tail + 1u] = (uint8_t)((cfg[ic.tail + 1u] & 0x03u) | pos);

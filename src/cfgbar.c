@@ -8,31 +8,19 @@
 
 #include <vmsix/cfgspace.h>
 
+#include "bits.h"
 #include "bytes.h"
 #include "cfgspace_priv.h"
+#include "pci_regs.h"
 #include "vmsix_errno.h"
 
-#define BAR0 0x10u
-
-static unsigned header_bars(uint8_t header_type)
-{
-    switch (header_type & 0x7fu) {
-    case 0:
-        return 6;
-    case 1:
-        return 2;
-    case 2:
-        return 1;
-    default:
-        return 0;
-    }
-}
+#define BAR0 PCI_BAR0
 
 unsigned vmsix_bar_count(const uint8_t *cfg, size_t len)
 {
     if (!cfg || len < 64)
         return 0;
-    return header_bars(cfg[0x0e]);
+    return pci_header_bars(pci_header_type(cfg));
 }
 
 int vmsix_bar_decode(const uint8_t *cfg, size_t len, struct vmsix_bar out[6], unsigned *n)
@@ -41,31 +29,31 @@ int vmsix_bar_decode(const uint8_t *cfg, size_t len, struct vmsix_bar out[6], un
 
     if (!cfg || !out || !n || len < 64)
         return -EINVAL;
-    count = header_bars(cfg[0x0e]);
+    count = pci_header_bars(pci_header_type(cfg));
     for (i = 0; i < count; i++) {
-        uint32_t v = vmsix_rd32(cfg + BAR0 + 4u * i);
+        uint32_t v = vmsix_rd32(cfg + BAR0 + PCI_BAR_SIZE * i);
         struct vmsix_bar *b = &out[i];
 
         memset(b, 0, sizeof(*b));
         if (v == 0) {
             b->kind = VMSIX_BAR_NONE;
-        } else if (v & 1u) {
+        } else if (v & PCI_BAR_SPACE_IO) {
             b->kind = VMSIX_BAR_IO;
-            b->addr = v & ~3u;
+            b->addr = v & PCI_BAR_IO_ADDR_MASK;
         } else {
-            b->prefetch = (v & 8u) != 0;
-            b->addr = v & ~0xfu;
-            switch ((v >> 1) & 3u) {
-            case 0:
+            b->prefetch = (v & PCI_BAR_MEM_PREFETCH) != 0;
+            b->addr = v & PCI_BAR_MEM_ADDR_MASK;
+            switch (v & PCI_BAR_MEM_TYPE_MASK) {
+            case PCI_BAR_MEM_TYPE_32:
                 b->kind = VMSIX_BAR_MEM32;
                 break;
-            case 2:
+            case PCI_BAR_MEM_TYPE_64:
                 if (i + 1 >= count) {
                     b->kind = VMSIX_BAR_BAD;
                     break;
                 }
                 b->kind = VMSIX_BAR_MEM64;
-                b->addr |= (uint64_t)vmsix_rd32(cfg + BAR0 + 4u * (i + 1)) << 32;
+                b->addr |= (uint64_t)vmsix_rd32(cfg + BAR0 + PCI_BAR_SIZE * (i + 1)) << 32;
                 i++;
                 memset(&out[i], 0, sizeof(out[i]));
                 out[i].kind = VMSIX_BAR_MEM64_HI;
@@ -105,7 +93,7 @@ int vmsix_bar_free_slot(const uint8_t *cfg, size_t len, const uint32_t *sized, u
 static int bar_field_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
 {
     struct vmsix_cfg *c = ctx;
-    unsigned bar = (off - BAR0) / 4u;
+    unsigned bar = (off - BAR0) / PCI_BAR_SIZE;
     uint64_t addr;
 
     (void)len;
@@ -123,11 +111,6 @@ static const struct vmsix_cfg_field_ops bar_field_ops = {
     .write = bar_field_write,
 };
 
-static bool is_pow2(uint64_t v)
-{
-    return v && !(v & (v - 1));
-}
-
 int vmsix_cfg_bar_emulate(struct vmsix_cfg *c, unsigned bar, uint64_t size, unsigned kind,
                           vmsix_bar_moved_fn moved, void *ctx)
 {
@@ -137,29 +120,29 @@ int vmsix_cfg_bar_emulate(struct vmsix_cfg *c, unsigned bar, uint64_t size, unsi
     uint32_t low_type;
     uint64_t addr_mask;
 
-    if (!cfg_ok(c) || !is_pow2(size))
+    if (!cfg_ok(c) || !vmsix_is_pow2(size))
         return -EINVAL;
-    slots = header_bars(c->shadow[0x0e]);
+    slots = pci_header_bars(pci_header_type(c->shadow));
     switch (type) {
     case VMSIX_BAR_IO:
         if (prefetch || size < 4 || size > 256)
             return -EINVAL;
-        low_type = 1u;
-        addr_mask = ~(size - 1) & 0xfffffffcu;
+        low_type = PCI_BAR_SPACE_IO;
+        addr_mask = ~(size - 1) & PCI_BAR_IO_ADDR_MASK;
         dwords = 1;
         break;
     case VMSIX_BAR_MEM32:
         if (size < 16 || size > 0x80000000u)
             return -EINVAL;
-        low_type = prefetch ? 8u : 0u;
-        addr_mask = ~(size - 1) & 0xfffffff0u;
+        low_type = PCI_BAR_MEM_TYPE_32 | (prefetch ? PCI_BAR_MEM_PREFETCH : 0u);
+        addr_mask = ~(size - 1) & PCI_BAR_MEM_ADDR_MASK;
         dwords = 1;
         break;
     case VMSIX_BAR_MEM64:
         if (size < 16 || size > ((uint64_t)1 << 63))
             return -EINVAL;
-        low_type = 4u | (prefetch ? 8u : 0u);
-        addr_mask = ~(size - 1) & ~(uint64_t)0xf;
+        low_type = PCI_BAR_MEM_TYPE_64 | (prefetch ? PCI_BAR_MEM_PREFETCH : 0u);
+        addr_mask = ~(size - 1) & ~(uint64_t)~PCI_BAR_MEM_ADDR_MASK;
         dwords = 2;
         break;
     default:
@@ -167,7 +150,7 @@ int vmsix_cfg_bar_emulate(struct vmsix_cfg *c, unsigned bar, uint64_t size, unsi
     }
     if (bar + dwords > slots)
         return -EINVAL;
-    off = BAR0 + 4u * bar;
+    off = BAR0 + PCI_BAR_SIZE * bar;
     for (i = 0; i < 4u * dwords; i++) {
         if (c->fidx[off + i])
             return -EBUSY;
@@ -200,16 +183,16 @@ int vmsix_cfg_bar_addr(const struct vmsix_cfg *c, unsigned bar, uint64_t *addr)
 
     if (!cfg_ok(c) || !addr || bar >= 6)
         return -EINVAL;
-    off = BAR0 + 4u * bar;
+    off = BAR0 + PCI_BAR_SIZE * bar;
     switch (c->bars[bar].kind) {
     case VMSIX_BAR_IO:
-        a = cfg_shadow_value(c, off, 4) & ~3u;
+        a = cfg_shadow_value(c, off, 4) & PCI_BAR_IO_ADDR_MASK;
         break;
     case VMSIX_BAR_MEM32:
-        a = cfg_shadow_value(c, off, 4) & ~0xfu;
+        a = cfg_shadow_value(c, off, 4) & PCI_BAR_MEM_ADDR_MASK;
         break;
     case VMSIX_BAR_MEM64:
-        a = (cfg_shadow_value(c, off, 4) & ~0xfu) |
+        a = (cfg_shadow_value(c, off, 4) & PCI_BAR_MEM_ADDR_MASK) |
             ((uint64_t)cfg_shadow_value(c, off + 4, 4) << 32);
         break;
     default:

@@ -9,9 +9,10 @@
 #include <vmsix/cfgspace.h>
 
 #include "cfgspace_priv.h"
+#include "pci_regs.h"
 #include "vmsix_errno.h"
 
-#define CFG_MAX 4096u
+#define CFG_MAX PCI_CFG_SPACE_EXP_SIZE
 
 size_t vmsix_cfg_storage_size(uint16_t size)
 {
@@ -280,8 +281,9 @@ int vmsix_cfg_protect_caps(struct vmsix_cfg *c, const struct vmsix_capchain *cha
         if (cap->off + (cap->ext ? 4u : 2u) > c->size)
             return -EINVAL;
     }
-    head = (c->shadow[0x0e] & 0x7fu) == 2 ? 0x14u : 0x34u;
-    attr_byte(c, head, 0xffu, VMSIX_CFG_RO);
+    head = pci_header_cap_ptr(pci_header_type(c->shadow));
+    if (head)
+        attr_byte(c, head, 0xffu, VMSIX_CFG_RO);
     for (i = 0; i < chain->n; i++) {
         const struct vmsix_cap *cap = &chain->cap[i];
         unsigned b, hdr = cap->ext ? 4u : 2u;

@@ -80,6 +80,7 @@
 
 #include <vmsix/irte_alloc.h>
 
+#include "bits.h"
 #include "irte_alloc_priv.h"
 #include "vmsix_errno.h"
 
@@ -177,24 +178,6 @@ static void pool_unlock(const struct vmsix_irte_pool *p)
 {
     if (p->unlock)
         p->unlock(p->lock_ctx);
-}
-
-static bool is_pow2(uint32_t v)
-{
-    return v != 0 && (v & (v - 1u)) == 0;
-}
-
-/* Smallest j with 2^j >= v, for 1 <= v <= 2^31. */
-static ALWAYS_INLINE unsigned ceil_log2(uint32_t v)
-{
-#if defined(__GNUC__)
-    return v <= 1u ? 0u : 32u - (unsigned)__builtin_clz(v - 1u);
-#else
-    unsigned j = 0;
-    while ((UINT32_C(1) << j) < v)
-        j++;
-    return j;
-#endif
 }
 
 /* Index of the lowest set bit of v != 0. */
@@ -475,7 +458,7 @@ size_t vmsix_irte_pool_storage_size(uint32_t nentries)
 {
     size_t m, w;
 
-    if (!is_pow2(nentries) || nentries > VMSIX_IRTE_MAX_ENTRIES)
+    if (!vmsix_is_pow2(nentries) || nentries > VMSIX_IRTE_MAX_ENTRIES)
         return 0;
     m = nentries >> CHUNK_ORDER ? nentries >> CHUNK_ORDER : 1u;
     w = (m + 63u) / 64u;
@@ -493,7 +476,7 @@ int vmsix_irte_pool_init(void *mem, size_t len, uint32_t nentries, struct vmsix_
     if (!mem || !out || need == 0 || len < need || ((uintptr_t)mem % VMSIX_IRTE_POOL_ALIGN))
         return -EINVAL;
     memset(mem, 0, need);
-    order = ceil_log2(nentries);
+    order = vmsix_log2_ceil(nentries);
     p->nentries = nentries;
     p->nfree = nentries;
     p->order = (uint8_t)order;
@@ -677,7 +660,7 @@ static NOINLINE int alloc_any(struct vmsix_irte_pool *p, uint32_t count, uint32_
     unsigned j;
 
     if (LIKELY(count - 1u < p->nsmall && base)) { /* small: j < corder */
-        j = ceil_log2(count);
+        j = vmsix_log2_ceil(count);
         if (!p->ssum[j])
             return -ENOSPC;
         return j ? alloc_small(p, j, base) : alloc_one(p, base);
@@ -686,7 +669,7 @@ static NOINLINE int alloc_any(struct vmsix_irte_pool *p, uint32_t count, uint32_
         return -EINVAL;
     if (count > p->nentries)
         return -ENOSPC;
-    return alloc_large(p, ceil_log2(count), base);
+    return alloc_large(p, vmsix_log2_ceil(count), base);
 }
 
 static NOINLINE int alloc_locked(struct vmsix_irte_pool *p, uint32_t count, uint32_t *base)
@@ -763,11 +746,11 @@ static NOINLINE int free_large(struct vmsix_irte_pool *p, uint32_t base, unsigne
 static NOINLINE int free_any(struct vmsix_irte_pool *p, uint32_t base, uint32_t count)
 {
     if (LIKELY(count - 1u < p->nsmall && base < p->nentries)) /* small */
-        return free_small(p, base, ceil_log2(count));
+        return free_small(p, base, vmsix_log2_ceil(count));
     if (count == 0 || count > p->nentries || base >= p->nentries)
         return -EINVAL;
     /* (a power of two <= nentries divides nentries: aligned means inside) */
-    return free_large(p, base, ceil_log2(count));
+    return free_large(p, base, vmsix_log2_ceil(count));
 }
 
 /* free_small() for one entry, with the same result; anything but a valid
