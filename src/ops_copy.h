@@ -13,15 +13,17 @@
 
 #include "vmsix_errno.h"
 
+/* A size past this is no hook struct but garbage: nothing is read there. */
+#define VMSIX_OPS_SIZE_MAX 1024u
+
 /*
  * Copy the hook struct at @src, whose first member is its size_t size as
  * the caller compiled it, into @dst (@dst_size bytes: this library's
  * struct). @min is the size of the struct's first public version: a
- * smaller size is refused. Members the caller's struct does not have are
- * NULL (their absence keeps the older behaviour); members of a newer
- * caller's struct that this library does not know must be zero, or the
- * copy is refused (the caller asked for a hook this library cannot call).
- * Return: 0, -EINVAL (size too small) or -ENOTSUP (an unknown hook set);
+ * smaller size (or one past VMSIX_OPS_SIZE_MAX) is refused. Members the caller's struct does not
+ * have are NULL (their absence keeps the older behaviour); members of a newer caller's struct that
+ * this library does not know must be zero, or the copy is refused (the caller asked for a hook this
+ * library cannot call). Return: 0, -EINVAL (size too small) or -ENOTSUP (an unknown hook set);
  * @dst is untouched on error.
  */
 static inline int vmsix_ops_copy(void *dst, size_t dst_size, const void *src, size_t min)
@@ -30,7 +32,7 @@ static inline int vmsix_ops_copy(void *dst, size_t dst_size, const void *src, si
     const uint8_t *s = src;
 
     memcpy(&size, src, sizeof(size));
-    if (size < min)
+    if (size < min || size > VMSIX_OPS_SIZE_MAX)
         return -EINVAL;
     if (size > dst_size) {
         size_t i;
