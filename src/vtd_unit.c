@@ -312,8 +312,8 @@ static bool sid_matches(const struct vmsix_vtd_irte *f, uint16_t sid)
     }
 }
 
-int vmsix_vtd_remap(const struct vmsix_vtd_unit *u, uint16_t sid, const struct vmsix_msg *m,
-                    struct vmsix_vtd_result *out)
+int vmsix_vtd_resolve(const struct vmsix_vtd_unit *u, uint16_t sid, const struct vmsix_msg *m,
+                      struct vmsix_vtd_result *out)
 {
     uint64_t raw[2];
     uint32_t addr, handle, index;

@@ -10,7 +10,7 @@
  *   same MSI behaviour;
  * - a VT-d unit whose 256-entry interrupt-remapping table lives in memory,
  *   entries 0..23 reserved in the pool for the host's IOAPIC; every memory
- *   write the function emits is resolved by vmsix_vtd_remap(), the
+ *   write the function emits is resolved by vmsix_vtd_resolve(), the
  *   reference decoder, as the hardware would;
  * - the host (hypervisor): its translate hook enforces isolation (physical
  *   destination among the guest's vCPUs, fixed or lowest-priority delivery,
@@ -238,7 +238,7 @@ static void emit(void *ctx, const struct vmsix_msg *m)
 {
     struct demo *d = ctx;
     struct vmsix_vtd_result r;
-    int rc = vmsix_vtd_remap(d->unit, d->rid, m, &r);
+    int rc = vmsix_vtd_resolve(d->unit, d->rid, m, &r);
 
     d->p.emitted++;
     if (!check(d, rc == 0 && !r.compat,
@@ -1049,16 +1049,16 @@ static void usage(FILE *f)
     fputs("Usage: vmsix-demo [--json | --lspci] [--vectors N] [--dump FILE [-s SLOT]]\n"
           "\n"
           "Runs MSI-X emulation on multi-message MSI end to end, with no hardware: a\n"
-          "simulated physical function, a VT-d unit whose 256-entry remapping table\n"
-          "lives in memory and resolves every message the function sends\n"
-          "(vmsix_vtd_remap), a host that runs the guest's vCPU 0-3 on host CPUs 1, 3,\n"
-          "5, 7 and gives device vector k host vector 0xa0 + k, and a guest driver that\n"
-          "does what Linux does: size and place the BARs, find MSI-X, enable it with\n"
-          "Function Mask set, program entry k with vector 0x30 + k on vCPU k % 4, clear\n"
-          "Function Mask, unmask, then the function fires every vector; one vector is\n"
-          "masked, fired (its PBA bit is seen) and unmasked (delivered once), one is\n"
-          "moved to another vCPU; MSI-X is disabled. Every step is checked against the\n"
-          "physical registers and the remapping table.\n"
+          "simulated physical function, a VT-d unit whose 256-entry remapping table lives\n"
+          "in memory and resolves every message the function sends (vmsix_vtd_resolve), a\n"
+          "host that runs the guest's vCPU 0-3 on host CPUs 1, 3, 5, 7 and gives device\n"
+          "vector k host vector 0xa0 + k, and a guest driver that does what Linux does:\n"
+          "size and place the BARs, find MSI-X, enable it with Function Mask set, program\n"
+          "entry k with vector 0x30 + k on vCPU k % 4, clear Function Mask, unmask, then\n"
+          "the function fires every vector; one vector is masked, fired (its PBA bit is\n"
+          "seen) and unmasked (delivered once), one is moved to another vCPU; MSI-X is\n"
+          "disabled. Every step is checked against the physical registers and the\n"
+          "remapping table.\n"
           "\n"
           "The default function is synthetic (1d0f:5a5a at 0000:03:00.0, the simulated\n"
           "function of examples/sim): MSI with 32 vectors, 64-bit address, per-vector\n"

@@ -6,7 +6,7 @@
  * table, programmed by vmsix through the VT-d backend), the host's IDT
  * (one handler per host vector) and the hypervisor's injection. Here the
  * function is simulated, so the "IOMMU" is vmsix's reference decoder
- * (vmsix_vtd_remap()) reading the same table the backend programs, and the
+ * (vmsix_vtd_resolve()) reading the same table the backend programs, and the
  * "IDT" is irq_host_vector_owner().
  */
 #include <errno.h>
@@ -99,7 +99,7 @@ int irq_resolve(const struct irq_remap *r, uint16_t rid, const struct vmsix_msg 
                 struct vmsix_remap_target *t, uint32_t *index)
 {
     struct vmsix_vtd_result res;
-    int rc = vmsix_vtd_remap(r->unit, rid, m, &res);
+    int rc = vmsix_vtd_resolve(r->unit, rid, m, &res);
 
     if (rc)
         return rc;

@@ -87,7 +87,7 @@ extern "C" {
 #define VMSIX_VTD_SQ_IGN21 2u /* ignore bits 2:1 */
 #define VMSIX_VTD_SQ_IGN20 3u /* ignore bits 2:0 */
 
-/* Fault reasons returned (positive) by vmsix_vtd_remap(). */
+/* Fault reasons returned (positive) by vmsix_vtd_resolve(). */
 #define VMSIX_VTD_FAULT_RSVD_REQ 0x20    /* reserved field set in the request */
 #define VMSIX_VTD_FAULT_INDEX 0x21       /* index beyond the table */
 #define VMSIX_VTD_FAULT_NOT_PRESENT 0x22 /* entry not present */
@@ -163,7 +163,7 @@ struct vmsix_vtd_ops {
 
 struct vmsix_vtd_unit;
 
-/* What vmsix_vtd_remap() resolved. */
+/* What vmsix_vtd_resolve() resolved. */
 struct vmsix_vtd_result {
     bool compat;                /* compatibility format, passed through untranslated */
     uint32_t index;             /* the entry the request selected (also set for
@@ -196,7 +196,7 @@ VMSIX_API int vmsix_vtd_irte_encode(const struct vmsix_vtd_irte *f, uint64_t out
  * @f: receives every field of the entry's format (others 0)
  *
  * Whatever the bits, @f is filled. Destination bits that xAPIC mode
- * reserves are not checked (no unit here; vmsix_vtd_remap() checks them).
+ * reserves are not checked (no unit here; vmsix_vtd_resolve() checks them).
  * Calls no hook.
  *
  * Return: 0; -EBADMSG when a reserved bit of the format is set or SVT = 3
@@ -366,7 +366,7 @@ VMSIX_API int vmsix_vtd_irte_read(const struct vmsix_vtd_unit *u, uint32_t index
 VMSIX_API int vmsix_vtd_invalidate(struct vmsix_vtd_unit *u, uint32_t index, uint32_t count);
 
 /**
- * vmsix_vtd_remap() - resolve an MSI write the way the hardware does.
+ * vmsix_vtd_resolve() - resolve an MSI write the way the hardware does.
  * @u: the unit (its table is read; hooks are not called)
  * @sid: the requester ID the write arrived with
  * @m: the write (address, data)
@@ -390,8 +390,8 @@ VMSIX_API int vmsix_vtd_invalidate(struct vmsix_vtd_unit *u, uint32_t index, uin
  * Return: 0 (resolved or passed through), a positive fault reason, or
  * -EINVAL for a NULL argument or a non-interrupt address.
  */
-VMSIX_API int vmsix_vtd_remap(const struct vmsix_vtd_unit *u, uint16_t sid,
-                              const struct vmsix_msg *m, struct vmsix_vtd_result *out);
+VMSIX_API int vmsix_vtd_resolve(const struct vmsix_vtd_unit *u, uint16_t sid,
+                                const struct vmsix_msg *m, struct vmsix_vtd_result *out);
 
 struct vmsix_irte_pool;
 

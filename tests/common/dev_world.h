@@ -307,7 +307,7 @@ static void emit(void *c, const struct vmsix_msg *m)
 {
     struct vmsix_vtd_result r;
     (void)c;
-    int rc = vmsix_vtd_remap(W.unit, RID, m, &r);
+    int rc = vmsix_vtd_resolve(W.unit, RID, m, &r);
     if (rc != 0) {
         W.faults++;
         return;

@@ -102,7 +102,7 @@ static void emit(void *c, const struct vmsix_msg *m)
     struct device *d = c;
     struct vmsix_vtd_result r;
 
-    if (vmsix_vtd_remap(unit, d->rid, m, &r) != 0 || r.irte.sid != d->rid) {
+    if (vmsix_vtd_resolve(unit, d->rid, m, &r) != 0 || r.irte.sid != d->rid) {
         d->faults++;
         return;
     }

@@ -306,9 +306,9 @@ static void test_vtd(void **state)
     EXPECT(vmsix_vtd_invalidate(unit, 0, 0), -EINVAL);
     EXPECT(vmsix_vtd_invalidate(unit, 255, 2), -EINVAL);
     EXPECT(vmsix_vtd_invalidate(unit, UINT32_MAX, UINT32_MAX), -EINVAL);
-    EXPECT(vmsix_vtd_remap(NULL, 0, &m, &r), -EINVAL);
-    EXPECT(vmsix_vtd_remap(unit, 0, NULL, &r), -EINVAL);
-    EXPECT(vmsix_vtd_remap(unit, 0, &m, NULL), -EINVAL);
+    EXPECT(vmsix_vtd_resolve(NULL, 0, &m, &r), -EINVAL);
+    EXPECT(vmsix_vtd_resolve(unit, 0, NULL, &r), -EINVAL);
+    EXPECT(vmsix_vtd_resolve(unit, 0, &m, NULL), -EINVAL);
     EXPECT(vmsix_vtd_remap_init(NULL, pool, 0, &rb), -EINVAL);
     EXPECT(vmsix_vtd_remap_init(unit, NULL, 0, &rb), -EINVAL);
     EXPECT(vmsix_vtd_remap_init(unit, pool, 0, NULL), -EINVAL);
@@ -581,7 +581,7 @@ static long dev_cfg_read_ones(void *o, uint16_t off, unsigned size)
     X(vtd_irte_clear, -EINVAL, vmsix_vtd_irte_clear(o, 0))                                         \
     X(vtd_irte_read, -EINVAL, vmsix_vtd_irte_read(o, 0, lc_q))                                     \
     X(vtd_invalidate, -EINVAL, vmsix_vtd_invalidate(o, 0, 1))                                      \
-    X(vtd_remap, -EINVAL, vmsix_vtd_remap(o, RID, &lc_msg, &lc_res))                               \
+    X(vtd_resolve, -EINVAL, vmsix_vtd_resolve(o, RID, &lc_msg, &lc_res))                           \
     X(vtd_remap_init, -EINVAL, vmsix_vtd_remap_init(o, pool, 0, &lc_rb))                           \
     X(vtd_be_caps, -EINVAL, W.vtd.ops->caps(o, &lc_caps))                                          \
     X(vtd_be_reserve, -EINVAL, W.vtd.ops->reserve(o, &lc_src, 8, 8, &lc_blk))                      \

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of backend_vtd (DESIGN 4.4, 4.5): golden IRTE / MSI / IEC
- * values computed by hand from the bit tables, encode/decode round trips
- * and refusals, every fault of the reference decoder, the write protocol
- * observed through recording hooks, and the remap backend over an
- * irte_alloc pool.
+ * Unit tests of the VT-d code, vtd_irte.c, vtd_unit.c and backend_vtd.c
+ * (DESIGN 4.4, 4.5): golden IRTE / MSI / IEC values computed by hand from
+ * the bit tables, encode/decode round trips and refusals, every fault of
+ * the reference decoder, the write protocol observed through recording
+ * hooks, and the remap backend over an irte_alloc pool.
  *
  * Every expected value here comes from the DESIGN 4.4 tables, never from
  * the code under test: golden vectors carry their hand computation, and the
@@ -1227,7 +1227,7 @@ static struct vmsix_msg rmsg(uint16_t handle, uint32_t data)
     return m;
 }
 
-static void test_remap_success_subhandle(void **state)
+static void test_resolve_success_subhandle(void **state)
 {
     struct rig *r = rig_new(256, 0, 4, true);
     struct vmsix_vtd_result res;
@@ -1241,7 +1241,7 @@ static void test_remap_success_subhandle(void **state)
     /* handle 0x10, SHV = 1: data k selects entry 0x10 + k */
     for (k = 0; k < 8; k++) {
         m = rmsg(0x10, k);
-        assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), 0);
+        assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), 0);
         assert_false(res.compat);
         assert_int_equal(res.index, 0x10 + k);
         assert_int_equal(res.irte.vector, 0x50 + k);
@@ -1250,23 +1250,23 @@ static void test_remap_success_subhandle(void **state)
     }
     /* handle 0x12 + subhandle 3 = 0x15 (an add, not an OR) */
     m = rmsg(0x12, 3);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), 0);
     assert_int_equal(res.index, 0x15);
     /* SHV = 0: the data is ignored, the entry is the handle */
     m = rmsg(0x13, 3);
     m.addr &= ~0x8ull;
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), 0);
     assert_int_equal(res.index, 0x13);
     assert_int_equal(res.irte.vector, 0x53);
     /* address written by hand: 0xFEE0_0000 | 0x11 << 5 (0x220) | 0x10 | 0x08 */
     m.addr = 0xfee00238ull;
     m.data = 1;
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), 0);
     assert_int_equal(res.index, 0x12);
     rig_free(r);
 }
 
-static void test_remap_handle_bit15(void **state)
+static void test_resolve_handle_bit15(void **state)
 {
     struct rig *r = rig_new(65536, VMSIX_VTD_X2APIC, 4, true);
     struct vmsix_vtd_irte f = remapped(0x77, 0);
@@ -1278,24 +1278,24 @@ static void test_remap_handle_bit15(void **state)
     /* handle 0x8000: bit 2 carries handle[15]; 0xFEE0_0000 | 0x1C */
     m = rmsg(0x8000, 5);
     assert_int_equal(m.addr, 0xfee0001cull);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), 0);
     assert_int_equal(res.index, 0x8005);
     assert_int_equal(res.apic_id, 0x12345);
     /* without bit 2 it is entry 5: not present */
     m.addr &= ~0x4ull;
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
     assert_int_equal(res.index, 5);
     /* 0xFFFF + 0xFFFF does not wrap to 0xFFFE: beyond the table */
     m = rmsg(0xffff, 0xffff);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_INDEX);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_INDEX);
     m = rmsg(0xffff, 0);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
     m = rmsg(0xffff, 1);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_INDEX);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_INDEX);
     rig_free(r);
 }
 
-static void test_remap_compat(void **state)
+static void test_resolve_compat(void **state)
 {
     struct rig *r = rig_new(256, 0, 4, true);
     struct rig *b = rig_new(256, VMSIX_VTD_BLOCK_COMPAT, 4, true);
@@ -1304,37 +1304,37 @@ static void test_remap_compat(void **state)
     struct vmsix_msg m = {0xfee01000ull, 0x41};
     (void)state;
     memset(&res, 0xa5, sizeof(res));
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), 0);
     assert_true(res.compat);
     assert_int_equal(res.index, 0);
-    assert_int_equal(vmsix_vtd_remap(b->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_COMPAT);
+    assert_int_equal(vmsix_vtd_resolve(b->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_COMPAT);
     assert_false(res.compat);
     /* compatibility format with bit 3 (RH) and 2 (DM) set: still bit 4 = 0 */
     m.addr = 0xfee0100cull;
-    assert_int_equal(vmsix_vtd_remap(b->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_COMPAT);
+    assert_int_equal(vmsix_vtd_resolve(b->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_COMPAT);
     rig_free(r);
     rig_free(b);
 }
 
-static void test_remap_not_interrupt(void **state)
+static void test_resolve_not_interrupt(void **state)
 {
     struct rig *r = rig_new(256, 0, 4, true);
     struct vmsix_vtd_result res;
     struct vmsix_msg m = rmsg(0, 0);
     (void)state;
     m.addr = 0xfed00018ull; /* not 0xFEE */
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), -EINVAL);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), -EINVAL);
     m = rmsg(0, 0);
     m.addr |= 1ull << 32; /* above 4 GiB: a DMA write, no interrupt */
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), -EINVAL);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), -EINVAL);
     m = rmsg(0, 0);
-    assert_int_equal(vmsix_vtd_remap(NULL, 0x0310, &m, &res), -EINVAL);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, NULL, &res), -EINVAL);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, NULL), -EINVAL);
+    assert_int_equal(vmsix_vtd_resolve(NULL, 0x0310, &m, &res), -EINVAL);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, NULL, &res), -EINVAL);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, NULL), -EINVAL);
     rig_free(r);
 }
 
-static void test_remap_reserved_request(void **state)
+static void test_resolve_reserved_request(void **state)
 {
     struct rig *r = rig_new(256, VMSIX_VTD_BLOCK_COMPAT, 4, true);
     struct vmsix_vtd_irte f = remapped(0x41, 2);
@@ -1344,62 +1344,62 @@ static void test_remap_reserved_request(void **state)
     (void)state;
     assert_int_equal(vmsix_vtd_irte_write(r->u, 0, &f, 0), 0);
     m = rmsg(0, 0);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), 0);
     for (b = 16; b < 32; b++) { /* data bits 31:16 */
         m = rmsg(0, 1u << b);
-        assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_REQ);
+        assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_REQ);
         m.addr &= ~0x8ull; /* with SHV = 0 too */
-        assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_REQ);
+        assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_REQ);
     }
     for (b = 0; b < 2; b++) { /* address bits 1:0 */
         m = rmsg(0, 0);
         m.addr |= 1u << b;
-        assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_REQ);
+        assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_REQ);
     }
     /* the reserved request is caught before the index check */
     m = rmsg(0x1ff, 0x10000);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_REQ);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_REQ);
     rig_free(r);
 }
 
-static void test_remap_index_beyond(void **state)
+static void test_resolve_index_beyond(void **state)
 {
     struct rig *r = rig_new(256, 0, 4, true);
     struct vmsix_vtd_result res;
     struct vmsix_msg m;
     (void)state;
     m = rmsg(256, 0);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_INDEX);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_INDEX);
     m = rmsg(250, 6); /* 250 + 6 = 256 */
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_INDEX);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_INDEX);
     m = rmsg(250, 5); /* 255: inside, not present */
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
     assert_int_equal(res.index, 255);
     m = rmsg(0x8000, 0);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_INDEX);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_INDEX);
     rig_free(r);
 }
 
-static void test_remap_not_present(void **state)
+static void test_resolve_not_present(void **state)
 {
     struct rig *r = rig_new(256, 0, 4, true);
     struct vmsix_vtd_irte f = remapped(0x41, 2);
     struct vmsix_vtd_result res;
     struct vmsix_msg m = rmsg(3, 0);
     (void)state;
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
     assert_int_equal(vmsix_vtd_irte_write(r->u, 3, &f, 0), 0);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), 0);
     assert_int_equal(vmsix_vtd_irte_clear(r->u, 3), 0);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
     /* not present wins over reserved bits and a wrong source */
     r->table[6] = 0xff000000ull; /* reserved 31:24, P = 0 */
     r->table[7] = 0x3ull << 18;  /* SVT 3 */
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x9999, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x9999, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
     rig_free(r);
 }
 
-static void test_remap_reserved_entry(void **state)
+static void test_resolve_reserved_entry(void **state)
 {
     struct rig *r = rig_new(256, 0, 4, true);
     struct rig *x = rig_new(256, VMSIX_VTD_X2APIC | VMSIX_VTD_POSTED, 4, true);
@@ -1415,20 +1415,20 @@ static void test_remap_reserved_entry(void **state)
         r->table[8] = 0x0000010000410001ull; /* P, vector 0x41, xAPIC dest 1 */
         r->table[9] = 0x40310;
         r->table[8 + b / 64] |= 1ull << (b % 64);
-        assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_IRTE);
+        assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_IRTE);
         assert_int_equal(res.index, 4);
     }
     r->table[8] = 0x0000010000410001ull;
     r->table[9] = 0x40310;
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), 0);
     /* SVT 3 */
     r->table[9] = 0xc0310;
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_IRTE);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_IRTE);
     /* xAPIC mode: destination bits 39:32 and 63:48 are reserved */
     r->table[9] = 0x40310;
     for (b = 32; b < 64; b++) {
         r->table[8] = 0x0000000000410001ull | (1ull << b);
-        assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res),
+        assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res),
                          (b >= 40 && b <= 47) ? 0 : VMSIX_VTD_FAULT_RSVD_IRTE);
         if (b >= 40 && b <= 47)
             assert_int_equal(res.apic_id, 1u << (b - 40));
@@ -1436,30 +1436,30 @@ static void test_remap_reserved_entry(void **state)
     /* ... but not in x2APIC mode */
     x->table[8] = 0xffffffff00410001ull;
     x->table[9] = 0x40310;
-    assert_int_equal(vmsix_vtd_remap(x->u, 0x0310, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(x->u, 0x0310, &m, &res), 0);
     assert_int_equal(res.apic_id, 0xffffffffu);
     /* posted entry on a unit without posting: IM is reserved */
     r->table[8] = P_LO;
     r->table[9] = P_HI;
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_IRTE);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_IRTE);
     x->table[8] = P_LO;
     x->table[9] = P_HI;
-    assert_int_equal(vmsix_vtd_remap(x->u, 0x0310, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(x->u, 0x0310, &m, &res), 0);
     assert_true(res.irte.posted);
     assert_int_equal(res.irte.pda, 0x0000001234567fc0ull);
     assert_int_equal(res.apic_id, 0);
     /* a reserved bit of the posted format (bit 2) */
     x->table[8] = P_LO | 0x4;
-    assert_int_equal(vmsix_vtd_remap(x->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_IRTE);
+    assert_int_equal(vmsix_vtd_resolve(x->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_RSVD_IRTE);
     /* reserved wins over a wrong source */
     r->table[8] = 0x0000010000411001ull; /* bit 12 */
     r->table[9] = 0x40310;
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x9999, &m, &res), VMSIX_VTD_FAULT_RSVD_IRTE);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x9999, &m, &res), VMSIX_VTD_FAULT_RSVD_IRTE);
     rig_free(r);
     rig_free(x);
 }
 
-static void test_remap_sid_sq(void **state)
+static void test_resolve_sid_sq(void **state)
 {
     /* which function-number bits SQ 0..3 ignore (DESIGN 4.4) */
     static const uint16_t ignored[4] = {0x0, 0x4, 0x6, 0x7};
@@ -1476,27 +1476,27 @@ static void test_remap_sid_sq(void **state)
         /* every requester on buses 2..4: match iff equal outside the ignored bits */
         for (req = 0x0200; req < 0x0500; req++) {
             bool match = ((req ^ 0x0312u) & ~(unsigned)ignored[sq] & 0xffffu) == 0;
-            assert_int_equal(vmsix_vtd_remap(r->u, (uint16_t)req, &m, &res),
+            assert_int_equal(vmsix_vtd_resolve(r->u, (uint16_t)req, &m, &res),
                              match ? 0 : VMSIX_VTD_FAULT_SID);
         }
         /* spot checks, by hand */
-        assert_int_equal(vmsix_vtd_remap(r->u, 0x0312, &m, &res), 0);
-        assert_int_equal(vmsix_vtd_remap(r->u, 0x0316, &m, &res), /* bit 2 differs */
+        assert_int_equal(vmsix_vtd_resolve(r->u, 0x0312, &m, &res), 0);
+        assert_int_equal(vmsix_vtd_resolve(r->u, 0x0316, &m, &res), /* bit 2 differs */
                          sq >= 1 ? 0 : VMSIX_VTD_FAULT_SID);
-        assert_int_equal(vmsix_vtd_remap(r->u, 0x0310, &m, &res), /* bit 1 differs */
+        assert_int_equal(vmsix_vtd_resolve(r->u, 0x0310, &m, &res), /* bit 1 differs */
                          sq >= 2 ? 0 : VMSIX_VTD_FAULT_SID);
-        assert_int_equal(vmsix_vtd_remap(r->u, 0x0313, &m, &res), /* bit 0 differs */
+        assert_int_equal(vmsix_vtd_resolve(r->u, 0x0313, &m, &res), /* bit 0 differs */
                          sq >= 3 ? 0 : VMSIX_VTD_FAULT_SID);
-        assert_int_equal(vmsix_vtd_remap(r->u, 0x031a, &m, &res), /* bit 3: device */
+        assert_int_equal(vmsix_vtd_resolve(r->u, 0x031a, &m, &res), /* bit 3: device */
                          VMSIX_VTD_FAULT_SID);
-        assert_int_equal(vmsix_vtd_remap(r->u, 0x0412, &m, &res), /* bus */
+        assert_int_equal(vmsix_vtd_resolve(r->u, 0x0412, &m, &res), /* bus */
                          VMSIX_VTD_FAULT_SID);
         assert_int_equal(res.index, 2);
     }
     rig_free(r);
 }
 
-static void test_remap_sid_bus_range(void **state)
+static void test_resolve_sid_bus_range(void **state)
 {
     struct rig *r = rig_new(256, 0, 4, true);
     struct vmsix_vtd_irte f = remapped(0x41, 2);
@@ -1508,26 +1508,26 @@ static void test_remap_sid_bus_range(void **state)
     assert_int_equal(vmsix_vtd_irte_write(r->u, 2, &f, 0), 0);
     for (req = 0; req < 0x10000; req += 0x37) {
         unsigned bus = req >> 8;
-        assert_int_equal(vmsix_vtd_remap(r->u, (uint16_t)req, &m, &res),
+        assert_int_equal(vmsix_vtd_resolve(r->u, (uint16_t)req, &m, &res),
                          (bus >= 5 && bus <= 7) ? 0 : VMSIX_VTD_FAULT_SID);
     }
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x04ff, &m, &res), VMSIX_VTD_FAULT_SID);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0500, &m, &res), 0);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x07ff, &m, &res), 0);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0800, &m, &res), VMSIX_VTD_FAULT_SID);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x04ff, &m, &res), VMSIX_VTD_FAULT_SID);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0500, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x07ff, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0800, &m, &res), VMSIX_VTD_FAULT_SID);
     /* a one-bus range: SQ is not used with SVT 2 */
     f = remapped(0x41, 2);
     assert_int_equal(vmsix_vtd_sv_bus_range(&f, 0x09, 0x09), 0);
     f.sq = 3;
     assert_int_equal(vmsix_vtd_irte_write(r->u, 2, &f, VMSIX_VTD_WR_QUIESCED), 0);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0900, &m, &res), 0);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x09ff, &m, &res), 0);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x0a00, &m, &res), VMSIX_VTD_FAULT_SID);
-    assert_int_equal(vmsix_vtd_remap(r->u, 0x08ff, &m, &res), VMSIX_VTD_FAULT_SID);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0900, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x09ff, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x0a00, &m, &res), VMSIX_VTD_FAULT_SID);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0x08ff, &m, &res), VMSIX_VTD_FAULT_SID);
     /* SVT 0 (written by someone else, never by vmsix): no check */
     r->table[4] = 0x0000020000410001ull;
     r->table[5] = 0;
-    assert_int_equal(vmsix_vtd_remap(r->u, 0xabcd, &m, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(r->u, 0xabcd, &m, &res), 0);
     rig_free(r);
 }
 
@@ -1644,7 +1644,7 @@ static void test_backend_lifecycle(void **state)
     for (k = 0; k < 8; k++) {
         m = msg;
         m.data = k;
-        assert_int_equal(vmsix_vtd_remap(b->r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
+        assert_int_equal(vmsix_vtd_resolve(b->r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
     }
     /* program + invalidate every vector */
     rig_clear_events(b->r);
@@ -1664,7 +1664,7 @@ static void test_backend_lifecycle(void **state)
     for (k = 0; k < 8; k++) {
         m = msg;
         m.data = k;
-        assert_int_equal(vmsix_vtd_remap(b->r->u, 0x0310, &m, &res), 0);
+        assert_int_equal(vmsix_vtd_resolve(b->r->u, 0x0310, &m, &res), 0);
         assert_int_equal(res.index, blk.base + k);
         assert_int_equal(res.irte.vector, 0x30 + k);
         assert_int_equal(res.apic_id, k);
@@ -1677,8 +1677,8 @@ static void test_backend_lifecycle(void **state)
         assert_int_equal(res.irte.delivery, k == 3 ? 1 : 0);
         assert_int_equal(res.irte.redir_hint, k == 3);
         /* another device emitting the same message is stopped */
-        assert_int_equal(vmsix_vtd_remap(b->r->u, 0x0400, &m, &res), VMSIX_VTD_FAULT_SID);
-        assert_int_equal(vmsix_vtd_remap(b->r->u, 0x0311, &m, &res), VMSIX_VTD_FAULT_SID);
+        assert_int_equal(vmsix_vtd_resolve(b->r->u, 0x0400, &m, &res), VMSIX_VTD_FAULT_SID);
+        assert_int_equal(vmsix_vtd_resolve(b->r->u, 0x0311, &m, &res), VMSIX_VTD_FAULT_SID);
     }
     /* retarget vector 2 while live: one atomic step */
     rig_clear_events(b->r);
@@ -1689,7 +1689,7 @@ static void test_backend_lifecycle(void **state)
         assert_int_equal(o->invalidate(ctx, &blk, 2, 1), 0);
         m = msg;
         m.data = 2;
-        assert_int_equal(vmsix_vtd_remap(b->r->u, 0x0310, &m, &res), 0);
+        assert_int_equal(vmsix_vtd_resolve(b->r->u, 0x0310, &m, &res), 0);
         assert_int_equal(res.irte.vector, 0x99);
         assert_int_equal(res.apic_id, 9);
     }
@@ -1701,7 +1701,7 @@ static void test_backend_lifecycle(void **state)
     assert_int_equal(o->invalidate(ctx, &blk, 5, 1), 0);
     m = msg;
     m.data = 5;
-    assert_int_equal(vmsix_vtd_remap(b->r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
+    assert_int_equal(vmsix_vtd_resolve(b->r->u, 0x0310, &m, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
     /* teardown: clear all, invalidate the block (one descriptor: 8 <= 2^4,
      * aligned: IM 3 = 0x1800_0000), release */
     for (k = 0; k < 8; k++)
@@ -1750,10 +1750,10 @@ static void test_backend_bus_range_and_posted(void **state)
     assert_int_equal(b->r->fk.ev[0].q[1], 0x0000001200080507ull);
     assert_int_equal(o->invalidate(ctx, &blk, 1, 1), 0);
     msg.data = 1;
-    assert_int_equal(vmsix_vtd_remap(b->r->u, 0x06f8, &msg, &res), 0);
+    assert_int_equal(vmsix_vtd_resolve(b->r->u, 0x06f8, &msg, &res), 0);
     assert_true(res.irte.posted);
     assert_true(res.irte.urgent);
-    assert_int_equal(vmsix_vtd_remap(b->r->u, 0x0800, &msg, &res), VMSIX_VTD_FAULT_SID);
+    assert_int_equal(vmsix_vtd_resolve(b->r->u, 0x0800, &msg, &res), VMSIX_VTD_FAULT_SID);
     /* refusals of program */
     t.pd_addr = 0x1010;
     assert_int_equal(o->program(ctx, &blk, 0, &t, 0), -EINVAL);
@@ -1920,7 +1920,7 @@ static void test_backend_invalidate_failure(void **state)
     b->r->fk.inval_rc = -ETIMEDOUT;
     assert_int_equal(o->invalidate(ctx, &blk, 3, 1), -ETIMEDOUT);
     msg.data = 3;
-    assert_int_equal(vmsix_vtd_remap(b->r->u, 0x0310, &msg, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
+    assert_int_equal(vmsix_vtd_resolve(b->r->u, 0x0310, &msg, &res), VMSIX_VTD_FAULT_NOT_PRESENT);
     /* nothing leaks: the block can be released at once */
     assert_int_equal(o->release(ctx, &blk), 0);
     assert_int_equal(vmsix_irte_free_count(b->pool), 256);
@@ -1958,7 +1958,7 @@ static void test_backend_random_churn(void **state)
             unsigned k;
             assert_int_equal(o->compose(ctx, &blk[j], &msg), 0);
             msg.data = 0;
-            assert_int_equal(vmsix_vtd_remap(b->r->u, (uint16_t)(0x100 + j), &msg, &res), 0);
+            assert_int_equal(vmsix_vtd_resolve(b->r->u, (uint16_t)(0x100 + j), &msg, &res), 0);
             assert_int_equal(res.apic_id, j);
             for (k = 0; k < blk[j].count; k++)
                 assert_int_equal(o->clear(ctx, &blk[j], k), 0);
@@ -2020,16 +2020,16 @@ int main(void)
         cmocka_unit_test(test_invalidate_failure_range),
         cmocka_unit_test(test_invalidate_chunks),
         cmocka_unit_test(test_invalidate_chunks_random),
-        cmocka_unit_test(test_remap_success_subhandle),
-        cmocka_unit_test(test_remap_handle_bit15),
-        cmocka_unit_test(test_remap_compat),
-        cmocka_unit_test(test_remap_not_interrupt),
-        cmocka_unit_test(test_remap_reserved_request),
-        cmocka_unit_test(test_remap_index_beyond),
-        cmocka_unit_test(test_remap_not_present),
-        cmocka_unit_test(test_remap_reserved_entry),
-        cmocka_unit_test(test_remap_sid_sq),
-        cmocka_unit_test(test_remap_sid_bus_range),
+        cmocka_unit_test(test_resolve_success_subhandle),
+        cmocka_unit_test(test_resolve_handle_bit15),
+        cmocka_unit_test(test_resolve_compat),
+        cmocka_unit_test(test_resolve_not_interrupt),
+        cmocka_unit_test(test_resolve_reserved_request),
+        cmocka_unit_test(test_resolve_index_beyond),
+        cmocka_unit_test(test_resolve_not_present),
+        cmocka_unit_test(test_resolve_reserved_entry),
+        cmocka_unit_test(test_resolve_sid_sq),
+        cmocka_unit_test(test_resolve_sid_bus_range),
         cmocka_unit_test(test_backend_caps),
         cmocka_unit_test(test_backend_lifecycle),
         cmocka_unit_test(test_backend_bus_range_and_posted),
