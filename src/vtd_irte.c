@@ -74,7 +74,8 @@ int vmsix_vtd_irte_encode(const struct vmsix_vtd_irte *f, uint64_t out[2])
     } else {
         if (f->urgent || f->pda)
             return -EINVAL;
-        if (f->delivery != VMSIX_VTD_DLM_FIXED && f->delivery != VMSIX_VTD_DLM_LOWPRI)
+        /* remap.h's delivery modes are the x86 encoding that bits 7:5 hold as they are */
+        if (f->delivery != VMSIX_REMAP_DLM_FIXED && f->delivery != VMSIX_REMAP_DLM_LOWPRI)
             return -EINVAL;
         lo |= (f->dest_logical ? LO_DM : 0) | (f->redir_hint ? LO_RH : 0) | (f->level ? LO_TM : 0) |
               ((uint64_t)f->delivery << LO_DLM_SHIFT) | ((uint64_t)f->dest << LO_DST_SHIFT);

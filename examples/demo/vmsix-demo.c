@@ -482,7 +482,7 @@ static void verify(struct demo *d, const char *when)
         k = i - st.block.base;
         check(d, e.svt == VMSIX_VTD_SVT_RID && e.sq == VMSIX_VTD_SQ_ALL && e.sid == d->rid,
               "%s: IRTE %u: SVT %u SQ %u SID %#x", when, i, e.svt, e.sq, e.sid);
-        check(d, !e.posted && e.delivery <= VMSIX_VTD_DLM_LOWPRI,
+        check(d, !e.posted && e.delivery <= VMSIX_REMAP_DLM_LOWPRI,
               "%s: IRTE %u: delivery %u posted %d", when, i, e.delivery, e.posted);
         if (vmsix_dev_mmio_read(d->dev, 16u * k + 12, 4, &ctrl))
             ctrl = 1;

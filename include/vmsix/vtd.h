@@ -72,10 +72,6 @@ extern "C" {
 #define VMSIX_VTD_TABLE_ALIGN 4096u  /* table memory alignment */
 #define VMSIX_VTD_MAX_MHMV 15u       /* ECAP.MHMV is 4 bits */
 
-/* Delivery modes encode accepts (every other one is refused). */
-#define VMSIX_VTD_DLM_FIXED 0u
-#define VMSIX_VTD_DLM_LOWPRI 1u
-
 /* Source Validation Type. */
 #define VMSIX_VTD_SVT_NONE 0u /* never written by vmsix for a present entry */
 #define VMSIX_VTD_SVT_RID 1u  /* SID = requester ID, compared under SQ */
@@ -106,7 +102,8 @@ struct vmsix_vtd_irte {
     bool dest_logical; /* bit 2: Destination Mode */
     bool redir_hint;   /* bit 3: Redirection Hint */
     bool level;        /* bit 4: Trigger Mode */
-    uint8_t delivery;  /* bits 7:5: VMSIX_VTD_DLM_FIXED or _LOWPRI */
+    uint8_t delivery;  /* bits 7:5: VMSIX_REMAP_DLM_FIXED or _LOWPRI (vmsix/remap.h);
+                          encode refuses every other mode */
     uint32_t dest;     /* bits 63:32: the raw Destination ID field (see
                           vmsix_vtd_dest_place()) */
     /* posted format only */

@@ -138,7 +138,7 @@ static void test_golden_logical_lowpri_rh(void **state)
     f.present = true;
     f.dest_logical = true;
     f.redir_hint = true;
-    f.delivery = VMSIX_VTD_DLM_LOWPRI;
+    f.delivery = VMSIX_REMAP_DLM_LOWPRI;
     f.vector = 0x40;
     f.dest = 0x0f00;
     f.sid = 0x0100;
