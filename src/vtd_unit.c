@@ -19,6 +19,7 @@
 #include <vmsix/vtd.h>
 
 #include "bits.h"
+#include "ops_copy.h"
 #include "vmsix_errno.h"
 #include "vtd_priv.h"
 
@@ -145,6 +146,8 @@ int vmsix_vtd_unit_init(void *mem, size_t len, const struct vmsix_vtd_params *p,
     const uint32_t known =
         VMSIX_VTD_X2APIC | VMSIX_VTD_POSTED | VMSIX_VTD_BLOCK_COMPAT | VMSIX_VTD_NO_CX16;
     struct vmsix_vtd_unit *u = mem;
+    struct vmsix_vtd_ops o;
+    int rc;
 
     if (!mem || len < sizeof(*u) || ((uintptr_t)mem & 7u) || !p || !ops || !out)
         return -EINVAL;
@@ -154,7 +157,11 @@ int vmsix_vtd_unit_init(void *mem, size_t len, const struct vmsix_vtd_params *p,
         return -EINVAL;
     if (p->mhmv > VMSIX_VTD_MAX_MHMV || (p->flags & ~known))
         return -EINVAL;
-    if (!ops->invalidate || !ops->lock != !ops->unlock)
+    /* into a local copy: a refused init writes nothing */
+    rc = vmsix_ops_copy(&o, sizeof(o), ops, VMSIX_VTD_OPS_SIZE_V1);
+    if (rc)
+        return rc;
+    if (!o.invalidate || !o.lock != !o.unlock)
         return -EINVAL;
     memset(u, 0, sizeof(*u));
     u->nentries = p->nentries;
@@ -162,7 +169,7 @@ int vmsix_vtd_unit_init(void *mem, size_t len, const struct vmsix_vtd_params *p,
     u->flags = p->flags;
     u->mhmv = p->mhmv;
     u->table = p->table;
-    u->ops = *ops;
+    u->ops = o;
     u->ctx = ctx;
     u->magic = UNIT_MAGIC;
     *out = u;

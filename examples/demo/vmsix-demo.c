@@ -359,7 +359,10 @@ static int vtd_invalidate(void *ctx, const uint64_t desc[2])
     return 0; /* the simulated unit has no cache: done at once */
 }
 
-static const struct vmsix_vtd_ops vtd_ops = {NULL, vtd_invalidate, NULL, NULL, NULL};
+static const struct vmsix_vtd_ops vtd_ops = {
+    .size = sizeof(struct vmsix_vtd_ops),
+    .invalidate = vtd_invalidate,
+};
 
 /* ---- the guest's accesses, through the host's traps ---- */
 

@@ -32,6 +32,7 @@ static int vtd_invalidate(void *ctx, const uint64_t desc[2])
 }
 
 static const struct vmsix_vtd_ops vtd_ops = {
+    .size = sizeof(struct vmsix_vtd_ops),
     .invalidate = vtd_invalidate,
 };
 

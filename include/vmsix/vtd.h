@@ -137,8 +137,20 @@ struct vmsix_vtd_params {
                           descriptor */
 };
 
-/* Hooks of a unit. ctx is the pointer given to vmsix_vtd_unit_init(). */
+/*
+ * Hooks of a unit. ctx is the pointer given to vmsix_vtd_unit_init().
+ *
+ * The struct carries its own size so that it can grow without breaking
+ * callers: set @size to sizeof(struct vmsix_vtd_ops) as you compile it.
+ * Add new members only at the end; NULL must keep the old behaviour. A
+ * caller built with an older vtd.h passes a smaller size, and the members
+ * it lacks are taken as NULL; a caller built with a newer vtd.h passes a
+ * larger one, accepted when every member this library does not know is 0
+ * (vmsix_vtd_unit_init() returns -ENOTSUP otherwise: a hook set that this
+ * library would not call).
+ */
 struct vmsix_vtd_ops {
+    size_t size; /* sizeof(struct vmsix_vtd_ops); >= VMSIX_VTD_OPS_SIZE_V1 */
     /* Optional (NULL when ECAP.C = 1, coherent): write back the @len bytes
      * of table memory at @addr so that the unit sees them (clflush). Called
      * after every store the unit must see in order. */
@@ -157,6 +169,11 @@ struct vmsix_vtd_ops {
     void (*lock)(void *ctx);
     void (*unlock)(void *ctx);
 };
+
+/* The size of struct vmsix_vtd_ops in its first sized version (through
+ * unlock): the smallest @size vmsix_vtd_unit_init() accepts. */
+#define VMSIX_VTD_OPS_SIZE_V1                                                                      \
+    (offsetof(struct vmsix_vtd_ops, unlock) + sizeof(((struct vmsix_vtd_ops *)0)->unlock))
 
 struct vmsix_vtd_unit;
 
@@ -280,14 +297,18 @@ VMSIX_API size_t vmsix_vtd_unit_storage_size(void);
  * @mem: storage, aligned to 8 bytes
  * @len: bytes at @mem, >= vmsix_vtd_unit_storage_size()
  * @p: table and capabilities (copied)
- * @ops: hooks (copied); @ops->invalidate is mandatory
+ * @ops: hooks (copied; @ops->size set as struct vmsix_vtd_ops says);
+ *       @ops->invalidate is mandatory
  * @ctx: passed to every hook
  * @out: receives the unit
  *
  * Neither reads nor writes the table. Calls no hook.
- * Return: 0 or -EINVAL (bad argument, table not 4 KiB aligned, @nentries
+ * Return: 0; -EINVAL (bad argument, table not 4 KiB aligned, @nentries
  * not a power of two in 2..65536, @mhmv > 15, unknown flags, only one of
- * lock/unlock).
+ * lock/unlock, @ops->size below VMSIX_VTD_OPS_SIZE_V1 or above 1024);
+ * -ENOTSUP (@ops->size is larger than this library's struct and a byte
+ * past it is not 0: a hook this library does not know). On error neither
+ * @mem nor *@out is written.
  */
 VMSIX_API int vmsix_vtd_unit_init(void *mem, size_t len, const struct vmsix_vtd_params *p,
                                   const struct vmsix_vtd_ops *ops, void *ctx,

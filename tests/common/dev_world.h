@@ -326,7 +326,10 @@ static int vtd_inval(void *c, const uint64_t d[2])
     return 0;
 }
 
-static const struct vmsix_vtd_ops vtd_ops = {NULL, vtd_inval, NULL, NULL, NULL};
+static const struct vmsix_vtd_ops vtd_ops = {
+    .size = sizeof(struct vmsix_vtd_ops),
+    .invalidate = vtd_inval,
+};
 
 static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
 {

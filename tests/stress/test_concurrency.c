@@ -153,7 +153,12 @@ static void *worker(void *arg)
 int main(void)
 {
     struct vmsix_vtd_params vp;
-    struct vmsix_vtd_ops vo = {NULL, inval, NULL, lock_fn, unlock_fn};
+    struct vmsix_vtd_ops vo = {
+        .size = sizeof(struct vmsix_vtd_ops),
+        .invalidate = inval,
+        .lock = lock_fn,
+        .unlock = unlock_fn,
+    };
     pthread_t th[NDEV];
     uint32_t free0;
     int bad = 0;

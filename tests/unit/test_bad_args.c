@@ -59,7 +59,10 @@ static int nop_inval(void *c, const uint64_t d[2])
     return 0;
 }
 static const struct vmsix_msix_ops mops = {nop_deliver, nop_update, NULL};
-static const struct vmsix_vtd_ops vops = {NULL, nop_inval, NULL, NULL, NULL};
+static const struct vmsix_vtd_ops vops = {
+    .size = sizeof(struct vmsix_vtd_ops),
+    .invalidate = nop_inval,
+};
 
 static int setup(void **state)
 {
@@ -451,7 +454,10 @@ static int cnt_inval(void *c, const uint64_t d[2])
 static const struct vmsix_msix_ops cnt_mops = {cnt_deliver, cnt_update, cnt_poll};
 static const struct vmsix_cfg_ops cnt_cfg_ops = {cnt_pt_read, cnt_pt_write};
 static const struct vmsix_cfg_field_ops cnt_field_ops = {cnt_field_read, cnt_field_write};
-static const struct vmsix_vtd_ops cnt_vops = {NULL, cnt_inval, NULL, NULL, NULL};
+static const struct vmsix_vtd_ops cnt_vops = {
+    .size = sizeof(struct vmsix_vtd_ops),
+    .invalidate = cnt_inval,
+};
 
 /* The device world of tests/common/dev_world.h: a simulated function with
  * 8 MSI vectors (world_init(3, true)), a VT-d unit and its pool behind a

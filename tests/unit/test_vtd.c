@@ -665,6 +665,7 @@ static struct rig *rig_new(uint32_t n, uint32_t flags, uint8_t mhmv, bool with_s
     p.flags = flags;
     p.mhmv = mhmv;
     memset(&ops, 0, sizeof(ops));
+    ops.size = sizeof(struct vmsix_vtd_ops);
     ops.flush = fk_flush;
     ops.invalidate = fk_inval;
     ops.store128 = with_store128 ? fk_store128 : NULL;
@@ -745,6 +746,7 @@ static void test_unit_init_refusals(void **state)
     memset(&ops, 0, sizeof(ops));
     p.table = t;
     p.nentries = 256;
+    ops.size = sizeof(struct vmsix_vtd_ops);
     ops.invalidate = fk_inval;
     assert_int_equal(vmsix_vtd_unit_init(mem, sizeof(mem), &p, &ops, NULL, &u), 0);
     assert_non_null(u);
@@ -779,6 +781,104 @@ static void test_unit_init_refusals(void **state)
     ops.lock = NULL;
     ops.invalidate = NULL;
     assert_int_equal(vmsix_vtd_unit_init(mem, sizeof(mem), &p, &ops, NULL, &u), -EINVAL);
+    free(t);
+}
+
+/* A refused init writes nothing: neither the storage nor *out. */
+static void expect_init_refused(const struct vmsix_vtd_params *p, const void *ops, int want)
+{
+    _Alignas(8) unsigned char mem[512];
+    unsigned char before[sizeof(mem)];
+    struct vmsix_vtd_unit *sentinel = (struct vmsix_vtd_unit *)(uintptr_t)0x5a5a0;
+    struct vmsix_vtd_unit *u = sentinel;
+    uint64_t q[2];
+
+    memset(mem, 0xa5, sizeof(mem));
+    memcpy(before, mem, sizeof(mem));
+    assert_int_equal(vmsix_vtd_unit_init(mem, sizeof(mem), p, ops, NULL, &u), want);
+    assert_memory_equal(mem, before, sizeof(mem));
+    assert_ptr_equal(u, sentinel);
+    /* and the storage is no unit */
+    assert_int_equal(vmsix_vtd_irte_read((struct vmsix_vtd_unit *)(void *)mem, 0, q), -EINVAL);
+}
+
+/* struct vmsix_vtd_ops carries its size: below the first version's is
+ * refused before anything is written. */
+static void test_unit_init_ops_size_small(void **state)
+{
+    struct vmsix_vtd_params p = {0};
+    struct vmsix_vtd_ops ops = {0};
+    uint64_t *t = aligned_alloc(4096, 4096);
+    (void)state;
+    assert_non_null(t);
+    p.table = t;
+    p.nentries = 256;
+    ops.invalidate = fk_inval;
+    ops.size = 0;
+    expect_init_refused(&p, &ops, -EINVAL);
+    ops.size = sizeof(size_t); /* the size member alone */
+    expect_init_refused(&p, &ops, -EINVAL);
+    ops.size = VMSIX_VTD_OPS_SIZE_V1 - 1;
+    expect_init_refused(&p, &ops, -EINVAL);
+    ops.size = (size_t)-1; /* garbage, never scanned */
+    expect_init_refused(&p, &ops, -EINVAL);
+    free(t);
+}
+
+/* A caller compiled with a newer, larger struct vmsix_vtd_ops: accepted
+ * when the members this library does not know are zero, refused with
+ * -ENOTSUP (nothing written) when any byte of them is set. */
+static void test_unit_init_ops_size_larger(void **state)
+{
+    struct newer_ops {
+        struct vmsix_vtd_ops v1;
+        void (*future)(void *ctx);
+        uint64_t more;
+    } big;
+    struct vmsix_vtd_params p = {0};
+    _Alignas(8) unsigned char mem[512];
+    struct vmsix_vtd_unit *u = NULL;
+    struct fake fk = {0};
+    struct vmsix_vtd_irte f = remapped(0x41, 2);
+    _Alignas(8) unsigned char too_big[1100];
+    size_t too_big_size = 1025;
+    uint64_t *t = aligned_alloc(4096, 4096);
+    (void)state;
+    assert_non_null(t);
+    memset(t, 0, 4096);
+    fk.table = t;
+    fk.nentries = 256;
+    fk.inval_fail_at = -1;
+    p.table = t;
+    p.nentries = 256;
+    memset(&big, 0, sizeof(big));
+    big.v1.size = sizeof(big);
+    big.v1.flush = fk_flush;
+    big.v1.invalidate = fk_inval;
+    assert_int_equal(vmsix_vtd_unit_init(mem, sizeof(mem), &p, &big.v1, &fk, &u), 0);
+    /* the known hooks were taken: a write flushes twice, then one descriptor */
+    assert_int_equal(vmsix_vtd_irte_write(u, 1, &f, 0), 0);
+    assert_int_equal(vmsix_vtd_invalidate(u, 1, 1), 0);
+    assert_int_equal(fk.nev, 3);
+    assert_int_equal(fk.ev[0].kind, EV_FLUSH);
+    assert_int_equal(fk.ev[1].kind, EV_FLUSH);
+    assert_int_equal(fk.ev[2].kind, EV_INVAL);
+    /* a hook this library does not know */
+    big.future = fk_lock;
+    expect_init_refused(&p, &big.v1, -ENOTSUP);
+    big.future = NULL;
+    /* any non-zero byte past the known struct, up to the last one */
+    big.more = 1ull << 56;
+    expect_init_refused(&p, &big.v1, -ENOTSUP);
+    big.more = 1;
+    expect_init_refused(&p, &big.v1, -ENOTSUP);
+    big.more = 0;
+    assert_int_equal(vmsix_vtd_unit_init(mem, sizeof(mem), &p, &big.v1, &fk, &u), 0);
+    /* larger than any hook struct: refused, not scanned */
+    memset(too_big, 0, sizeof(too_big));
+    memcpy(too_big, &big.v1, sizeof(big.v1));
+    memcpy(too_big, &too_big_size, sizeof(too_big_size));
+    expect_init_refused(&p, too_big, -EINVAL);
     free(t);
 }
 
@@ -1047,7 +1147,7 @@ static void test_protocol_no_flush_hook(void **state)
 {
     _Alignas(8) unsigned char mem[512];
     struct vmsix_vtd_params p = {0};
-    struct vmsix_vtd_ops ops = {0};
+    struct vmsix_vtd_ops ops = {.size = sizeof(struct vmsix_vtd_ops)};
     struct vmsix_vtd_unit *u;
     struct fake fk = {0};
     struct vmsix_vtd_irte f = remapped(0x41, 2);
@@ -2004,6 +2104,8 @@ int main(void)
         cmocka_unit_test(test_decode_reserved_each_bit),
         cmocka_unit_test(test_encode_refusals),
         cmocka_unit_test(test_unit_init_refusals),
+        cmocka_unit_test(test_unit_init_ops_size_small),
+        cmocka_unit_test(test_unit_init_ops_size_larger),
         cmocka_unit_test(test_unit_arg_refusals),
         cmocka_unit_test(test_unit_x2apic_dest),
         cmocka_unit_test(test_protocol_new_entry),
