@@ -784,6 +784,22 @@ static void test_unit_init_refusals(void **state)
     free(t);
 }
 
+/* A zeroed 256-entry table for a unit made by hand: @fk records on it,
+ * @p names it. Freed by the caller. */
+static uint64_t *bare_table(struct fake *fk, struct vmsix_vtd_params *p)
+{
+    uint64_t *t = aligned_alloc(4096, 4096);
+
+    assert_non_null(t);
+    memset(t, 0, 4096);
+    fk->table = t;
+    fk->nentries = 256;
+    fk->inval_fail_at = -1;
+    p->table = t;
+    p->nentries = 256;
+    return t;
+}
+
 /* A refused init writes nothing: neither the storage nor *out. */
 static void expect_init_refused(const struct vmsix_vtd_params *p, const void *ops, int want)
 {
@@ -842,15 +858,8 @@ static void test_unit_init_ops_size_larger(void **state)
     struct vmsix_vtd_irte f = remapped(0x41, 2);
     _Alignas(8) unsigned char too_big[1100];
     size_t too_big_size = 1025;
-    uint64_t *t = aligned_alloc(4096, 4096);
+    uint64_t *t = bare_table(&fk, &p);
     (void)state;
-    assert_non_null(t);
-    memset(t, 0, 4096);
-    fk.table = t;
-    fk.nentries = 256;
-    fk.inval_fail_at = -1;
-    p.table = t;
-    p.nentries = 256;
     memset(&big, 0, sizeof(big));
     big.v1.size = sizeof(big);
     big.v1.flush = fk_flush;
@@ -1151,15 +1160,8 @@ static void test_protocol_no_flush_hook(void **state)
     struct vmsix_vtd_unit *u;
     struct fake fk = {0};
     struct vmsix_vtd_irte f = remapped(0x41, 2);
-    uint64_t *t = aligned_alloc(4096, 4096);
+    uint64_t *t = bare_table(&fk, &p);
     (void)state;
-    assert_non_null(t);
-    memset(t, 0, 4096);
-    fk.table = t;
-    fk.nentries = 256;
-    fk.inval_fail_at = -1;
-    p.table = t;
-    p.nentries = 256;
     ops.invalidate = fk_inval; /* coherent unit: no flush hook, no lock */
     assert_int_equal(vmsix_vtd_unit_init(mem, sizeof(mem), &p, &ops, &fk, &u), 0);
     assert_int_equal(vmsix_vtd_irte_write(u, 1, &f, 0), 0);
