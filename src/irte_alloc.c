@@ -71,10 +71,24 @@
  * at the first empty one), except for a whole chunk, which has value corder
  * once a small block is taken from it.
  *
+ * Cost. So an alloc or a free is a bounded number of word operations with
+ * no loop over the pool: each level is searched with a count of trailing
+ * zeros, and a change touches at most one bit per block size at each level.
+ * A large block of a whole group or more (4096 entries or more) also sets
+ * or clears the seven cmap words of each of its groups (at most 16 groups).
+ *
  * Fast paths. alloc and free of one entry without lock hooks run in the
  * exported functions, in a few dozen instructions with no call unless a
  * chunk changes availability at an order above 0; everything else (hooks,
  * other sizes, refusals, large blocks) goes through out-of-line functions.
+ *
+ * Storage. With M = max(nentries / 64, 1) chunks and W = ceil(M / 64)
+ * groups, vmsix_irte_pool_storage_size() = 96 + 18 * M + 56 * W bytes: the
+ * 96-byte header (HDR_SIZE); the words a and b of each chunk, 2 bits per
+ * entry (16 bytes per chunk); cmap[], the seven words of each group lying
+ * together, 64 bytes apart (GROUP_WORDS), 56 * W + 8 * (W - 1) bytes, at
+ * most 1016; lead[], one byte per chunk; and M - 8 * (W - 1) bytes left
+ * unused (kept 0).
  */
 #include <string.h>
 

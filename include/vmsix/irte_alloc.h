@@ -19,25 +19,14 @@
  *   permanent: free refuses them.
  *
  * Cost: alloc and free are O(log nentries), and in fact a bounded number
- * of 64-bit word operations with no loop over the pool: three levels of
- * words (the entries of one group of 64, bitmaps over the groups, 16-bit
- * summaries over 64 groups at a time), each searched with a count of
- * trailing zeros; a change touches at most one bit per block size at each
- * level. A block of 4096 entries or more also sets seven words per 4096
- * entries (at most 16 times). One entry without lock hooks is the fast
- * path: a few dozen instructions for an alloc or a free, with no call.
- * free_count and largest_free are O(1); reserve is O(count / 64 + 1); init
- * is O(nentries / 64).
+ * of 64-bit word operations with no loop over the pool. free_count and
+ * largest_free are O(1); reserve is O(count / 64 + 1); init is
+ * O(nentries / 64).
  *
- * Storage (exact figure): with m = max(n / 64, 1) groups of 64 entries,
+ * Storage (exact figure): with m = max(n / 64, 1),
  *     vmsix_irte_pool_storage_size(n) = 96 + 18 * m + 56 * ceil(m / 64)
- * bytes: a 96-byte header; 2 bits per entry (16 bytes per group); seven
- * bitmaps with one bit per group (the seven words of each 64 groups lie
- * together, 64 bytes apart: 56 * ceil(m / 64) + 8 * (ceil(m / 64) - 1)
- * bytes, at most 1016); one byte per group that marks the first group of a
- * large block; and m - 8 * (ceil(m / 64) - 1) bytes left unused (kept 0).
- * For 65536 entries: 19424 bytes = n/4 + 3040; for 1024 entries: 440
- * bytes. The contract's bound is n/4 + 4096.
+ * bytes. For 65536 entries: 19424 bytes = n/4 + 3040; for 1024 entries:
+ * 440 bytes. The contract's bound is n/4 + 4096.
  *
  * Locking: the pool takes no lock of its own. A pool shared by several
  * devices can be given lock/unlock hooks (vmsix_irte_pool_set_lock()); each
