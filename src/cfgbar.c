@@ -30,6 +30,7 @@ static int bar_field_write(void *ctx, uint16_t off, unsigned len, uint32_t old, 
 }
 
 static const struct vmsix_cfg_field_ops bar_field_ops = {
+    .size = sizeof(struct vmsix_cfg_field_ops),
     .read = NULL,
     .write = bar_field_write,
 };

@@ -9,6 +9,7 @@
 #include <vmsix/cfgspace.h>
 
 #include "cfgspace_priv.h"
+#include "ops_copy.h"
 #include "pci_regs.h"
 #include "vmsix_errno.h"
 
@@ -25,14 +26,19 @@ int vmsix_cfg_init(void *mem, size_t len, uint16_t size, const struct vmsix_cfg_
                    struct vmsix_cfg **out)
 {
     struct vmsix_cfg *c = mem;
+    struct vmsix_cfg_ops o;
     size_t need = vmsix_cfg_storage_size(size);
+    int rc;
 
     if (!mem || !out || need == 0 || len < need || ((uintptr_t)mem & 7u))
         return -EINVAL;
+    /* copied before the storage is written: a refused @ops leaves it as it was */
+    memset(&o, 0, sizeof(o));
+    if (ops && (rc = vmsix_ops_copy(&o, sizeof(o), ops, VMSIX_CFG_OPS_SIZE_V1)) != 0)
+        return rc;
     memset(c, 0, need);
     c->size = size;
-    if (ops)
-        c->ops = *ops;
+    c->ops = o;
     c->ctx = ctx;
     c->shadow = c->bytes;
     c->a0 = c->shadow + size;
@@ -123,9 +129,14 @@ int vmsix_cfg_field_add(struct vmsix_cfg *c, uint16_t off, unsigned len,
 {
     unsigned i;
     struct cfg_field *f;
+    int rc;
 
     if (!cfg_ok(c) || !ops || len < 1 || len > 4 || (off & 3u) + len > 4 || off + len > c->size)
         return -EINVAL;
+    /* kept by pointer, not copied: only its size is checked */
+    rc = vmsix_ops_check(ops, sizeof(*ops), VMSIX_CFG_FIELD_OPS_SIZE_V1);
+    if (rc)
+        return rc;
     for (i = 0; i < len; i++) {
         if (c->fidx[off + i])
             return -EBUSY;

@@ -56,8 +56,13 @@ extern "C" {
 struct vmsix_cfg;
 
 /* Hooks to the physical device, for PT bits. Either may be NULL if no bit
- * is PT (a PT access then fails with -EIO). */
+ * is PT (a PT access then fails with -EIO). Add new members only at the
+ * end; NULL must keep the old behaviour. */
 struct vmsix_cfg_ops {
+    /* sizeof(struct vmsix_cfg_ops) as the caller compiled it: at least
+     * VMSIX_CFG_OPS_SIZE_V1; members past it are NULL to the library, members
+     * the library does not know must be zero (else -ENOTSUP). */
+    size_t size;
     /* Read @size bytes (1, 2 or 4, inside one dword) at @off into *@val.
      * Return 0 or a negative errno. */
     int (*pt_read)(void *ctx, uint16_t off, unsigned size, uint32_t *val);
@@ -69,9 +74,20 @@ struct vmsix_cfg_ops {
     int (*pt_write)(void *ctx, uint16_t off, unsigned size, uint32_t val, uint32_t mask);
 };
 
+/* The size of struct vmsix_cfg_ops in its first sized version. */
+#define VMSIX_CFG_OPS_SIZE_V1                                                                      \
+    (offsetof(struct vmsix_cfg_ops, pt_write) + sizeof(((struct vmsix_cfg_ops *)0)->pt_write))
+
 /* Handlers of one field. Values are little-endian field values of @len
- * bytes starting at the field's offset @off. */
+ * bytes starting at the field's offset @off. The struct is kept by pointer
+ * (not copied); its size is checked by the rule of struct
+ * vmsix_cfg_ops. Add new members only at the end; NULL must keep the old
+ * behaviour. */
 struct vmsix_cfg_field_ops {
+    /* sizeof(struct vmsix_cfg_field_ops) as the caller compiled it: at least
+     * VMSIX_CFG_FIELD_OPS_SIZE_V1; members the library does not know must be
+     * zero (else -ENOTSUP). */
+    size_t size;
     /* Optional: *@val holds the value the model would return (shadow and
      * PT bits merged); the handler may change it. Return 0 or a negative
      * errno (the access then reads all ones and returns the error). */
@@ -83,6 +99,10 @@ struct vmsix_cfg_field_ops {
      * the write itself is not rolled back. */
     int (*write)(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val);
 };
+
+/* The size of struct vmsix_cfg_field_ops in its first sized version. */
+#define VMSIX_CFG_FIELD_OPS_SIZE_V1                                                                \
+    (offsetof(struct vmsix_cfg_field_ops, write) + sizeof(((struct vmsix_cfg_field_ops *)0)->write))
 
 /**
  * vmsix_cfg_storage_size() - bytes of storage a model needs.
@@ -98,12 +118,15 @@ VMSIX_API size_t vmsix_cfg_storage_size(uint16_t size);
  * @mem: storage, aligned to 8 bytes
  * @len: bytes at @mem, at least vmsix_cfg_storage_size(@size)
  * @size: 256 or 4096
- * @ops: physical hooks (copied); may be NULL when nothing is PT
+ * @ops: physical hooks (copied); may be NULL when nothing is PT; ops->size
+ *       as struct vmsix_cfg_ops says
  * @ctx: passed to the hooks
  * @out: receives the model
  *
- * Every byte starts as shadow 0, RO, emulated, in no field.
- * Return: 0 or -EINVAL.
+ * Every byte starts as shadow 0, RO, emulated, in no field. Calls no hook.
+ * Return: 0; -EINVAL (bad arguments, or ops->size below
+ * VMSIX_CFG_OPS_SIZE_V1); -ENOTSUP (@ops sets a member this library does
+ * not know). On error nothing is written to @mem.
  */
 VMSIX_API int vmsix_cfg_init(void *mem, size_t len, uint16_t size, const struct vmsix_cfg_ops *ops,
                              void *ctx, struct vmsix_cfg **out);
@@ -170,11 +193,14 @@ VMSIX_API int vmsix_cfg_peek(const struct vmsix_cfg *c, uint16_t off, unsigned s
  * @c: the model
  * @off: first byte of the field
  * @len: 1..4; the field must lie inside one dword and overlap no other field
- * @ops: handlers (the pointer is kept, not copied: it must outlive @c)
+ * @ops: handlers (the pointer is kept, not copied: it must outlive @c);
+ *       ops->size as struct vmsix_cfg_field_ops says
  * @ctx: passed to the handlers
  *
- * Return: 0; -ENOSPC when VMSIX_CFG_MAX_FIELDS are used; -EBUSY when the
- * field overlaps another; -EINVAL for bad arguments.
+ * Calls no hook. Return: 0; -ENOSPC when VMSIX_CFG_MAX_FIELDS are used;
+ * -EBUSY when the field overlaps another; -EINVAL for bad arguments (ops->size
+ * below VMSIX_CFG_FIELD_OPS_SIZE_V1 included); -ENOTSUP when @ops sets a
+ * member this library does not know.
  */
 VMSIX_API int vmsix_cfg_field_add(struct vmsix_cfg *c, uint16_t off, unsigned len,
                                   const struct vmsix_cfg_field_ops *ops, void *ctx);

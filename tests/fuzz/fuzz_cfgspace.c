@@ -115,8 +115,9 @@ static int f_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t
     return 0;
 }
 
-static const struct vmsix_cfg_ops hw_ops = {pt_read, pt_write};
-static const struct vmsix_cfg_field_ops f_ops = {f_read, f_write};
+static const struct vmsix_cfg_ops hw_ops = {sizeof(struct vmsix_cfg_ops), pt_read, pt_write};
+static const struct vmsix_cfg_field_ops f_ops = {sizeof(struct vmsix_cfg_field_ops), f_read,
+                                                 f_write};
 
 /* ---- the model ---- */
 static struct vmsix_cfg *model;

@@ -140,7 +140,7 @@ static void test_cfgspace(void **state)
     uint32_t v;
     struct vmsix_bar bars[6];
     unsigned n, slot;
-    static const struct vmsix_cfg_field_ops fo = {NULL, NULL};
+    static const struct vmsix_cfg_field_ops fo = {sizeof(struct vmsix_cfg_field_ops), NULL, NULL};
 
     (void)state;
     assert_int_equal(vmsix_cfg_storage_size(0), 0);
@@ -449,8 +449,10 @@ static int cnt_inval(void *c, const uint64_t d[2])
 }
 
 static const struct vmsix_msix_ops cnt_mops = {cnt_deliver, cnt_update, cnt_poll};
-static const struct vmsix_cfg_ops cnt_cfg_ops = {cnt_pt_read, cnt_pt_write};
-static const struct vmsix_cfg_field_ops cnt_field_ops = {cnt_field_read, cnt_field_write};
+static const struct vmsix_cfg_ops cnt_cfg_ops = {sizeof(struct vmsix_cfg_ops), cnt_pt_read,
+                                                 cnt_pt_write};
+static const struct vmsix_cfg_field_ops cnt_field_ops = {sizeof(struct vmsix_cfg_field_ops),
+                                                         cnt_field_read, cnt_field_write};
 static const struct vmsix_vtd_ops cnt_vops = {NULL, cnt_inval, NULL, NULL, NULL};
 
 /* The device world of tests/common/dev_world.h: a simulated function with

@@ -124,7 +124,7 @@ static void test_sizing_io(void **state)
 
 static void test_emulate_refusals(void **state)
 {
-    static const struct vmsix_cfg_field_ops fo = {NULL, NULL};
+    static const struct vmsix_cfg_field_ops fo = {sizeof(struct vmsix_cfg_field_ops), NULL, NULL};
     struct vmsix_cfg *c = model(1); /* bridge: two slots */
 
     (void)state;
