@@ -18,6 +18,8 @@
 #include <vmsix/capchain.h>
 #include <vmsix/cfgspace.h>
 
+#include "cfg_ref.h"
+
 /* ---- the fake physical device behind PT bits ---- */
 
 struct hook_log {
@@ -119,8 +121,6 @@ static const struct {
 
 /* ---- the reference: per-bit classes ---- */
 
-enum { C_RO, C_RW, C_W1C, C_RSVD };
-
 static uint8_t cls[4096][8];
 static bool ptb[4096][8];
 static uint8_t shadow0[4096];
@@ -191,34 +191,15 @@ static int field_at(unsigned b)
 /* Expected shadow-derived value of bytes (reserved bits 0). */
 static uint32_t ref_shadow(const uint8_t *sh, unsigned off, unsigned len)
 {
-    uint32_t v = 0;
-    for (unsigned i = 0; i < len; i++)
-        for (unsigned bit = 0; bit < 8; bit++)
-            if (cls[off + i][bit] != C_RSVD && ((sh[off + i] >> bit) & 1))
-                v |= 1u << (8 * i + bit);
-    return v;
+    return cfg_ref_shadow(cls, sh, off, len);
 }
 
 static uint32_t ref_read(unsigned off, unsigned size, bool *pt_used)
 {
-    uint32_t v = 0;
+    uint32_t v;
 
     *pt_used = false;
-    for (unsigned i = 0; i < size; i++) {
-        unsigned b = off + i;
-        for (unsigned bit = 0; bit < 8; bit++) {
-            unsigned src;
-            if (cls[b][bit] == C_RSVD)
-                continue;
-            if (ptb[b][bit]) {
-                *pt_used = true;
-                src = (hw[b] >> bit) & 1;
-            } else {
-                src = (shadow0[b] >> bit) & 1;
-            }
-            v |= src << (8 * i + bit);
-        }
-    }
+    v = cfg_ref_read(cls, ptb, shadow0, hw, off, size, pt_used);
     /* field read handlers, applied to the field's bytes inside the access */
     for (unsigned i = 0; i < size; i++) {
         int f = field_at(off + i);
@@ -288,22 +269,7 @@ static void check_write(unsigned off, unsigned size, uint32_t val)
             nf++;
         }
     }
-    for (unsigned i = 0; i < size; i++) {
-        unsigned b = off + i;
-        for (unsigned bit = 0; bit < 8; bit++) {
-            unsigned g = (val >> (8 * i + bit)) & 1;
-            uint8_t c = cls[b][bit];
-            if (ptb[b][bit]) {
-                if (c == C_RW || c == C_W1C)
-                    ptmask |= 1u << (8 * i + bit);
-                continue;
-            }
-            if (c == C_RW)
-                want[b] = (uint8_t)((want[b] & ~(1u << bit)) | (g << bit));
-            else if (c == C_W1C && g)
-                want[b] &= (uint8_t)~(1u << bit);
-        }
-    }
+    ptmask = cfg_ref_write(cls, ptb, want, off, size, val);
 
     memcpy(model_mem, model_snap, model_len);
     memset(&hl, 0, sizeof(hl));
