@@ -48,12 +48,12 @@ static void test_decode(void **state)
     unsigned n;
 
     (void)state;
-    bar_set(0, 0xfe000000);          /* mem32 */
-    bar_set(1, 0x0000e001);          /* io */
-    bar_set(2, 0xd000000c);          /* mem64 prefetchable ... */
-    bar_set(3, 0x00000038);          /* ... upper half */
-    bar_set(4, 0x00000000);          /* unused */
-    bar_set(5, 0xc0000004);          /* mem64 in the last slot: bad */
+    bar_set(0, 0xfe000000); /* mem32 */
+    bar_set(1, 0x0000e001); /* io */
+    bar_set(2, 0xd000000c); /* mem64 prefetchable ... */
+    bar_set(3, 0x00000038); /* ... upper half */
+    bar_set(4, 0x00000000); /* unused */
+    bar_set(5, 0xc0000004); /* mem64 in the last slot: bad */
     assert_int_equal(vmsix_bar_decode(cfg, 256, b, &n), 0);
     assert_int_equal(n, 6);
     assert_int_equal(b[0].kind, VMSIX_BAR_MEM32);
