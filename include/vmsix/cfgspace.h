@@ -205,6 +205,51 @@ VMSIX_API int vmsix_cfg_peek(const struct vmsix_cfg *c, uint16_t off, unsigned s
 VMSIX_API int vmsix_cfg_field_add(struct vmsix_cfg *c, uint16_t off, unsigned len,
                                   const struct vmsix_cfg_field_ops *ops, void *ctx);
 
+/* One register of a declaration table. Bits in none of rw, rw1c, rsvd are read-only. */
+struct vmsix_cfg_reg {
+    uint16_t off;  /* offset from the base given to vmsix_cfg_regs_add() */
+    uint8_t size;  /* 1, 2 or 4; inside one dword when @ops is set */
+    uint32_t rw;   /* guest-writable bits */
+    uint32_t rw1c; /* bits a guest 1 clears */
+    uint32_t rsvd; /* bits that read 0 and ignore writes (never pass-through) */
+    uint32_t pt;   /* bits read from and written to the function (pt_read/pt_write) */
+    const struct vmsix_cfg_field_ops *ops; /* optional handlers of the register (a field) */
+};
+
+/**
+ * vmsix_cfg_regs_add() - declare emulated registers, with their attributes
+ * and handlers, from a table.
+ * @c: the model
+ * @base: offset the registers' @off are relative to (a capability's offset,
+ *        so that one const table serves every instance of the capability)
+ * @regs: the table; not kept (the @ops pointers in it are kept, as by
+ *        vmsix_cfg_field_add(), and must outlive @c)
+ * @n: entries in @regs; 0 declares nothing
+ * @ctx: passed to the handlers of every register of the table
+ *
+ * Declare @n registers at @base + reg.off, with their attributes and
+ * handlers (ctx @ctx). Every bit of a register gets its attribute, the
+ * bits in no mask RO (whatever they were before); pt may be combined with
+ * rw, rw1c or neither (read-only, read from the function). A register with
+ * @ops becomes a field with those handlers, as by vmsix_cfg_field_add(); a
+ * register without may lie over an existing field, which stays. Bytes
+ * outside the registers and every shadow value keep theirs. One call does
+ * what vmsix_cfg_set_range(), vmsix_cfg_set_attr() and
+ * vmsix_cfg_field_add() do for each register.
+ *
+ * Everything is validated first: on any error nothing changes.
+ * Calls no hook.
+ * Return: 0; -EINVAL (bad argument (@c or @regs NULL, a size not 1, 2 or
+ * 4, ops->size below VMSIX_CFG_FIELD_OPS_SIZE_V1), overlapping masks (rw
+ * and rw1c, rsvd with any other, pt with rsvd), mask bits outside the
+ * register's size, two registers of the table that overlap, a register
+ * outside the model, a field crossing a dword); -ENOTSUP (an @ops sets a
+ * member this library does not know); -EBUSY (a register with ops
+ * overlaps an existing field); -ENOSPC (not enough free fields).
+ */
+VMSIX_API int vmsix_cfg_regs_add(struct vmsix_cfg *c, uint16_t base,
+                                 const struct vmsix_cfg_reg *regs, size_t n, void *ctx);
+
 /**
  * vmsix_cfg_read() - a guest configuration read.
  * @c: the model
