@@ -41,8 +41,10 @@ int vmsix_cfg_bar_emulate(struct vmsix_cfg *c, unsigned bar, uint64_t size, unsi
     unsigned type = kind & ~VMSIX_BAR_PREFETCH;
     bool prefetch = (kind & VMSIX_BAR_PREFETCH) != 0;
     unsigned slots, dwords, i, off;
+    struct vmsix_cfg_reg regs[2];
     uint32_t low_type;
     uint64_t addr_mask;
+    int rc;
 
     if (!cfg_ok(c) || !vmsix_is_pow2(size))
         return -EINVAL;
@@ -72,23 +74,23 @@ int vmsix_cfg_bar_emulate(struct vmsix_cfg *c, unsigned bar, uint64_t size, unsi
     default:
         return -EINVAL;
     }
-    if (bar + dwords > slots)
+    if (bar >= slots || dwords > slots - bar) /* no wrap for a huge @bar */
         return -EINVAL;
     off = BAR0 + PCI_BAR_SIZE * bar;
-    for (i = 0; i < 4u * dwords; i++) {
-        if (c->fidx[off + i])
-            return -EBUSY;
-    }
-    if (c->nfields + dwords > VMSIX_CFG_MAX_FIELDS)
-        return -ENOSPC;
-
-    for (i = 0; i < dwords; i++) {
-        uint32_t rw = (uint32_t)(addr_mask >> (32 * i));
-        vmsix_cfg_set_range(c, (uint16_t)(off + 4u * i), 4, VMSIX_CFG_RO);
-        vmsix_cfg_set_attr(c, (uint16_t)(off + 4u * i), 4, rw, VMSIX_CFG_RW);
+    /* address bits RW and emulated, size and type bits RO: a write of all
+     * ones reads back the size mask with the type bits */
+    for (i = 0; i < dwords; i++)
+        regs[i] = (struct vmsix_cfg_reg){
+            .off = (uint16_t)(4u * i),
+            .size = 4,
+            .rw = (uint32_t)(addr_mask >> (32 * i)),
+            .ops = &bar_field_ops,
+        };
+    rc = vmsix_cfg_regs_add(c, (uint16_t)off, regs, dwords, c);
+    if (rc)
+        return rc;
+    for (i = 0; i < dwords; i++)
         vmsix_cfg_poke(c, (uint16_t)(off + 4u * i), 4, i == 0 ? low_type : 0);
-        vmsix_cfg_field_add(c, (uint16_t)(off + 4u * i), 4, &bar_field_ops, c);
-    }
     c->bars[bar].kind = (uint8_t)type;
     c->bars[bar].moved = moved;
     c->bars[bar].ctx = ctx;

@@ -2,6 +2,7 @@
 /* Unit tests of emulated BARs in a register model: the sizing protocol
  * (DESIGN 4.1 rule 7), moves, and the refusals. Decoding is test_bar.c. */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,6 +139,10 @@ static void test_emulate_refusals(void **state)
     assert_int_equal(vmsix_cfg_bar_emulate(c, 0, 16, VMSIX_BAR_IO | VMSIX_BAR_PREFETCH, NULL, NULL),
                      -EINVAL);
     assert_int_equal(vmsix_cfg_bar_emulate(c, 0, 4096, 7, NULL, NULL), -EINVAL);
+    /* a slot number that wraps when the BAR's dwords are added to it */
+    assert_int_equal(vmsix_cfg_bar_emulate(c, UINT_MAX, 4096, VMSIX_BAR_MEM32, NULL, NULL), -EINVAL);
+    assert_int_equal(vmsix_cfg_bar_emulate(c, UINT_MAX - 1, 4096, VMSIX_BAR_MEM64, NULL, NULL),
+                     -EINVAL);
     assert_int_equal(vmsix_cfg_bar_emulate(NULL, 0, 4096, VMSIX_BAR_MEM32, NULL, NULL), -EINVAL);
     assert_int_equal(vmsix_cfg_field_add(c, 0x16, 1, &fo, NULL), 0);
     assert_int_equal(vmsix_cfg_bar_emulate(c, 0, 4096, VMSIX_BAR_MEM64, NULL, NULL), -EBUSY);
