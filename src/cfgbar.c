@@ -1,94 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * BARs: decoding BAR slots of untrusted configuration bytes, finding a free
- * slot (DESIGN 4.1 rule 7), and emulating a BAR with the sizing protocol in
- * a configuration-space model.
+ * Emulated BARs in a configuration-space model: the sizing protocol (DESIGN
+ * 4.1 rule 7) and the address a guest wrote. Decoding BARs of raw bytes is
+ * src/bar.c.
  */
-#include <string.h>
-
 #include <vmsix/cfgspace.h>
 
 #include "bits.h"
-#include "bytes.h"
 #include "cfgspace_priv.h"
 #include "pci_regs.h"
 #include "vmsix_errno.h"
 
 #define BAR0 PCI_BAR0
-
-unsigned vmsix_bar_count(const uint8_t *cfg, size_t len)
-{
-    if (!cfg || len < 64)
-        return 0;
-    return pci_header_bars(pci_header_type(cfg));
-}
-
-int vmsix_bar_decode(const uint8_t *cfg, size_t len, struct vmsix_bar out[6], unsigned *n)
-{
-    unsigned i, count;
-
-    if (!cfg || !out || !n || len < 64)
-        return -EINVAL;
-    count = pci_header_bars(pci_header_type(cfg));
-    for (i = 0; i < count; i++) {
-        uint32_t v = vmsix_rd32(cfg + BAR0 + PCI_BAR_SIZE * i);
-        struct vmsix_bar *b = &out[i];
-
-        memset(b, 0, sizeof(*b));
-        if (v == 0) {
-            b->kind = VMSIX_BAR_NONE;
-        } else if (v & PCI_BAR_SPACE_IO) {
-            b->kind = VMSIX_BAR_IO;
-            b->addr = v & PCI_BAR_IO_ADDR_MASK;
-        } else {
-            b->prefetch = (v & PCI_BAR_MEM_PREFETCH) != 0;
-            b->addr = v & PCI_BAR_MEM_ADDR_MASK;
-            switch (v & PCI_BAR_MEM_TYPE_MASK) {
-            case PCI_BAR_MEM_TYPE_32:
-                b->kind = VMSIX_BAR_MEM32;
-                break;
-            case PCI_BAR_MEM_TYPE_64:
-                if (i + 1 >= count) {
-                    b->kind = VMSIX_BAR_BAD;
-                    break;
-                }
-                b->kind = VMSIX_BAR_MEM64;
-                b->addr |= (uint64_t)vmsix_rd32(cfg + BAR0 + PCI_BAR_SIZE * (i + 1)) << 32;
-                i++;
-                memset(&out[i], 0, sizeof(out[i]));
-                out[i].kind = VMSIX_BAR_MEM64_HI;
-                out[i].prefetch = b->prefetch;
-                out[i].addr = b->addr;
-                break;
-            default: /* 01 (below 1 MiB, PCI 2.x) and 11 are reserved */
-                b->kind = VMSIX_BAR_BAD;
-                break;
-            }
-        }
-    }
-    *n = count;
-    return 0;
-}
-
-int vmsix_bar_free_slot(const uint8_t *cfg, size_t len, const uint32_t *sized, unsigned *slot)
-{
-    struct vmsix_bar bars[6];
-    unsigned i, n;
-
-    if (!slot || vmsix_bar_decode(cfg, len, bars, &n))
-        return -EINVAL;
-    for (i = 0; i < n; i++) {
-        if (bars[i].kind != VMSIX_BAR_NONE)
-            continue;
-        /* reads 0; an implemented BAR at address 0 still sizes to non-zero
-         * (the upper half of a 64-bit BAR was decoded as MEM64_HI above) */
-        if (sized && sized[i] != 0)
-            continue;
-        *slot = i;
-        return 0;
-    }
-    return -ENOSPC;
-}
 
 static int bar_field_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
 {
@@ -107,6 +30,7 @@ static int bar_field_write(void *ctx, uint16_t off, unsigned len, uint32_t old, 
 }
 
 static const struct vmsix_cfg_field_ops bar_field_ops = {
+    .size = sizeof(struct vmsix_cfg_field_ops),
     .read = NULL,
     .write = bar_field_write,
 };
@@ -117,8 +41,10 @@ int vmsix_cfg_bar_emulate(struct vmsix_cfg *c, unsigned bar, uint64_t size, unsi
     unsigned type = kind & ~VMSIX_BAR_PREFETCH;
     bool prefetch = (kind & VMSIX_BAR_PREFETCH) != 0;
     unsigned slots, dwords, i, off;
+    struct vmsix_cfg_reg regs[2];
     uint32_t low_type;
     uint64_t addr_mask;
+    int rc;
 
     if (!cfg_ok(c) || !vmsix_is_pow2(size))
         return -EINVAL;
@@ -148,23 +74,23 @@ int vmsix_cfg_bar_emulate(struct vmsix_cfg *c, unsigned bar, uint64_t size, unsi
     default:
         return -EINVAL;
     }
-    if (bar + dwords > slots)
+    if (bar >= slots || dwords > slots - bar) /* no wrap for a huge @bar */
         return -EINVAL;
     off = BAR0 + PCI_BAR_SIZE * bar;
-    for (i = 0; i < 4u * dwords; i++) {
-        if (c->fidx[off + i])
-            return -EBUSY;
-    }
-    if (c->nfields + dwords > VMSIX_CFG_MAX_FIELDS)
-        return -ENOSPC;
-
-    for (i = 0; i < dwords; i++) {
-        uint32_t rw = (uint32_t)(addr_mask >> (32 * i));
-        vmsix_cfg_set_range(c, (uint16_t)(off + 4u * i), 4, VMSIX_CFG_RO);
-        vmsix_cfg_set_attr(c, (uint16_t)(off + 4u * i), 4, rw, VMSIX_CFG_RW);
+    /* address bits RW and emulated, size and type bits RO: a write of all
+     * ones reads back the size mask with the type bits */
+    for (i = 0; i < dwords; i++)
+        regs[i] = (struct vmsix_cfg_reg){
+            .off = (uint16_t)(4u * i),
+            .size = 4,
+            .rw = (uint32_t)(addr_mask >> (32 * i)),
+            .ops = &bar_field_ops,
+        };
+    rc = vmsix_cfg_regs_add(c, (uint16_t)off, regs, dwords, c);
+    if (rc)
+        return rc;
+    for (i = 0; i < dwords; i++)
         vmsix_cfg_poke(c, (uint16_t)(off + 4u * i), 4, i == 0 ? low_type : 0);
-        vmsix_cfg_field_add(c, (uint16_t)(off + 4u * i), 4, &bar_field_ops, c);
-    }
     c->bars[bar].kind = (uint8_t)type;
     c->bars[bar].moved = moved;
     c->bars[bar].ctx = ctx;

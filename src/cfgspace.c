@@ -9,6 +9,7 @@
 #include <vmsix/cfgspace.h>
 
 #include "cfgspace_priv.h"
+#include "ops_copy.h"
 #include "pci_regs.h"
 #include "vmsix_errno.h"
 
@@ -25,14 +26,19 @@ int vmsix_cfg_init(void *mem, size_t len, uint16_t size, const struct vmsix_cfg_
                    struct vmsix_cfg **out)
 {
     struct vmsix_cfg *c = mem;
+    struct vmsix_cfg_ops o;
     size_t need = vmsix_cfg_storage_size(size);
+    int rc;
 
     if (!mem || !out || need == 0 || len < need || ((uintptr_t)mem & 7u))
         return -EINVAL;
+    /* copied before the storage is written: a refused @ops leaves it as it was */
+    memset(&o, 0, sizeof(o));
+    if (ops && (rc = vmsix_ops_copy(&o, sizeof(o), ops, VMSIX_CFG_OPS_SIZE_V1)) != 0)
+        return rc;
     memset(c, 0, need);
     c->size = size;
-    if (ops)
-        c->ops = *ops;
+    c->ops = o;
     c->ctx = ctx;
     c->shadow = c->bytes;
     c->a0 = c->shadow + size;
@@ -118,27 +124,143 @@ int vmsix_cfg_peek(const struct vmsix_cfg *c, uint16_t off, unsigned size, uint3
     return 0;
 }
 
-int vmsix_cfg_field_add(struct vmsix_cfg *c, uint16_t off, unsigned len,
-                        const struct vmsix_cfg_field_ops *ops, void *ctx)
+/* Some byte of @len at @off is in a field already. */
+static bool field_busy(const struct vmsix_cfg *c, unsigned off, unsigned len)
 {
     unsigned i;
-    struct cfg_field *f;
 
-    if (!cfg_ok(c) || !ops || len < 1 || len > 4 || (off & 3u) + len > 4 || off + len > c->size)
-        return -EINVAL;
-    for (i = 0; i < len; i++) {
+    for (i = 0; i < len; i++)
         if (c->fidx[off + i])
-            return -EBUSY;
-    }
-    if (c->nfields >= VMSIX_CFG_MAX_FIELDS)
-        return -ENOSPC;
-    f = &c->fields[c->nfields++];
-    f->off = off;
+            return true;
+    return false;
+}
+
+/* Make a field of @len bytes at @off, checked by the caller (inside one
+ * dword and the model, no overlap, a free slot). */
+static void field_insert(struct vmsix_cfg *c, unsigned off, unsigned len,
+                         const struct vmsix_cfg_field_ops *ops, void *ctx)
+{
+    struct cfg_field *f = &c->fields[c->nfields++];
+    unsigned i;
+
+    f->off = (uint16_t)off;
     f->len = (uint8_t)len;
     f->ops = ops;
     f->ctx = ctx;
     for (i = 0; i < len; i++)
         c->fidx[off + i] = c->nfields;
+}
+
+/* Field handlers are kept by pointer, not copied: only their size is checked. */
+static int field_ops_check(const struct vmsix_cfg_field_ops *ops)
+{
+    return vmsix_ops_check(ops, sizeof(*ops), VMSIX_CFG_FIELD_OPS_SIZE_V1);
+}
+
+int vmsix_cfg_field_add(struct vmsix_cfg *c, uint16_t off, unsigned len,
+                        const struct vmsix_cfg_field_ops *ops, void *ctx)
+{
+    int rc;
+
+    if (!cfg_ok(c) || !ops || len < 1 || len > 4 || (off & 3u) + len > 4 || off + len > c->size)
+        return -EINVAL;
+    rc = field_ops_check(ops);
+    if (rc)
+        return rc;
+    if (field_busy(c, off, len))
+        return -EBUSY;
+    if (c->nfields >= VMSIX_CFG_MAX_FIELDS)
+        return -ENOSPC;
+    field_insert(c, off, len, ops, ctx);
+    return 0;
+}
+
+/* Where a table register is: in 32 bits, so that base + off past 0xffff is
+ * outside the model rather than wrapped back into it. */
+static uint32_t reg_off(uint16_t base, const struct vmsix_cfg_reg *r)
+{
+    return (uint32_t)base + r->off;
+}
+
+/* The checks of one table register that need nothing but it and the model:
+ * size, masks, place; its handlers' size. */
+static int reg_check(const struct vmsix_cfg *c, uint16_t base, const struct vmsix_cfg_reg *r)
+{
+    uint32_t off = reg_off(base, r);
+    uint32_t all;
+
+    if (r->size != 1 && r->size != 2 && r->size != 4)
+        return -EINVAL;
+    all = (uint32_t)(((uint64_t)1 << (8u * r->size)) - 1u);
+    if ((r->rw | r->rw1c | r->rsvd | r->pt) & ~all)
+        return -EINVAL;
+    if ((r->rw & r->rw1c) || (r->rsvd & (r->rw | r->rw1c | r->pt)))
+        return -EINVAL;
+    if (off + r->size > c->size)
+        return -EINVAL;
+    if (!r->ops)
+        return 0;
+    if ((off & 3u) + r->size > 4) /* a field lies inside one dword */
+        return -EINVAL;
+    return field_ops_check(r->ops);
+}
+
+int vmsix_cfg_regs_add(struct vmsix_cfg *c, uint16_t base, const struct vmsix_cfg_reg *regs,
+                       size_t n, void *ctx)
+{
+    uint8_t seen[CFG_MAX / 8]; /* bytes declared by the table so far */
+    unsigned nops = 0;
+    size_t k;
+    int rc;
+
+    if (!cfg_ok(c) || !regs)
+        return -EINVAL;
+    /* Registers that do not overlap are at least a byte each: more than
+     * the model holds overlap, and the checks below stay O(size). */
+    if (n > c->size)
+        return -EINVAL;
+    memset(seen, 0, sizeof(seen));
+    for (k = 0; k < n; k++) {
+        const struct vmsix_cfg_reg *r = &regs[k];
+        unsigned i, off = reg_off(base, r);
+
+        rc = reg_check(c, base, r);
+        if (rc)
+            return rc;
+        for (i = off; i < off + r->size; i++) {
+            if (seen[i / 8] & (1u << (i % 8)))
+                return -EINVAL;
+            seen[i / 8] |= (uint8_t)(1u << (i % 8));
+        }
+    }
+    for (k = 0; k < n; k++) {
+        if (!regs[k].ops)
+            continue;
+        if (field_busy(c, reg_off(base, &regs[k]), regs[k].size))
+            return -EBUSY;
+        nops++;
+    }
+    if (c->nfields + nops > VMSIX_CFG_MAX_FIELDS)
+        return -ENOSPC;
+
+    /* Everything checked: nothing below fails. */
+    for (k = 0; k < n; k++) {
+        const struct vmsix_cfg_reg *r = &regs[k];
+        unsigned i, off = reg_off(base, r);
+
+        for (i = 0; i < r->size; i++) {
+            unsigned b = off + i, sh = 8 * i;
+
+            /* every bit of the register gets its attribute: RO unless a mask says */
+            attr_byte(c, b, 0xffu, VMSIX_CFG_RO);
+            attr_byte(c, b, (uint8_t)(r->rw >> sh), VMSIX_CFG_RW);
+            attr_byte(c, b, (uint8_t)(r->rw1c >> sh), VMSIX_CFG_RW1C);
+            attr_byte(c, b, (uint8_t)(r->rsvd >> sh), VMSIX_CFG_RSVD);
+            c->pt[b] = (uint8_t)(r->pt >> sh);
+        }
+        if (r->ops)
+            field_insert(c, off, r->size, r->ops, ctx);
+    }
     return 0;
 }
 

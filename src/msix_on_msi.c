@@ -541,6 +541,7 @@ static int dev_pt_write(void *ctx, uint16_t off, unsigned size, uint32_t val, ui
 }
 
 static const struct vmsix_cfg_ops dev_cfg_ops = {
+    .size = sizeof(struct vmsix_cfg_ops),
     .pt_read = dev_pt_read,
     .pt_write = dev_pt_write,
 };
@@ -591,9 +592,12 @@ static int devctl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uin
     return first_error(ret, vmsix_dev_reset(d));
 }
 
-static const struct vmsix_cfg_field_ops msix_ctrl_field = {NULL, msix_ctrl_write};
-static const struct vmsix_cfg_field_ops command_field = {NULL, command_write};
-static const struct vmsix_cfg_field_ops devctl_field = {NULL, devctl_write};
+static const struct vmsix_cfg_field_ops msix_ctrl_field = {sizeof(struct vmsix_cfg_field_ops), NULL,
+                                                           msix_ctrl_write};
+static const struct vmsix_cfg_field_ops command_field = {sizeof(struct vmsix_cfg_field_ops), NULL,
+                                                         command_write};
+static const struct vmsix_cfg_field_ops devctl_field = {sizeof(struct vmsix_cfg_field_ops), NULL,
+                                                        devctl_write};
 
 static void dev_bar_moved(void *ctx, unsigned bar, uint64_t addr)
 {

@@ -36,6 +36,7 @@
 #ifndef VMSIX_CFGSPACE_H
 #define VMSIX_CFGSPACE_H
 
+#include <vmsix/bar.h> /* the VMSIX_BAR_* kinds of vmsix_cfg_bar_emulate() */
 #include <vmsix/common.h>
 
 #ifdef __cplusplus
@@ -55,8 +56,13 @@ extern "C" {
 struct vmsix_cfg;
 
 /* Hooks to the physical device, for PT bits. Either may be NULL if no bit
- * is PT (a PT access then fails with -EIO). */
+ * is PT (a PT access then fails with -EIO). Add new members only at the
+ * end; NULL must keep the old behaviour. */
 struct vmsix_cfg_ops {
+    /* sizeof(struct vmsix_cfg_ops) as the caller compiled it: at least
+     * VMSIX_CFG_OPS_SIZE_V1; members past it are NULL to the library, members
+     * the library does not know must be zero (else -ENOTSUP). */
+    size_t size;
     /* Read @size bytes (1, 2 or 4, inside one dword) at @off into *@val.
      * Return 0 or a negative errno. */
     int (*pt_read)(void *ctx, uint16_t off, unsigned size, uint32_t *val);
@@ -68,9 +74,20 @@ struct vmsix_cfg_ops {
     int (*pt_write)(void *ctx, uint16_t off, unsigned size, uint32_t val, uint32_t mask);
 };
 
+/* The size of struct vmsix_cfg_ops in its first sized version. */
+#define VMSIX_CFG_OPS_SIZE_V1                                                                      \
+    (offsetof(struct vmsix_cfg_ops, pt_write) + sizeof(((struct vmsix_cfg_ops *)0)->pt_write))
+
 /* Handlers of one field. Values are little-endian field values of @len
- * bytes starting at the field's offset @off. */
+ * bytes starting at the field's offset @off. The struct is kept by pointer
+ * (not copied); its size is checked by the rule of struct
+ * vmsix_cfg_ops. Add new members only at the end; NULL must keep the old
+ * behaviour. */
 struct vmsix_cfg_field_ops {
+    /* sizeof(struct vmsix_cfg_field_ops) as the caller compiled it: at least
+     * VMSIX_CFG_FIELD_OPS_SIZE_V1; members the library does not know must be
+     * zero (else -ENOTSUP). */
+    size_t size;
     /* Optional: *@val holds the value the model would return (shadow and
      * PT bits merged); the handler may change it. Return 0 or a negative
      * errno (the access then reads all ones and returns the error). */
@@ -82,6 +99,10 @@ struct vmsix_cfg_field_ops {
      * the write itself is not rolled back. */
     int (*write)(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val);
 };
+
+/* The size of struct vmsix_cfg_field_ops in its first sized version. */
+#define VMSIX_CFG_FIELD_OPS_SIZE_V1                                                                \
+    (offsetof(struct vmsix_cfg_field_ops, write) + sizeof(((struct vmsix_cfg_field_ops *)0)->write))
 
 /**
  * vmsix_cfg_storage_size() - bytes of storage a model needs.
@@ -97,12 +118,15 @@ VMSIX_API size_t vmsix_cfg_storage_size(uint16_t size);
  * @mem: storage, aligned to 8 bytes
  * @len: bytes at @mem, at least vmsix_cfg_storage_size(@size)
  * @size: 256 or 4096
- * @ops: physical hooks (copied); may be NULL when nothing is PT
+ * @ops: physical hooks (copied); may be NULL when nothing is PT; ops->size
+ *       as struct vmsix_cfg_ops says
  * @ctx: passed to the hooks
  * @out: receives the model
  *
- * Every byte starts as shadow 0, RO, emulated, in no field.
- * Return: 0 or -EINVAL.
+ * Every byte starts as shadow 0, RO, emulated, in no field. Calls no hook.
+ * Return: 0; -EINVAL (bad arguments, or ops->size below
+ * VMSIX_CFG_OPS_SIZE_V1); -ENOTSUP (@ops sets a member this library does
+ * not know). On error nothing is written to @mem.
  */
 VMSIX_API int vmsix_cfg_init(void *mem, size_t len, uint16_t size, const struct vmsix_cfg_ops *ops,
                              void *ctx, struct vmsix_cfg **out);
@@ -169,14 +193,62 @@ VMSIX_API int vmsix_cfg_peek(const struct vmsix_cfg *c, uint16_t off, unsigned s
  * @c: the model
  * @off: first byte of the field
  * @len: 1..4; the field must lie inside one dword and overlap no other field
- * @ops: handlers (the pointer is kept, not copied: it must outlive @c)
+ * @ops: handlers (the pointer is kept, not copied: it must outlive @c);
+ *       ops->size as struct vmsix_cfg_field_ops says
  * @ctx: passed to the handlers
  *
- * Return: 0; -ENOSPC when VMSIX_CFG_MAX_FIELDS are used; -EBUSY when the
- * field overlaps another; -EINVAL for bad arguments.
+ * Calls no hook. Return: 0; -ENOSPC when VMSIX_CFG_MAX_FIELDS are used;
+ * -EBUSY when the field overlaps another; -EINVAL for bad arguments (ops->size
+ * below VMSIX_CFG_FIELD_OPS_SIZE_V1 included); -ENOTSUP when @ops sets a
+ * member this library does not know.
  */
 VMSIX_API int vmsix_cfg_field_add(struct vmsix_cfg *c, uint16_t off, unsigned len,
                                   const struct vmsix_cfg_field_ops *ops, void *ctx);
+
+/* One register of a declaration table. Bits in none of rw, rw1c, rsvd are read-only. */
+struct vmsix_cfg_reg {
+    uint16_t off;  /* offset from the base given to vmsix_cfg_regs_add() */
+    uint8_t size;  /* 1, 2 or 4; inside one dword when @ops is set */
+    uint32_t rw;   /* guest-writable bits */
+    uint32_t rw1c; /* bits a guest 1 clears */
+    uint32_t rsvd; /* bits that read 0 and ignore writes (never pass-through) */
+    uint32_t pt;   /* bits read from and written to the function (pt_read/pt_write) */
+    const struct vmsix_cfg_field_ops *ops; /* optional handlers of the register (a field) */
+};
+
+/**
+ * vmsix_cfg_regs_add() - declare emulated registers, with their attributes
+ * and handlers, from a table.
+ * @c: the model
+ * @base: offset the registers' @off are relative to (a capability's offset,
+ *        so that one const table serves every instance of the capability)
+ * @regs: the table; not kept (the @ops pointers in it are kept, as by
+ *        vmsix_cfg_field_add(), and must outlive @c)
+ * @n: entries in @regs; 0 declares nothing
+ * @ctx: passed to the handlers of every register of the table
+ *
+ * Declare @n registers at @base + reg.off, with their attributes and
+ * handlers (ctx @ctx). Every bit of a register gets its attribute, the
+ * bits in no mask RO (whatever they were before); pt may be combined with
+ * rw, rw1c or neither (read-only, read from the function). A register with
+ * @ops becomes a field with those handlers, as by vmsix_cfg_field_add(); a
+ * register without may lie over an existing field, which stays. Bytes
+ * outside the registers and every shadow value keep theirs. One call does
+ * what vmsix_cfg_set_range(), vmsix_cfg_set_attr() and
+ * vmsix_cfg_field_add() do for each register.
+ *
+ * Everything is validated first: on any error nothing changes.
+ * Calls no hook.
+ * Return: 0; -EINVAL (bad argument (@c or @regs NULL, a size not 1, 2 or
+ * 4, ops->size below VMSIX_CFG_FIELD_OPS_SIZE_V1), overlapping masks (rw
+ * and rw1c, rsvd with any other, pt with rsvd), mask bits outside the
+ * register's size, two registers of the table that overlap, a register
+ * outside the model, a field crossing a dword); -ENOTSUP (an @ops sets a
+ * member this library does not know); -EBUSY (a register with ops
+ * overlaps an existing field); -ENOSPC (not enough free fields).
+ */
+VMSIX_API int vmsix_cfg_regs_add(struct vmsix_cfg *c, uint16_t base,
+                                 const struct vmsix_cfg_reg *regs, size_t n, void *ctx);
 
 /**
  * vmsix_cfg_read() - a guest configuration read.
@@ -206,59 +278,7 @@ VMSIX_API int vmsix_cfg_read(struct vmsix_cfg *c, uint16_t off, unsigned size, u
  */
 VMSIX_API int vmsix_cfg_write(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t val);
 
-/* ---- BARs ---- */
-
-/* BAR kinds (struct vmsix_bar.kind, vmsix_cfg_bar_emulate()). */
-#define VMSIX_BAR_NONE 0u     /* unimplemented slot (reads 0) */
-#define VMSIX_BAR_IO 1u       /* I/O space */
-#define VMSIX_BAR_MEM32 2u    /* 32-bit memory */
-#define VMSIX_BAR_MEM64 3u    /* 64-bit memory, low half */
-#define VMSIX_BAR_MEM64_HI 4u /* upper half of the 64-bit BAR before it */
-#define VMSIX_BAR_BAD 5u      /* reserved type bits, or a 64-bit BAR in the last slot */
-
-/* One BAR slot as decoded from configuration bytes. */
-struct vmsix_bar {
-    uint8_t kind;  /* VMSIX_BAR_* */
-    bool prefetch; /* memory BAR with the prefetchable bit */
-    uint64_t addr; /* base address (both halves for MEM64) */
-};
-
-/**
- * vmsix_bar_count() - how many BAR slots a header type has.
- * @cfg: configuration bytes (at least 64)
- * @len: bytes in @cfg
- *
- * Return: 6 (type 0), 2 (type 1), 1 (type 2), 0 (others or @len < 64).
- */
-VMSIX_API unsigned vmsix_bar_count(const uint8_t *cfg, size_t len);
-
-/**
- * vmsix_bar_decode() - decode the BAR slots of configuration bytes.
- * @cfg: configuration bytes (untrusted)
- * @len: bytes in @cfg, at least 64
- * @out: receives vmsix_bar_count() entries (room for 6 is enough)
- * @n: receives the number of slots
- *
- * Return: 0 or -EINVAL.
- */
-VMSIX_API int vmsix_bar_decode(const uint8_t *cfg, size_t len, struct vmsix_bar out[6],
-                               unsigned *n);
-
-/**
- * vmsix_bar_free_slot() - the lowest BAR slot free for an emulated BAR.
- * @cfg: configuration bytes (untrusted)
- * @len: bytes in @cfg, at least 64
- * @sized: optional: for each slot, what the register read back after the
- *         host wrote all ones to it (sizing); NULL when the host did not
- *         size (then only "reads 0" is checked)
- * @slot: receives the slot
- *
- * A slot is free when it reads 0, sizes to 0 (when @sized is given), and
- * is not the upper half of a 64-bit BAR (DESIGN 4.1 rule 7).
- * Return: 0; -ENOSPC when no slot is free; -EINVAL for bad arguments.
- */
-VMSIX_API int vmsix_bar_free_slot(const uint8_t *cfg, size_t len, const uint32_t *sized,
-                                  unsigned *slot);
+/* ---- BARs (emulated in the model; decoding raw bytes is vmsix/bar.h) ---- */
 
 /* Called when a guest write changed an emulated BAR's address. @addr is the
  * whole new base (both halves for a 64-bit BAR; a 64-bit BAR written one

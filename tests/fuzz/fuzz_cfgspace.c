@@ -37,14 +37,13 @@
 
 #include <vmsix/cfgspace.h>
 
+#include "cfg_ref.h"
 #include "oracle.h"
 #include "fuzz_check.h"
 
 #define MAX_OPS 512
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-enum { C_RO, C_RW, C_W1C, C_RSVD };
 
 /* ---- the reference ---- */
 static unsigned msz;         /* model size, 256 or 4096 */
@@ -115,8 +114,9 @@ static int f_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t
     return 0;
 }
 
-static const struct vmsix_cfg_ops hw_ops = {pt_read, pt_write};
-static const struct vmsix_cfg_field_ops f_ops = {f_read, f_write};
+static const struct vmsix_cfg_ops hw_ops = {sizeof(struct vmsix_cfg_ops), pt_read, pt_write};
+static const struct vmsix_cfg_field_ops f_ops = {sizeof(struct vmsix_cfg_field_ops), f_read,
+                                                 f_write};
 
 /* ---- the model ---- */
 static struct vmsix_cfg *model;
@@ -220,33 +220,13 @@ static void ref_set_bit(unsigned byte, unsigned bit, unsigned attr)
 /* shadow value of bytes, RSVD bits 0, PT bits as stored */
 static VMSIX_ORACLE uint32_t ref_shadow(const uint8_t *sh, unsigned off, unsigned len)
 {
-    uint32_t v = 0;
-    for (unsigned i = 0; i < len; i++)
-        for (unsigned bit = 0; bit < 8; bit++)
-            if (cls[off + i][bit] != C_RSVD && ((sh[off + i] >> bit) & 1))
-                v |= 1u << (8 * i + bit);
-    return v;
+    return cfg_ref_shadow(cls, sh, off, len);
 }
 
 /* what the guest reads before field handlers; *pt: the access holds PT bits */
 static VMSIX_ORACLE uint32_t ref_merged(unsigned off, unsigned len, bool *pt)
 {
-    uint32_t v = 0;
-    for (unsigned i = 0; i < len; i++) {
-        for (unsigned bit = 0; bit < 8; bit++) {
-            unsigned b = off + i, src;
-            if (cls[b][bit] == C_RSVD)
-                continue;
-            if (ptb[b][bit]) {
-                *pt = true;
-                src = (hw[b] >> bit) & 1;
-            } else {
-                src = (shadow[b] >> bit) & 1;
-            }
-            v |= src << (8 * i + bit);
-        }
-    }
-    return v;
+    return cfg_ref_read(cls, ptb, shadow, hw, off, len, pt);
 }
 
 static bool access_valid(uint16_t off, unsigned size)
@@ -344,22 +324,7 @@ static void do_write(uint16_t off, unsigned size, uint32_t val)
     for (unsigned j = 0; j < nf; j++)
         old[j] = ref_shadow(shadow, fld[idx[j]].off, fld[idx[j]].len);
     memcpy(before, &shadow[d], 4);
-    for (unsigned i = 0; i < size; i++) {
-        unsigned b = off + i;
-        for (unsigned bit = 0; bit < 8; bit++) {
-            unsigned g = (val >> (8 * i + bit)) & 1;
-            uint8_t c = cls[b][bit];
-            if (ptb[b][bit]) {
-                if (c == C_RW || c == C_W1C)
-                    ptmask |= 1u << (8 * i + bit);
-                continue;
-            }
-            if (c == C_RW)
-                shadow[b] = (uint8_t)((shadow[b] & ~(1u << bit)) | (g << bit));
-            else if (c == C_W1C && g)
-                shadow[b] &= (uint8_t) ~(1u << bit);
-        }
-    }
+    ptmask = cfg_ref_write(cls, ptb, shadow, off, size, val);
     /* the dword holds the reference shadow, and no other byte of the whole
      * model storage changed (the count of changed bytes is exact) */
     unsigned changes = 0, diff = 0;

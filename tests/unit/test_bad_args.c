@@ -143,7 +143,7 @@ static void test_cfgspace(void **state)
     uint32_t v;
     struct vmsix_bar bars[6];
     unsigned n, slot;
-    static const struct vmsix_cfg_field_ops fo = {NULL, NULL};
+    static const struct vmsix_cfg_field_ops fo = {sizeof(struct vmsix_cfg_field_ops), NULL, NULL};
 
     (void)state;
     assert_int_equal(vmsix_cfg_storage_size(0), 0);
@@ -167,6 +167,11 @@ static void test_cfgspace(void **state)
     EXPECT(vmsix_cfg_field_add(cfg, 0x40, 2, NULL, NULL), -EINVAL);
     EXPECT(vmsix_cfg_field_add(cfg, 0xffff, 1, &fo, NULL), -EINVAL);
     EXPECT(vmsix_cfg_field_add(cfg, 0x40, 5, &fo, NULL), -EINVAL);
+    const struct vmsix_cfg_reg reg = {0, 2, 0xffff, 0, 0, 0, &fo};
+    EXPECT(vmsix_cfg_regs_add(NULL, 0x40, &reg, 1, NULL), -EINVAL);
+    EXPECT(vmsix_cfg_regs_add(cfg, 0x40, NULL, 1, NULL), -EINVAL);
+    EXPECT(vmsix_cfg_regs_add(cfg, 0xffff, &reg, 1, NULL), -EINVAL);
+    EXPECT(vmsix_cfg_regs_add(cfg, 0x40, &reg, SIZE_MAX, NULL), -EINVAL); /* reads only one */
     v = 0;
     EXPECT(vmsix_cfg_read(NULL, 0, 4, &v), -EINVAL);
     assert_int_equal(v, 0xffffffffu);
@@ -452,8 +457,10 @@ static int cnt_inval(void *c, const uint64_t d[2])
 }
 
 static const struct vmsix_msix_ops cnt_mops = {cnt_deliver, cnt_update, cnt_poll};
-static const struct vmsix_cfg_ops cnt_cfg_ops = {cnt_pt_read, cnt_pt_write};
-static const struct vmsix_cfg_field_ops cnt_field_ops = {cnt_field_read, cnt_field_write};
+static const struct vmsix_cfg_ops cnt_cfg_ops = {sizeof(struct vmsix_cfg_ops), cnt_pt_read,
+                                                 cnt_pt_write};
+static const struct vmsix_cfg_field_ops cnt_field_ops = {sizeof(struct vmsix_cfg_field_ops),
+                                                         cnt_field_read, cnt_field_write};
 static const struct vmsix_vtd_ops cnt_vops = {
     .size = sizeof(struct vmsix_vtd_ops),
     .invalidate = cnt_inval,
@@ -486,6 +493,10 @@ static size_t lc_msix_saved_len;
 static unsigned char lc_dev_saved[1024];
 static size_t lc_dev_saved_len;
 static unsigned char lc_dev_corrupt[1024];
+static const struct vmsix_cfg_reg lc_regs[2] = {
+    {0x00, 4, 0xffff0000u, 0, 0x0000ff00u, 0x000000ffu, NULL},
+    {0x04, 2, 0xffff, 0, 0, 0, &cnt_field_ops},
+};
 
 /* The valid arguments: a parsed chain, a saved table and device state, an
  * entry, a block of the world's backend. */
@@ -552,6 +563,7 @@ static long dev_cfg_read_ones(void *o, uint16_t off, unsigned size)
     X(cfg_poke, -EINVAL, vmsix_cfg_poke(o, 0x40, 4, 0x12345678))                                   \
     X(cfg_peek, -EINVAL, vmsix_cfg_peek(o, 0x40, 4, &lc_v32))                                      \
     X(cfg_field_add, -EINVAL, vmsix_cfg_field_add(o, 0x44, 2, &cnt_field_ops, NULL))               \
+    X(cfg_regs_add, -EINVAL, vmsix_cfg_regs_add(o, 0x40, lc_regs, 2, NULL))                        \
     X(cfg_read, -EINVAL, cfg_read_ones(o))                                                         \
     X(cfg_write, -EINVAL, vmsix_cfg_write(o, 0x40, 4, 0xffffffffu))                                \
     X(cfg_protect_caps, -EINVAL, vmsix_cfg_protect_caps(o, &lc_chain))                             \

@@ -18,6 +18,8 @@
 #include <vmsix/capchain.h>
 #include <vmsix/cfgspace.h>
 
+#include "cfg_ref.h"
+
 /* ---- the fake physical device behind PT bits ---- */
 
 struct hook_log {
@@ -56,7 +58,7 @@ static int pt_write(void *ctx, uint16_t off, unsigned size, uint32_t val, uint32
     return hl.write_rc;
 }
 
-static const struct vmsix_cfg_ops hw_ops = {pt_read, pt_write};
+static const struct vmsix_cfg_ops hw_ops = {sizeof(struct vmsix_cfg_ops), pt_read, pt_write};
 
 /* ---- fields with logging handlers ---- */
 
@@ -99,9 +101,10 @@ static int f_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t
     return nfcalls > 1 && field_write_rc ? field_write_rc - 1 : field_write_rc;
 }
 
-static const struct vmsix_cfg_field_ops ops_xor = {f_read_xor, f_write};
-static const struct vmsix_cfg_field_ops ops_wonly = {NULL, f_write};
-static const struct vmsix_cfg_field_ops ops_const = {f_read_const, f_write};
+#define FOPS_SIZE sizeof(struct vmsix_cfg_field_ops)
+static const struct vmsix_cfg_field_ops ops_xor = {FOPS_SIZE, f_read_xor, f_write};
+static const struct vmsix_cfg_field_ops ops_wonly = {FOPS_SIZE, NULL, f_write};
+static const struct vmsix_cfg_field_ops ops_const = {FOPS_SIZE, f_read_const, f_write};
 
 static const struct {
     uint16_t off;
@@ -117,8 +120,6 @@ static const struct {
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 /* ---- the reference: per-bit classes ---- */
-
-enum { C_RO, C_RW, C_W1C, C_RSVD };
 
 static uint8_t cls[4096][8];
 static bool ptb[4096][8];
@@ -190,34 +191,15 @@ static int field_at(unsigned b)
 /* Expected shadow-derived value of bytes (reserved bits 0). */
 static uint32_t ref_shadow(const uint8_t *sh, unsigned off, unsigned len)
 {
-    uint32_t v = 0;
-    for (unsigned i = 0; i < len; i++)
-        for (unsigned bit = 0; bit < 8; bit++)
-            if (cls[off + i][bit] != C_RSVD && ((sh[off + i] >> bit) & 1))
-                v |= 1u << (8 * i + bit);
-    return v;
+    return cfg_ref_shadow(cls, sh, off, len);
 }
 
 static uint32_t ref_read(unsigned off, unsigned size, bool *pt_used)
 {
-    uint32_t v = 0;
+    uint32_t v;
 
     *pt_used = false;
-    for (unsigned i = 0; i < size; i++) {
-        unsigned b = off + i;
-        for (unsigned bit = 0; bit < 8; bit++) {
-            unsigned src;
-            if (cls[b][bit] == C_RSVD)
-                continue;
-            if (ptb[b][bit]) {
-                *pt_used = true;
-                src = (hw[b] >> bit) & 1;
-            } else {
-                src = (shadow0[b] >> bit) & 1;
-            }
-            v |= src << (8 * i + bit);
-        }
-    }
+    v = cfg_ref_read(cls, ptb, shadow0, hw, off, size, pt_used);
     /* field read handlers, applied to the field's bytes inside the access */
     for (unsigned i = 0; i < size; i++) {
         int f = field_at(off + i);
@@ -287,22 +269,7 @@ static void check_write(unsigned off, unsigned size, uint32_t val)
             nf++;
         }
     }
-    for (unsigned i = 0; i < size; i++) {
-        unsigned b = off + i;
-        for (unsigned bit = 0; bit < 8; bit++) {
-            unsigned g = (val >> (8 * i + bit)) & 1;
-            uint8_t c = cls[b][bit];
-            if (ptb[b][bit]) {
-                if (c == C_RW || c == C_W1C)
-                    ptmask |= 1u << (8 * i + bit);
-                continue;
-            }
-            if (c == C_RW)
-                want[b] = (uint8_t)((want[b] & ~(1u << bit)) | (g << bit));
-            else if (c == C_W1C && g)
-                want[b] &= (uint8_t)~(1u << bit);
-        }
-    }
+    ptmask = cfg_ref_write(cls, ptb, want, off, size, val);
 
     memcpy(model_mem, model_snap, model_len);
     memset(&hl, 0, sizeof(hl));
@@ -568,6 +535,101 @@ static void test_field_add_rules(void **state)
     assert_int_equal(vmsix_cfg_field_add(c, 0x42, 1, &ops_wonly, NULL), -ENOSPC);
 }
 
+/* ---- hook structs carry their size (vmsix_ops_copy()'s rule) ---- */
+
+/* A newer caller's hook structs: one member this library does not know. */
+struct cfg_ops_next {
+    struct vmsix_cfg_ops v1;
+    int (*later)(void *ctx);
+};
+struct field_ops_next {
+    struct vmsix_cfg_field_ops v1;
+    int (*later)(void *ctx);
+};
+
+static int later_hook(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+static void check_all(const unsigned char *p, size_t n, unsigned char v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != v)
+            fail_msg("byte %zu is %#x, want %#x", i, p[i], v);
+}
+
+static void test_cfg_ops_size_rule(void **state)
+{
+    struct vmsix_cfg_ops small = hw_ops;
+    struct cfg_ops_next next = {hw_ops, NULL};
+    struct vmsix_cfg *c = NULL;
+    size_t len = vmsix_cfg_storage_size(256);
+    uint32_t v;
+
+    (void)state;
+    /* below the first version: refused, the storage untouched */
+    small.size = VMSIX_CFG_OPS_SIZE_V1 - 1;
+    memset(model_mem, 0xa5, len);
+    assert_int_equal(vmsix_cfg_init(model_mem, len, 256, &small, NULL, &c), -EINVAL);
+    check_all(model_mem, len, 0xa5);
+    assert_null(c);
+    small.size = 0; /* a caller that forgot to set it */
+    assert_int_equal(vmsix_cfg_init(model_mem, len, 256, &small, NULL, &c), -EINVAL);
+    small.size = 1u << 20; /* garbage: refused without reading past the struct */
+    assert_int_equal(vmsix_cfg_init(model_mem, len, 256, &small, NULL, &c), -EINVAL);
+    check_all(model_mem, len, 0xa5);
+    /* a member this library does not know, set: refused */
+    next.v1.size = sizeof(next);
+    next.later = later_hook;
+    assert_int_equal(vmsix_cfg_init(model_mem, len, 256, &next.v1, NULL, &c), -ENOTSUP);
+    check_all(model_mem, len, 0xa5);
+    assert_null(c);
+    /* the same larger struct with that member zero: accepted, hooks copied */
+    next.later = NULL;
+    assert_int_equal(vmsix_cfg_init(model_mem, len, 256, &next.v1, NULL, &c), 0);
+    next.v1.pt_read = NULL; /* copied: a later change is not seen */
+    memset(hw, 0, sizeof(hw));
+    hw[0x10] = 0x3c;
+    memset(&hl, 0, sizeof(hl));
+    assert_int_equal(vmsix_cfg_set_range(c, 0x10, 1, VMSIX_CFG_RW | VMSIX_CFG_PT), 0);
+    assert_int_equal(vmsix_cfg_read(c, 0x10, 1, &v), 0);
+    assert_int_equal(v, 0x3c);
+    assert_int_equal(hl.reads, 1);
+    /* exactly the first version */
+    small = hw_ops;
+    small.size = VMSIX_CFG_OPS_SIZE_V1;
+    assert_int_equal(vmsix_cfg_init(model_mem, len, 256, &small, NULL, &c), 0);
+}
+
+static void test_field_ops_size_rule(void **state)
+{
+    struct vmsix_cfg_field_ops small = ops_wonly;
+    struct field_ops_next next = {ops_wonly, later_hook};
+    struct vmsix_cfg *c = small_model();
+    size_t len = vmsix_cfg_storage_size(256);
+
+    (void)state;
+    memcpy(model_snap, model_mem, len);
+    small.size = VMSIX_CFG_FIELD_OPS_SIZE_V1 - 1;
+    assert_int_equal(vmsix_cfg_field_add(c, 0x40, 2, &small, NULL), -EINVAL);
+    small.size = 0;
+    assert_int_equal(vmsix_cfg_field_add(c, 0x40, 2, &small, NULL), -EINVAL);
+    small.size = 1u << 20;
+    assert_int_equal(vmsix_cfg_field_add(c, 0x40, 2, &small, NULL), -EINVAL);
+    next.v1.size = sizeof(next);
+    assert_int_equal(vmsix_cfg_field_add(c, 0x40, 2, &next.v1, NULL), -ENOTSUP);
+    assert_memory_equal(model_mem, model_snap, len);
+    /* larger, its unknown member zero: accepted, and its handler is called */
+    next.later = NULL;
+    assert_int_equal(vmsix_cfg_field_add(c, 0x40, 2, &next.v1, NULL), 0);
+    assert_int_equal(vmsix_cfg_write(c, 0x40, 2, 0), 0);
+    assert_int_equal(nfcalls, 1);
+    small.size = VMSIX_CFG_FIELD_OPS_SIZE_V1;
+    assert_int_equal(vmsix_cfg_field_add(c, 0x44, 2, &small, NULL), 0);
+}
+
 /* DESIGN 4.1 rule 6: capability ID and next bytes are read-only. */
 static void test_protect_caps(void **state)
 {
@@ -615,6 +677,8 @@ int main(void)
         cmocka_unit_test(test_pt_read_only_bits),
         cmocka_unit_test(test_init_and_attr_args),
         cmocka_unit_test(test_field_add_rules),
+        cmocka_unit_test(test_cfg_ops_size_rule),
+        cmocka_unit_test(test_field_ops_size_rule),
         cmocka_unit_test(test_protect_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
