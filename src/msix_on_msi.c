@@ -506,6 +506,7 @@ static bool dev_pending_poll(void *ctx, uint16_t vec)
 }
 
 static const struct vmsix_msix_ops dev_msix_ops = {
+    .size = sizeof(struct vmsix_msix_ops),
     .deliver = dev_deliver,
     .vector_update = dev_vector_update,
     .pending_poll = dev_pending_poll,
@@ -899,7 +900,8 @@ static int nop_update(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool
     return 0;
 }
 
-static const struct vmsix_msix_ops nop_msix_ops = {nop_deliver, nop_update, NULL};
+static const struct vmsix_msix_ops nop_msix_ops = {sizeof(struct vmsix_msix_ops), nop_deliver,
+                                                   nop_update, NULL};
 
 /* Everything about a saved state that can be checked without changing
  * anything; the embedded table state is tried on a scratch object. */

@@ -9,6 +9,7 @@
 #include <vmsix/msix_table.h>
 
 #include "bytes.h"
+#include "ops_copy.h"
 #include "vmsix_errno.h"
 
 /* Keeps cold paths out of the hot ones, so that the common table access
@@ -137,13 +138,19 @@ int vmsix_msix_init(void *mem, size_t len, const struct vmsix_msix_params *p,
                     const struct vmsix_msix_ops *ops, void *ctx, struct vmsix_msix **out)
 {
     struct vmsix_msix *m = mem;
+    struct vmsix_msix_ops o;
     size_t need;
     uint64_t tlen, plen;
+    int rc;
 
     if (!mem || !p || !ops || !out || ((uintptr_t)mem & 7u))
         return -EINVAL;
+    /* into a local first: a refused size writes nothing */
+    rc = vmsix_ops_copy(&o, sizeof(o), ops, VMSIX_MSIX_OPS_SIZE_V1);
+    if (rc)
+        return rc;
     need = vmsix_msix_storage_size(p->nvec);
-    if (need == 0 || len < need || !ops->deliver || !ops->vector_update)
+    if (need == 0 || len < need || !o.deliver || !o.vector_update)
         return -EINVAL;
     if ((p->table_off & 7u) || (p->pba_off & 7u) || (p->flags & ~KNOWN_FLAGS))
         return -EINVAL;
@@ -161,7 +168,7 @@ int vmsix_msix_init(void *mem, size_t len, const struct vmsix_msix_params *p,
     m->table_len = tlen;
     m->pba_off = p->pba_off;
     m->pba_len = plen;
-    m->ops = *ops;
+    m->ops = o;
     m->ctx = ctx;
     m->ent = (struct entry *)(m + 1);
     m->pba = (uint64_t *)(m->ent + m->nvec);

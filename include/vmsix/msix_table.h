@@ -104,7 +104,20 @@ struct vmsix_msix_params {
     uint32_t flags;     /* VMSIX_MSIX_*; 0 = the defaults above */
 };
 
+/*
+ * Hooks of an object. ctx is the pointer given to vmsix_msix_init().
+ *
+ * The struct carries its own size so that it can grow without breaking
+ * callers: set @size to sizeof(struct vmsix_msix_ops) as you compile it.
+ * Add new members only at the end; NULL must keep the old behaviour. A
+ * caller built with an older msix_table.h passes a smaller size, and the
+ * members it lacks are taken as NULL; a caller built with a newer one
+ * passes a larger size, accepted when every member this library does not
+ * know is 0 (vmsix_msix_init() returns -ENOTSUP otherwise: a hook set that
+ * this library would not call).
+ */
 struct vmsix_msix_ops {
+    size_t size; /* sizeof(struct vmsix_msix_ops); >= VMSIX_MSIX_OPS_SIZE_V1 */
     /* Send @msg for vector @vec (required). */
     void (*deliver)(void *ctx, uint16_t vec, const struct vmsix_msg *msg);
     /* Vector @vec became active or inactive, or its message changed while
@@ -115,6 +128,12 @@ struct vmsix_msix_ops {
      * (See the call rules above.) */
     bool (*pending_poll)(void *ctx, uint16_t vec);
 };
+
+/* The size of struct vmsix_msix_ops in its first sized version (through
+ * pending_poll): the smallest @size vmsix_msix_init() accepts. */
+#define VMSIX_MSIX_OPS_SIZE_V1                                                                     \
+    (offsetof(struct vmsix_msix_ops, pending_poll) +                                               \
+     sizeof(((struct vmsix_msix_ops *)0)->pending_poll))
 
 struct vmsix_msix;
 
@@ -131,13 +150,17 @@ VMSIX_API size_t vmsix_msix_storage_size(uint16_t nvec);
  * @mem: storage, 8-byte aligned
  * @len: bytes at @mem, at least vmsix_msix_storage_size(@p->nvec)
  * @p: vector count, table and PBA offsets, policy flags
- * @ops: hooks (copied); deliver and vector_update are required
+ * @ops: hooks (copied; @ops->size set as struct vmsix_msix_ops says);
+ *       deliver and vector_update are required
  * @ctx: passed to the hooks
  * @out: receives the object
  *
- * Calls no hook. Return: 0, or -EINVAL for any bad argument (short or
+ * Calls no hook. Return: 0; -EINVAL for any bad argument (short or
  * misaligned storage, nvec out of range, misaligned or overlapping table
- * and PBA, regions past 4 GiB, unknown flags, missing hooks).
+ * and PBA, regions past 4 GiB, unknown flags, missing hooks, @ops->size
+ * below VMSIX_MSIX_OPS_SIZE_V1 or above 1024); -ENOTSUP (@ops->size is
+ * larger than this library's struct and a byte past it is not 0: a hook
+ * this library does not know). On error neither @mem nor *@out is written.
  */
 VMSIX_API int vmsix_msix_init(void *mem, size_t len, const struct vmsix_msix_params *p,
                               const struct vmsix_msix_ops *ops, void *ctx, struct vmsix_msix **out);

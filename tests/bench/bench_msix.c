@@ -67,8 +67,10 @@ static SITE bool hook_pending_poll(void *ctx, uint16_t vec)
     return false;
 }
 
-static const struct vmsix_msix_ops ops = {hook_deliver, hook_vector_update, NULL};
-static const struct vmsix_msix_ops ops_poll = {hook_deliver, hook_vector_update, hook_pending_poll};
+static const struct vmsix_msix_ops ops = {sizeof(struct vmsix_msix_ops), hook_deliver,
+                                          hook_vector_update, NULL};
+static const struct vmsix_msix_ops ops_poll = {sizeof(struct vmsix_msix_ops), hook_deliver,
+                                               hook_vector_update, hook_pending_poll};
 static unsigned char mem[64 * 1024] __attribute__((aligned(16)));
 
 /* 32 vectors, table at 0, PBA at 0x800 (a 4 KiB BAR), enabled; vectors

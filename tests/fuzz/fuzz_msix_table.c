@@ -88,8 +88,10 @@ static bool h_poll(void *ctx, uint16_t vec)
     return dev_pending[vec];
 }
 
-static const struct vmsix_msix_ops ops_poll = {h_deliver, h_update, h_poll};
-static const struct vmsix_msix_ops ops_nopoll = {h_deliver, h_update, NULL};
+static const struct vmsix_msix_ops ops_poll = {sizeof(struct vmsix_msix_ops), h_deliver, h_update,
+                                               h_poll};
+static const struct vmsix_msix_ops ops_nopoll = {sizeof(struct vmsix_msix_ops), h_deliver, h_update,
+                                                 NULL};
 
 static VMSIX_ORACLE void logs_match(void)
 {

@@ -58,7 +58,8 @@ static int nop_inval(void *c, const uint64_t d[2])
     (void)d;
     return 0;
 }
-static const struct vmsix_msix_ops mops = {nop_deliver, nop_update, NULL};
+static const struct vmsix_msix_ops mops = {sizeof(struct vmsix_msix_ops), nop_deliver, nop_update,
+                                           NULL};
 static const struct vmsix_vtd_ops vops = {NULL, nop_inval, NULL, NULL, NULL};
 
 static int setup(void **state)
@@ -448,7 +449,8 @@ static int cnt_inval(void *c, const uint64_t d[2])
     return 0;
 }
 
-static const struct vmsix_msix_ops cnt_mops = {cnt_deliver, cnt_update, cnt_poll};
+static const struct vmsix_msix_ops cnt_mops = {sizeof(struct vmsix_msix_ops), cnt_deliver,
+                                               cnt_update, cnt_poll};
 static const struct vmsix_cfg_ops cnt_cfg_ops = {cnt_pt_read, cnt_pt_write};
 static const struct vmsix_cfg_field_ops cnt_field_ops = {cnt_field_read, cnt_field_write};
 static const struct vmsix_vtd_ops cnt_vops = {NULL, cnt_inval, NULL, NULL, NULL};

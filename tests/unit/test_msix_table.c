@@ -60,8 +60,10 @@ static bool h_poll(void *ctx, uint16_t vec)
     return dev_pending[vec];
 }
 
-static const struct vmsix_msix_ops ops_poll = {h_deliver, h_update, h_poll};
-static const struct vmsix_msix_ops ops_nopoll = {h_deliver, h_update, NULL};
+static const struct vmsix_msix_ops ops_poll = {sizeof(struct vmsix_msix_ops), h_deliver, h_update,
+                                               h_poll};
+static const struct vmsix_msix_ops ops_nopoll = {sizeof(struct vmsix_msix_ops), h_deliver, h_update,
+                                                 NULL};
 
 /* ---- the pair under test ---- */
 
@@ -583,7 +585,7 @@ static void test_init_args(void **state)
 {
     struct vmsix_msix *o;
     struct vmsix_msix_params p = {8, 0, 0x800, 0};
-    struct vmsix_msix_ops bad = {NULL, h_update, NULL};
+    struct vmsix_msix_ops bad = {sizeof(struct vmsix_msix_ops), NULL, h_update, NULL};
     size_t need = vmsix_msix_storage_size(8);
 
     (void)state;
@@ -615,6 +617,97 @@ static void test_init_args(void **state)
     assert_int_equal(vmsix_msix_init(mem, need, &p, &ops_nopoll, NULL, &o), 0);
     p.nvec = 0;
     assert_int_equal(vmsix_msix_init(mem, sizeof(mem), &p, &ops_nopoll, NULL, &o), -EINVAL);
+}
+
+/* A refused init writes nothing: neither the storage nor *out; and the
+ * storage is no object. */
+static void expect_init_refused(const void *ops, int want)
+{
+    struct vmsix_msix_params p = {8, 0, 0x800, 0};
+    size_t need = vmsix_msix_storage_size(8);
+    static unsigned char before[sizeof(mem)];
+    struct vmsix_msix *sentinel = (struct vmsix_msix *)(uintptr_t)0x5a5a0, *o = sentinel;
+
+    memset(mem, 0xa5, need);
+    memcpy(before, mem, need);
+    assert_int_equal(vmsix_msix_init(mem, need, &p, ops, NULL, &o), want);
+    assert_memory_equal(mem, before, need);
+    assert_ptr_equal(o, sentinel);
+    assert_int_equal(vmsix_msix_fire((struct vmsix_msix *)(void *)mem, 0), -EINVAL);
+}
+
+/* struct vmsix_msix_ops carries its size: below the first version's is
+ * refused before anything is written. */
+static void test_init_ops_size_small(void **state)
+{
+    struct vmsix_msix_ops o = ops_poll;
+    struct vmsix_msix_params p = {8, 0, 0x800, 0};
+
+    (void)state;
+    assert_int_equal(VMSIX_MSIX_OPS_SIZE_V1, sizeof(struct vmsix_msix_ops));
+    o.size = 0;
+    expect_init_refused(&o, -EINVAL);
+    o.size = sizeof(size_t); /* the size member alone */
+    expect_init_refused(&o, -EINVAL);
+    o.size = VMSIX_MSIX_OPS_SIZE_V1 - 1;
+    expect_init_refused(&o, -EINVAL);
+    o.size = (size_t)-1; /* garbage, never scanned */
+    expect_init_refused(&o, -EINVAL);
+    o.size = VMSIX_MSIX_OPS_SIZE_V1; /* the first version: accepted */
+    assert_int_equal(vmsix_msix_init(mem, sizeof(mem), &p, &o, NULL, &mx), 0);
+}
+
+/* A caller compiled with a newer, larger struct vmsix_msix_ops: accepted
+ * when the members this library does not know are zero (and the known
+ * hooks are taken, copied), refused with -ENOTSUP (nothing written) when
+ * any byte of them is set. */
+static void test_init_ops_size_larger(void **state)
+{
+    struct newer_ops {
+        struct vmsix_msix_ops v1;
+        void (*future)(void *ctx);
+        uint64_t more;
+    } big;
+    struct vmsix_msix_params p = {4, 0, 0x800, 0};
+    static unsigned char too_big[1100] __attribute__((aligned(8)));
+    size_t too_big_size = 1025;
+
+    (void)state;
+    memset(&big, 0, sizeof(big));
+    big.v1 = ops_poll;
+    big.v1.size = sizeof(big);
+    pair_init(4, 0, 0x800, 0, true);
+    assert_int_equal(vmsix_msix_init(mem, sizeof(mem), &p, &big.v1, NULL, &mx), 0);
+    /* copied: what the caller's struct says afterwards does not matter */
+    big.v1.deliver = NULL;
+    big.v1.pending_poll = NULL;
+    wr(12, 4, 0);
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
+    impl_log.n = 0;
+    assert_int_equal(vmsix_msix_fire(mx, 0), 1);
+    assert_int_equal(impl_log.n, 1);
+    expect_ev(0, EV_DELIVER, 0, 0, 0, true);
+    (void)rd(0x800, 8); /* vectors 1..3 masked: the poll hook was taken */
+    assert_true(impl_log.n > 1);
+    assert_int_equal(impl_log.e[1].kind, EV_POLL);
+    big.v1 = ops_poll;
+    big.v1.size = sizeof(big);
+    /* a hook this library does not know */
+    big.future = (void (*)(void *))(uintptr_t)1;
+    expect_init_refused(&big.v1, -ENOTSUP);
+    big.future = NULL;
+    /* any non-zero byte past the known struct, up to the last one */
+    big.more = 1ull << 56;
+    expect_init_refused(&big.v1, -ENOTSUP);
+    big.more = 1;
+    expect_init_refused(&big.v1, -ENOTSUP);
+    big.more = 0;
+    assert_int_equal(vmsix_msix_init(mem, sizeof(mem), &p, &big.v1, NULL, &mx), 0);
+    /* larger than any hook struct: refused, not scanned */
+    memset(too_big, 0, sizeof(too_big));
+    memcpy(too_big, &big.v1, sizeof(big.v1));
+    memcpy(too_big, &too_big_size, sizeof(too_big_size));
+    expect_init_refused(too_big, -EINVAL);
 }
 
 /* A failing vector_update is passed on; the guest's write still happens. */
@@ -883,6 +976,8 @@ int main(void)
         cmocka_unit_test(test_access_rules),
         cmocka_unit_test(test_shared_page_layouts),
         cmocka_unit_test(test_init_args),
+        cmocka_unit_test(test_init_ops_size_small),
+        cmocka_unit_test(test_init_ops_size_larger),
         cmocka_unit_test(test_update_error_passed_on),
         cmocka_unit_test(test_random_lockstep),
         cmocka_unit_test(test_save_restore_refusals),
