@@ -48,13 +48,20 @@
  *   with active = true.
  * - deliver(vec, msg) for every message sent, always after the
  *   vector_update(active = true) that made the vector active.
- * - pending_poll(vec), optional: during PBA reads, for effectively masked
- *   vectors whose software pending bit is clear (a true answer reads as a
- *   pending bit but is never latched: the device's own pending state stays
- *   the device's); and before the vector_update that activates a vector
- *   whose software pending bit is set: a true answer drops the software
- *   bit, since the device sends the message it holds once unmasked (two
- *   interrupts while masked are one pending state, one message).
+ * - pending_poll(first, count), optional, the device's own pending bits of
+ *   a range of vectors, called in exactly two places:
+ *   - once per PBA read (4 or 8 bytes) that covers at least one effectively
+ *     masked vector whose software pending bit is clear, with the range of
+ *     vectors the read covers, clipped to nvec (a 4-byte read: 32 vectors,
+ *     an 8-byte read: 64); never for a read that covers none. A set bit of
+ *     such a vector reads as pending but is never latched: the device's own
+ *     pending state stays the device's.
+ *   - once, with count 1, before the vector_update that activates a vector
+ *     whose software pending bit is set: a set bit drops the software bit,
+ *     since the device sends the message it holds once unmasked (two
+ *     interrupts while masked are one pending state, one message).
+ *   Bits of the answer for active vectors, for vectors whose software bit
+ *   is set and past @count are ignored.
  * Hooks must not call back into the same object (the caller serializes
  * calls on it); a hook's failure never leaves the object inconsistent.
  *
@@ -124,9 +131,10 @@ struct vmsix_msix_ops {
      * active (required). A negative return is passed on by the call that
      * caused it; the guest-visible state is not rolled back. */
     int (*vector_update)(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool active);
-    /* Optional: is the device's own pending bit of masked vector @vec set?
+    /* Optional: the device's own pending bits of vectors [@first, @first + @count):
+     * bit i of the result for vector first + i; 1 <= count <= 64, first + count <= nvec.
      * (See the call rules above.) */
-    bool (*pending_poll)(void *ctx, uint16_t vec);
+    uint64_t (*pending_poll)(void *ctx, uint16_t first, unsigned count);
 };
 
 /* The size of struct vmsix_msix_ops in its first sized version (through
@@ -172,7 +180,8 @@ VMSIX_API int vmsix_msix_init(void *mem, size_t len, const struct vmsix_msix_par
  * @size: bytes
  * @val: receives the value (little-endian, in the low @size bytes)
  *
- * May call pending_poll (PBA reads of masked vectors).
+ * May call pending_poll, once (a PBA read covering a masked vector whose
+ * software pending bit is clear).
  * Return: 0 (also for undefined accesses, which read 0 or all ones);
  * -ERANGE when no byte of the access is in the table or the PBA (*@val
  * unwritten); -EINVAL for a NULL argument or @size 0.

@@ -59,12 +59,13 @@ static SITE int hook_vector_update(void *ctx, uint16_t vec, const struct vmsix_m
 }
 
 /* The device holds nothing pending. */
-static SITE bool hook_pending_poll(void *ctx, uint16_t vec)
+static SITE uint64_t hook_pending_poll(void *ctx, uint16_t first, unsigned count)
 {
     (void)ctx;
-    (void)vec;
+    (void)first;
+    (void)count;
     polls++;
-    return false;
+    return 0;
 }
 
 static const struct vmsix_msix_ops ops = {sizeof(struct vmsix_msix_ops), hook_deliver,

@@ -384,12 +384,13 @@ static int cnt_update(void *c, uint16_t v, const struct vmsix_msg *m, bool a)
     hook_calls++;
     return 0;
 }
-static bool cnt_poll(void *c, uint16_t v)
+static uint64_t cnt_poll(void *c, uint16_t first, unsigned count)
 {
     (void)c;
-    (void)v;
+    (void)first;
+    (void)count;
     hook_calls++;
-    return false;
+    return 0;
 }
 static int cnt_pt_read(void *c, uint16_t off, unsigned size, uint32_t *val)
 {

@@ -53,11 +53,17 @@ static int h_update(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool a
     return update_rc ? update_rc - (int)update_fails++ : 0;
 }
 
-static bool h_poll(void *ctx, uint16_t vec)
+static unsigned poll_nvec; /* the object's nvec, for the range check */
+
+/* The device's bits of the range, and every bit past @count set: the
+ * object must ignore them. */
+static uint64_t h_poll(void *ctx, uint16_t first, unsigned count)
 {
     (void)ctx;
-    ev_add(&impl_log, EV_POLL, vec, 0, 0, false);
-    return dev_pending[vec];
+    if (count < 1 || count > 64 || (unsigned)first + count > poll_nvec)
+        fail_msg("pending_poll(%u, %u) with nvec %u", (unsigned)first, count, poll_nvec);
+    ev_add(&impl_log, EV_POLL, first, 0, count, false);
+    return dev_pending_bits(first, count) | (count < 64 ? ~(uint64_t)0 << count : 0);
 }
 
 static const struct vmsix_msix_ops ops_poll = {sizeof(struct vmsix_msix_ops), h_deliver, h_update,
@@ -80,6 +86,7 @@ static void pair_init(unsigned nvec, uint32_t toff, uint32_t poff, uint32_t flag
     m_init(&ref, nvec, toff, poff, flags, poll);
     impl_log.n = impl_log.overflow = 0;
     update_rc = 0;
+    poll_nvec = nvec;
 }
 
 static void logs_match(const char *what)
@@ -318,8 +325,8 @@ static void test_pending_and_held_polled(void **state)
     impl_log.n = 0;
     wr(28, 4, 0);
     dev_pending[1] = false;
-    assert_int_equal(impl_log.n, 2); /* asked, activated, and no second message */
-    expect_ev(0, EV_POLL, 1, 0, 0, false);
+    assert_int_equal(impl_log.n, 2);       /* asked, activated, and no second message */
+    expect_ev(0, EV_POLL, 1, 0, 1, false); /* vector 1 alone */
     expect_ev(1, EV_UPDATE, 1, 0xfee01000, 0x21, true);
     assert_int_equal(vmsix_msix_pending(mx, 1), 0);
     /* without the device holding one, the software bit is sent */
@@ -328,7 +335,7 @@ static void test_pending_and_held_polled(void **state)
     impl_log.n = 0;
     assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
     assert_int_equal(impl_log.n, 3);
-    expect_ev(0, EV_POLL, 1, 0, 0, false);
+    expect_ev(0, EV_POLL, 1, 0, 1, false);
     expect_ev(1, EV_UPDATE, 1, 0xfee01000, 0x21, true);
     expect_ev(2, EV_DELIVER, 1, 0xfee01000, 0x21, true);
 }
@@ -507,7 +514,7 @@ static void test_2048_vectors_last_pba_qword(void **state)
     impl_log.n = 0;
     assert_int_equal(rd(0x808, 8), 0x1);
     assert_int_equal(impl_log.n, 1); /* polled vector 64 only */
-    expect_ev(0, EV_POLL, 64, 0, 0, false);
+    expect_ev(0, EV_POLL, 64, 0, 1, false);
     memset(dev_pending, 0, sizeof(dev_pending));
 }
 
@@ -520,11 +527,110 @@ static void test_pending_poll(void **state)
     assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
     dev_pending[0] = dev_pending[2] = true;
     impl_log.n = 0;
-    assert_int_equal(rd(0x800, 4), 0x4); /* vector 0 is active: not polled */
-    assert_int_equal(impl_log.n, 3);     /* vectors 1, 2, 3 */
+    assert_int_equal(rd(0x800, 4), 0x4); /* vector 0 is active: its bit is ignored */
+    assert_int_equal(impl_log.n, 1);     /* one question for vectors 0..3 */
+    expect_ev(0, EV_POLL, 0, 0, 4, false);
     dev_pending[2] = false;
     assert_int_equal(rd(0x800, 8), 0x0); /* not latched */
     assert_int_equal(vmsix_msix_pending(mx, 2), 0);
+    memset(dev_pending, 0, sizeof(dev_pending));
+}
+
+/* One PBA read of @size bytes at PBA offset @rel asks the device exactly
+ * once, about [@first, @first + @count); and reads what it answered. */
+static void expect_one_poll(uint64_t rel, unsigned size, uint16_t first, unsigned count)
+{
+    uint64_t want = 0;
+
+    for (unsigned i = 0; i < count; i++)
+        want |= (uint64_t)dev_pending[first + i] << i;
+    impl_log.n = 0;
+    assert_int_equal(rd(0x800 + rel, size), want);
+    assert_int_equal(impl_log.n, 1);
+    expect_ev(0, EV_POLL, first, 0, count, false);
+}
+
+/* pending_poll is range-shaped: one call per PBA read of 4 or 8 bytes, with
+ * the vectors the read covers, clipped to nvec (tables whose nvec is not a
+ * multiple of 64 or of 32), and no call for a read that covers none. */
+static void test_pending_poll_range(void **state)
+{
+    (void)state;
+    for (unsigned v = 0; v < 128; v++)
+        dev_pending[v] = (v % 3) == 0 || v == 99;
+    pair_init(100, 0, 0x800, 0, true); /* every vector masked */
+    expect_one_poll(0, 8, 0, 64);
+    expect_one_poll(8, 8, 64, 36);
+    expect_one_poll(0, 4, 0, 32);
+    expect_one_poll(4, 4, 32, 32);
+    expect_one_poll(8, 4, 64, 32);
+    expect_one_poll(12, 4, 96, 4);
+    /* 40 vectors: one qword, its upper half partly past nvec */
+    pair_init(40, 0, 0x800, 0, true);
+    expect_one_poll(0, 8, 0, 40);
+    expect_one_poll(0, 4, 0, 32);
+    expect_one_poll(4, 4, 32, 8);
+    /* 20 vectors: the upper half of the qword covers no vector */
+    pair_init(20, 0, 0x800, 0, true);
+    expect_one_poll(0, 8, 0, 20);
+    impl_log.n = 0;
+    assert_int_equal(rd(0x804, 4), 0);
+    assert_int_equal(impl_log.n, 0);
+    memset(dev_pending, 0, sizeof(dev_pending));
+}
+
+/* No call when no bit of the read depends on the device: every vector it
+ * covers is active or has its software bit set; the device's bits of such
+ * vectors are ignored when another vector makes the read ask. */
+static void test_pending_poll_not_needed(void **state)
+{
+    (void)state;
+    pair_init(4, 0, 0x800, 0, true);
+    wr(12, 4, 0);
+    wr(28, 4, 0); /* vectors 0 and 1 unmasked */
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
+    assert_int_equal(vmsix_msix_fire(mx, 2), 0);
+    assert_int_equal(vmsix_msix_fire(mx, 3), 0);
+    for (unsigned v = 0; v < 4; v++)
+        dev_pending[v] = true;
+    impl_log.n = 0;
+    assert_int_equal(rd(0x800, 8), 0xc);
+    assert_int_equal(rd(0x800, 4), 0xc);
+    assert_int_equal(impl_log.n, 0); /* nothing to ask */
+    /* vector 3 sent (unmasked, then masked again): its bit is the device's */
+    wr(60, 4, 0);
+    wr(60, 4, 1);
+    dev_pending[2] = false; /* vector 2's software bit stands */
+    impl_log.n = 0;
+    assert_int_equal(rd(0x800, 8), 0xc); /* 0 and 1 active: their set bits ignored */
+    assert_int_equal(impl_log.n, 1);
+    expect_ev(0, EV_POLL, 0, 0, 4, false);
+    assert_int_equal(vmsix_msix_pending(mx, 3), 0); /* not latched */
+    dev_pending[3] = false;
+    assert_int_equal(rd(0x800, 8), 0x4);
+    memset(dev_pending, 0, sizeof(dev_pending));
+}
+
+/* The activation poll asks about the one vector being activated (count 1),
+ * only when its software bit is set, and only then. */
+static void test_pending_poll_activation(void **state)
+{
+    (void)state;
+    pair_init(70, 0, 0x800, 0, true);
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
+    impl_log.n = 0;
+    wr(16 * 65 + 12, 4, 0); /* no software bit: no question */
+    assert_int_equal(impl_log.n, 1);
+    expect_ev(0, EV_UPDATE, 65, 0, 0, true);
+    wr(16 * 65 + 12, 4, 1);
+    assert_int_equal(vmsix_msix_fire(mx, 65), 0);
+    dev_pending[64] = dev_pending[66] = true; /* neighbours: not asked about */
+    impl_log.n = 0;
+    wr(16 * 65 + 12, 4, 0);
+    assert_int_equal(impl_log.n, 3);
+    expect_ev(0, EV_POLL, 65, 0, 1, false);
+    expect_ev(1, EV_UPDATE, 65, 0, 0, true);
+    expect_ev(2, EV_DELIVER, 65, 0, 0, true); /* the device held none: sent */
     memset(dev_pending, 0, sizeof(dev_pending));
 }
 
@@ -973,6 +1079,9 @@ int main(void)
         cmocka_unit_test(test_message_control_read_only),
         cmocka_unit_test(test_2048_vectors_last_pba_qword),
         cmocka_unit_test(test_pending_poll),
+        cmocka_unit_test(test_pending_poll_range),
+        cmocka_unit_test(test_pending_poll_not_needed),
+        cmocka_unit_test(test_pending_poll_activation),
         cmocka_unit_test(test_access_rules),
         cmocka_unit_test(test_shared_page_layouts),
         cmocka_unit_test(test_init_args),
