@@ -209,11 +209,9 @@ struct vmsix_dev {
     bool blk_held; /* the backend refused to release blk: it is still reserved */
     struct vmsix_remap_block blk;
     struct vmsix_msg phys_msg;
-    uint32_t mask;      /* the MSI mask bits vmsix wants (see phys_write_mask) */
-    bool mask_stale;    /* the function refused the last write of them */
-    uint32_t active;    /* bit k: entry k programmed and k unmasked */
-    uint8_t pend_snap;  /* PEND_*: how pending_poll reads the Pending Bits */
-    uint32_t pend_bits; /* PEND_TAKEN: the snapshot of this guest access */
+    uint32_t mask;   /* the MSI mask bits vmsix wants (see phys_write_mask) */
+    bool mask_stale; /* the function refused the last write of them */
+    uint32_t active; /* bit k: entry k programmed and k unmasked */
 
     struct vmsix_cfg *cfg;
     struct vmsix_msix *msix;
@@ -480,32 +478,23 @@ static int dev_vector_update(void *ctx, uint16_t vec, const struct vmsix_msg *ms
     return active ? vec_on(d, vec, msg) : vec_off(d, vec);
 }
 
-/* A guest read of the PBA reads the function's Pending Bits once, at its
- * first poll, and answers the rest of the read from that snapshot: a
- * config read is slow in a hypervisor (a read covering 32 masked vectors
- * took 32 of them), and one read of the register is also the one coherent
- * picture of it. Outside a guest read (unmask) every poll reads. */
-enum { PEND_DIRECT, PEND_WANTED, PEND_TAKEN };
-
-static bool dev_pending_poll(void *ctx, uint16_t vec)
+/* The function's Pending Bits of vectors [first, first + count): one read
+ * of the register per call (msix_table asks once per guest PBA read), the
+ * one coherent picture of it. first + count <= nvec <= 32. */
+static uint64_t dev_pending_poll(void *ctx, uint16_t first, unsigned count)
 {
     struct vmsix_dev *d = ctx;
     uint32_t v;
 
     if (!d->phys_on)
-        return false;
-    if (d->pend_snap == PEND_TAKEN)
-        return (d->pend_bits >> vec) & 1u;
+        return 0;
     if (d->ops.cfg_read(d->ctx, msi_pending_reg(d), 4, &v))
         v = 0; /* unknown: not pending, for the whole access */
-    if (d->pend_snap == PEND_WANTED) {
-        d->pend_bits = v;
-        d->pend_snap = PEND_TAKEN;
-    }
-    return (v >> vec) & 1u;
+    return ((uint64_t)v >> first) & (count < 64 ? ((uint64_t)1 << count) - 1u : ~(uint64_t)0);
 }
 
 static const struct vmsix_msix_ops dev_msix_ops = {
+    .size = sizeof(struct vmsix_msix_ops),
     .deliver = dev_deliver,
     .vector_update = dev_vector_update,
     .pending_poll = dev_pending_poll,
@@ -753,14 +742,9 @@ int vmsix_dev_cfg_write(struct vmsix_dev *d, uint16_t off, unsigned size, uint32
 
 int vmsix_dev_mmio_read(struct vmsix_dev *d, uint64_t off, unsigned size, uint64_t *val)
 {
-    int rc;
-
     if (!dev_ok(d))
         return -EINVAL;
-    d->pend_snap = PEND_WANTED;
-    rc = vmsix_msix_mmio_read(d->msix, off, size, val);
-    d->pend_snap = PEND_DIRECT;
-    return rc;
+    return vmsix_msix_mmio_read(d->msix, off, size, val);
 }
 
 int vmsix_dev_mmio_write(struct vmsix_dev *d, uint64_t off, unsigned size, uint64_t val)
@@ -903,7 +887,8 @@ static int nop_update(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool
     return 0;
 }
 
-static const struct vmsix_msix_ops nop_msix_ops = {nop_deliver, nop_update, NULL};
+static const struct vmsix_msix_ops nop_msix_ops = {sizeof(struct vmsix_msix_ops), nop_deliver,
+                                                   nop_update, NULL};
 
 /* Everything about a saved state that can be checked without changing
  * anything; the embedded table state is tried on a scratch object. */

@@ -9,6 +9,7 @@
 #include <vmsix/msix_table.h>
 
 #include "bytes.h"
+#include "ops_copy.h"
 #include "vmsix_errno.h"
 
 /* Keeps cold paths out of the hot ones, so that the common table access
@@ -137,13 +138,19 @@ int vmsix_msix_init(void *mem, size_t len, const struct vmsix_msix_params *p,
                     const struct vmsix_msix_ops *ops, void *ctx, struct vmsix_msix **out)
 {
     struct vmsix_msix *m = mem;
+    struct vmsix_msix_ops o;
     size_t need;
     uint64_t tlen, plen;
+    int rc;
 
     if (!mem || !p || !ops || !out || ((uintptr_t)mem & 7u))
         return -EINVAL;
+    /* into a local first: a refused size writes nothing */
+    rc = vmsix_ops_copy(&o, sizeof(o), ops, VMSIX_MSIX_OPS_SIZE_V1);
+    if (rc)
+        return rc;
     need = vmsix_msix_storage_size(p->nvec);
-    if (need == 0 || len < need || !ops->deliver || !ops->vector_update)
+    if (need == 0 || len < need || !o.deliver || !o.vector_update)
         return -EINVAL;
     if ((p->table_off & 7u) || (p->pba_off & 7u) || (p->flags & ~KNOWN_FLAGS))
         return -EINVAL;
@@ -161,7 +168,7 @@ int vmsix_msix_init(void *mem, size_t len, const struct vmsix_msix_params *p,
     m->table_len = tlen;
     m->pba_off = p->pba_off;
     m->pba_len = plen;
-    m->ops = *ops;
+    m->ops = o;
     m->ctx = ctx;
     m->ent = (struct entry *)(m + 1);
     m->pba = (uint64_t *)(m->ent + m->nvec);
@@ -214,28 +221,24 @@ static uint64_t table_read(const struct vmsix_msix *m, uint64_t rel, unsigned si
     }
 }
 
-static COLD_PATH uint64_t pba_read_polled(struct vmsix_msix *m, uint64_t val, unsigned first,
-                                          unsigned bits)
-{
-    unsigned v, end = first + bits < m->nvec ? first + bits : m->nvec;
-
-    for (v = first; v < end; v++) {
-        uint64_t bit = (uint64_t)1 << (v - first);
-        /* only masked vectors, and only where software has nothing pending */
-        if (!(val & bit) && !vec_active(m, v) && m->ops.pending_poll(m->ctx, (uint16_t)v))
-            val |= bit;
-    }
-    return val;
-}
-
+/* The PBA bits a read of @size bytes at @rel returns: the software bits,
+ * and, for effectively masked vectors without one, the device's own
+ * (asked once for the whole range the read covers, and only then). */
 static uint64_t pba_read(struct vmsix_msix *m, uint64_t rel, unsigned size)
 {
-    uint64_t val = m->pba[rel / 8u];
+    unsigned first = (unsigned)(rel * 8u), count, i;
+    uint64_t val = m->pba[rel / 8u], ask = 0;
 
     if (size == 4)
         val = (uint32_t)(val >> (8u * (rel & 4u)));
-    if (m->ops.pending_poll)
-        val = pba_read_polled(m, val, (unsigned)(rel * 8u), size * 8u);
+    if (!m->ops.pending_poll || first >= m->nvec)
+        return val;
+    count = m->nvec - first < size * 8u ? m->nvec - first : size * 8u;
+    for (i = 0; i < count; i++)
+        if (!((val >> i) & 1u) && !vec_active(m, first + i))
+            ask |= (uint64_t)1 << i;
+    if (ask)
+        val |= m->ops.pending_poll(m->ctx, (uint16_t)first, count) & ask;
     return val;
 }
 
@@ -275,7 +278,8 @@ static int activated(struct vmsix_msix *m, unsigned v)
 
     /* a software pending bit and a message the device holds are one
      * pending state: the device sends its own once unmasked */
-    if (pending_test(m, v) && m->ops.pending_poll && m->ops.pending_poll(m->ctx, (uint16_t)v))
+    if (pending_test(m, v) && m->ops.pending_poll &&
+        (m->ops.pending_poll(m->ctx, (uint16_t)v, 1) & 1u))
         pending_clear(m, v);
     /* the owner may fire v from inside vector_update (its device sending
      * what it held when unmasked): that message is the pending one */

@@ -48,13 +48,20 @@
  *   with active = true.
  * - deliver(vec, msg) for every message sent, always after the
  *   vector_update(active = true) that made the vector active.
- * - pending_poll(vec), optional: during PBA reads, for effectively masked
- *   vectors whose software pending bit is clear (a true answer reads as a
- *   pending bit but is never latched: the device's own pending state stays
- *   the device's); and before the vector_update that activates a vector
- *   whose software pending bit is set: a true answer drops the software
- *   bit, since the device sends the message it holds once unmasked (two
- *   interrupts while masked are one pending state, one message).
+ * - pending_poll(first, count), optional, the device's own pending bits of
+ *   a range of vectors, called in exactly two places:
+ *   - once per PBA read (4 or 8 bytes) that covers at least one effectively
+ *     masked vector whose software pending bit is clear, with the range of
+ *     vectors the read covers, clipped to nvec (a 4-byte read: 32 vectors,
+ *     an 8-byte read: 64); never for a read that covers none. A set bit of
+ *     such a vector reads as pending but is never latched: the device's own
+ *     pending state stays the device's.
+ *   - once, with count 1, before the vector_update that activates a vector
+ *     whose software pending bit is set: a set bit drops the software bit,
+ *     since the device sends the message it holds once unmasked (two
+ *     interrupts while masked are one pending state, one message).
+ *   Bits of the answer for active vectors, for vectors whose software bit
+ *   is set and past @count are ignored.
  * Hooks must not call back into the same object (the caller serializes
  * calls on it); a hook's failure never leaves the object inconsistent.
  *
@@ -104,17 +111,37 @@ struct vmsix_msix_params {
     uint32_t flags;     /* VMSIX_MSIX_*; 0 = the defaults above */
 };
 
+/*
+ * Hooks of an object. ctx is the pointer given to vmsix_msix_init().
+ *
+ * The struct carries its own size so that it can grow without breaking
+ * callers: set @size to sizeof(struct vmsix_msix_ops) as you compile it.
+ * Add new members only at the end; NULL must keep the old behaviour. A
+ * caller built with an older msix_table.h passes a smaller size, and the
+ * members it lacks are taken as NULL; a caller built with a newer one
+ * passes a larger size, accepted when every member this library does not
+ * know is 0 (vmsix_msix_init() returns -ENOTSUP otherwise: a hook set that
+ * this library would not call).
+ */
 struct vmsix_msix_ops {
+    size_t size; /* sizeof(struct vmsix_msix_ops); >= VMSIX_MSIX_OPS_SIZE_V1 */
     /* Send @msg for vector @vec (required). */
     void (*deliver)(void *ctx, uint16_t vec, const struct vmsix_msg *msg);
     /* Vector @vec became active or inactive, or its message changed while
      * active (required). A negative return is passed on by the call that
      * caused it; the guest-visible state is not rolled back. */
     int (*vector_update)(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool active);
-    /* Optional: is the device's own pending bit of masked vector @vec set?
+    /* Optional: the device's own pending bits of vectors [@first, @first + @count):
+     * bit i of the result for vector first + i; 1 <= count <= 64, first + count <= nvec.
      * (See the call rules above.) */
-    bool (*pending_poll)(void *ctx, uint16_t vec);
+    uint64_t (*pending_poll)(void *ctx, uint16_t first, unsigned count);
 };
+
+/* The size of struct vmsix_msix_ops in its first sized version (through
+ * pending_poll): the smallest @size vmsix_msix_init() accepts. */
+#define VMSIX_MSIX_OPS_SIZE_V1                                                                     \
+    (offsetof(struct vmsix_msix_ops, pending_poll) +                                               \
+     sizeof(((struct vmsix_msix_ops *)0)->pending_poll))
 
 struct vmsix_msix;
 
@@ -131,13 +158,17 @@ VMSIX_API size_t vmsix_msix_storage_size(uint16_t nvec);
  * @mem: storage, 8-byte aligned
  * @len: bytes at @mem, at least vmsix_msix_storage_size(@p->nvec)
  * @p: vector count, table and PBA offsets, policy flags
- * @ops: hooks (copied); deliver and vector_update are required
+ * @ops: hooks (copied; @ops->size set as struct vmsix_msix_ops says);
+ *       deliver and vector_update are required
  * @ctx: passed to the hooks
  * @out: receives the object
  *
- * Calls no hook. Return: 0, or -EINVAL for any bad argument (short or
+ * Calls no hook. Return: 0; -EINVAL for any bad argument (short or
  * misaligned storage, nvec out of range, misaligned or overlapping table
- * and PBA, regions past 4 GiB, unknown flags, missing hooks).
+ * and PBA, regions past 4 GiB, unknown flags, missing hooks, @ops->size
+ * below VMSIX_MSIX_OPS_SIZE_V1 or above 1024); -ENOTSUP (@ops->size is
+ * larger than this library's struct and a byte past it is not 0: a hook
+ * this library does not know). On error neither @mem nor *@out is written.
  */
 VMSIX_API int vmsix_msix_init(void *mem, size_t len, const struct vmsix_msix_params *p,
                               const struct vmsix_msix_ops *ops, void *ctx, struct vmsix_msix **out);
@@ -149,7 +180,8 @@ VMSIX_API int vmsix_msix_init(void *mem, size_t len, const struct vmsix_msix_par
  * @size: bytes
  * @val: receives the value (little-endian, in the low @size bytes)
  *
- * May call pending_poll (PBA reads of masked vectors).
+ * May call pending_poll, once (a PBA read covering a masked vector whose
+ * software pending bit is clear).
  * Return: 0 (also for undefined accesses, which read 0 or all ones);
  * -ERANGE when no byte of the access is in the table or the PBA (*@val
  * unwritten); -EINVAL for a NULL argument or @size 0.

@@ -1,9 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * msix_table benchmark: the hot paths a hypervisor runs on every guest
- * table access and every device interrupt. `meson benchmark` runs every
- * case 10^7 times; `--list` and `--case NAME --iters N` serve
- * tests/bench/callgrind.py, which reports instructions per operation.
+ * table access and every device interrupt.
+ *
+ * Every case makes its library call from its own call site: a function
+ * site_<case> (out of line, never cloned) that makes exactly one library
+ * call and nothing else that costs, so that callgrind's inclusive cost of
+ * that call divided by its calls is the cost of one call, library and
+ * hooks, with nothing subtracted. The hooks are functions named hook_*, so
+ * that their own cost can be reported beside it. tests/bench/msix_instr.py
+ * prints both per case.
+ *
+ * Usage:
+ *   bench-msix                        every case, timed (ns per call)
+ *   bench-msix --list                 the case names, one per line
+ *   bench-msix --case NAME --iters N  set up, run NAME N times, print its line
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -15,13 +26,20 @@
 
 #include <vmsix/msix_table.h>
 
-#define NOINLINE __attribute__((noinline))
+/* Out of line, never specialized nor merged with an identical function
+ * (gcc's noipa): the call site stays one call, under its own name. */
+#if defined(__clang__)
+#define SITE __attribute__((noinline, used))
+#else
+#define SITE __attribute__((noipa, used))
+#endif
 
 static volatile uint64_t sink;
-static uint64_t delivered, updates;
+static uint64_t delivered, updates, polls;
 
-/* Hooks that do as little as a hook can: the cost measured is the library's. */
-static NOINLINE void deliver(void *ctx, uint16_t vec, const struct vmsix_msg *msg)
+/* Hooks that do as little as a hook can (one increment: 2 instructions
+ * with their return); their cost is reported separately. */
+static SITE void hook_deliver(void *ctx, uint16_t vec, const struct vmsix_msg *msg)
 {
     (void)ctx;
     (void)vec;
@@ -29,7 +47,8 @@ static NOINLINE void deliver(void *ctx, uint16_t vec, const struct vmsix_msg *ms
     delivered++;
 }
 
-static NOINLINE int vector_update(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool active)
+static SITE int hook_vector_update(void *ctx, uint16_t vec, const struct vmsix_msg *msg,
+                                   bool active)
 {
     (void)ctx;
     (void)vec;
@@ -39,116 +58,187 @@ static NOINLINE int vector_update(void *ctx, uint16_t vec, const struct vmsix_ms
     return 0;
 }
 
-static const struct vmsix_msix_ops ops = {deliver, vector_update, NULL};
+/* The device holds nothing pending. */
+static SITE uint64_t hook_pending_poll(void *ctx, uint16_t first, unsigned count)
+{
+    (void)ctx;
+    (void)first;
+    (void)count;
+    polls++;
+    return 0;
+}
+
+static const struct vmsix_msix_ops ops = {sizeof(struct vmsix_msix_ops), hook_deliver,
+                                          hook_vector_update, NULL};
+static const struct vmsix_msix_ops ops_poll = {sizeof(struct vmsix_msix_ops), hook_deliver,
+                                               hook_vector_update, hook_pending_poll};
 static unsigned char mem[64 * 1024] __attribute__((aligned(16)));
 
-/* 32 vectors, table at 0, PBA at 0x800 (a 4 KiB BAR), enabled, all unmasked
- * except vector 31. */
-static struct vmsix_msix *setup(void)
+/* 32 vectors, table at 0, PBA at 0x800 (a 4 KiB BAR), enabled; vectors
+ * 0..@first_masked - 1 unmasked, the others masked; vector 31 masked and
+ * pending. */
+static struct vmsix_msix *setup(const struct vmsix_msix_ops *o, unsigned first_masked)
 {
     struct vmsix_msix_params p = {32, 0, 0x800, 0};
     struct vmsix_msix *m;
 
-    if (vmsix_msix_init(mem, sizeof(mem), &p, &ops, NULL, &m)) {
+    if (vmsix_msix_init(mem, sizeof(mem), &p, o, NULL, &m)) {
         fprintf(stderr, "bench: init failed\n");
         exit(1);
     }
     for (unsigned v = 0; v < 32; v++) {
+        uint64_t masked = v >= first_masked ? 0x100000000ull : 0;
         vmsix_msix_mmio_write(m, 16 * v, 8, 0xfee00000u | (v << 12));
-        vmsix_msix_mmio_write(m, 16 * v + 8, 8, v == 31 ? 0x100000000ull | v : v);
+        vmsix_msix_mmio_write(m, 16 * v + 8, 8, masked | v);
     }
     vmsix_msix_ctrl_write(m, 0x8000);
     vmsix_msix_fire(m, 31);
     return m;
 }
 
-/* The loop and call of a case without the library: an empty function of the
- * same shape, kept out of line. callgrind.py --subtract removes it. */
-static NOINLINE __attribute__((used)) int empty_write(struct vmsix_msix *m, uint64_t off,
-                                                      unsigned size, uint64_t val)
+static struct vmsix_msix *setup_plain(void)
 {
-    __asm__ volatile("" : : "r"(m), "r"(off), "r"(size), "r"(val) : "memory");
-    return 0;
+    return setup(&ops, 31);
 }
 
-static NOINLINE void case_empty_call(struct vmsix_msix *m, uint64_t n)
+/* A pending_poll hook, and vectors 16..31 masked: a PBA read asks the
+ * device about the 15 masked vectors without a software pending bit. */
+static struct vmsix_msix *setup_polled(void)
 {
-    for (uint64_t i = 0; i < n; i++)
-        sink += (uint64_t)empty_write(m, 16 * 5 + 8, 4, 5);
+    return setup(&ops_poll, 16);
 }
 
-static NOINLINE void case_table_write_nochange(struct vmsix_msix *m, uint64_t n)
+/* ---- the call sites: one library call each ---- */
+
+static SITE void site_table_write_nochange(struct vmsix_msix *m)
 {
-    for (uint64_t i = 0; i < n; i++)
-        sink += (uint64_t)vmsix_msix_mmio_write(m, 16 * 5 + 8, 4, 5);
+    sink += (uint64_t)vmsix_msix_mmio_write(m, 16 * 5 + 8, 4, 5);
 }
 
-static NOINLINE void case_table_write8_mask_toggle(struct vmsix_msix *m, uint64_t n)
+/* Data unchanged, the Mask bit of active vector 5 set on even calls and
+ * cleared on odd ones: every call changes the vector's state. */
+static SITE void site_table_write8_mask_toggle(struct vmsix_msix *m, uint64_t i)
 {
-    for (uint64_t i = 0; i < n; i++)
-        sink += (uint64_t)vmsix_msix_mmio_write(m, 16 * 5 + 8, 8, ((i & 1) << 32) | 5);
+    sink += (uint64_t)vmsix_msix_mmio_write(m, 16 * 5 + 8, 8, ((~i & 1) << 32) | 5);
 }
 
-static NOINLINE void case_fire_unmasked(struct vmsix_msix *m, uint64_t n)
+static SITE void site_fire_unmasked(struct vmsix_msix *m)
 {
-    for (uint64_t i = 0; i < n; i++)
-        sink += (uint64_t)vmsix_msix_fire(m, 7);
+    sink += (uint64_t)vmsix_msix_fire(m, 7);
 }
 
-static NOINLINE void case_fire_masked(struct vmsix_msix *m, uint64_t n)
+static SITE void site_fire_masked(struct vmsix_msix *m)
 {
-    for (uint64_t i = 0; i < n; i++)
-        sink += (uint64_t)vmsix_msix_fire(m, 31);
+    sink += (uint64_t)vmsix_msix_fire(m, 31);
 }
 
-static NOINLINE void case_pba_read(struct vmsix_msix *m, uint64_t n)
+static SITE void site_pba_read(struct vmsix_msix *m)
 {
     uint64_t v = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        vmsix_msix_mmio_read(m, 0x800, 8, &v);
-        sink += v;
-    }
+    vmsix_msix_mmio_read(m, 0x800, 8, &v);
+    sink += v;
 }
 
-static NOINLINE void case_table_read(struct vmsix_msix *m, uint64_t n)
+static SITE void site_pba_read_polled(struct vmsix_msix *m)
 {
     uint64_t v = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        vmsix_msix_mmio_read(m, 16 * 9, 8, &v);
-        sink += v;
-    }
+    vmsix_msix_mmio_read(m, 0x800, 8, &v);
+    sink += v;
+}
+
+static SITE void site_table_read(struct vmsix_msix *m)
+{
+    uint64_t v = 0;
+    vmsix_msix_mmio_read(m, 16 * 9, 8, &v);
+    sink += v;
 }
 
 /* Enable stays set, Function Mask unchanged: the common rewrite. */
-static NOINLINE void case_ctrl_write_nochange(struct vmsix_msix *m, uint64_t n)
+static SITE void site_ctrl_write_nochange(struct vmsix_msix *m)
 {
-    for (uint64_t i = 0; i < n; i++)
-        sink += (uint64_t)vmsix_msix_ctrl_write(m, 0x8000 | 31);
+    sink += (uint64_t)vmsix_msix_ctrl_write(m, 0x8000 | 31);
 }
 
-/* Function Mask toggled: 31 active vectors change state each time. */
-static NOINLINE void case_ctrl_write_fmask_toggle(struct vmsix_msix *m, uint64_t n)
+/* Function Mask set on even calls, cleared on odd ones: 31 active vectors
+ * change state every call. */
+static SITE void site_ctrl_write_fmask_toggle_32vec(struct vmsix_msix *m, uint64_t i)
+{
+    sink += (uint64_t)vmsix_msix_ctrl_write(m, (uint16_t)(0x8000 | ((~i & 1) << 14)));
+}
+
+/* ---- the cases: a loop over the call site ---- */
+
+static void run_table_write_nochange(struct vmsix_msix *m, uint64_t n)
 {
     for (uint64_t i = 0; i < n; i++)
-        sink += (uint64_t)vmsix_msix_ctrl_write(m, (uint16_t)(0x8000 | ((i & 1) << 14)));
+        site_table_write_nochange(m);
+}
+
+static void run_table_write8_mask_toggle(struct vmsix_msix *m, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        site_table_write8_mask_toggle(m, i);
+}
+
+static void run_fire_unmasked(struct vmsix_msix *m, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        site_fire_unmasked(m);
+}
+
+static void run_fire_masked(struct vmsix_msix *m, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        site_fire_masked(m);
+}
+
+static void run_pba_read(struct vmsix_msix *m, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        site_pba_read(m);
+}
+
+static void run_pba_read_polled(struct vmsix_msix *m, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        site_pba_read_polled(m);
+}
+
+static void run_table_read(struct vmsix_msix *m, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        site_table_read(m);
+}
+
+static void run_ctrl_write_nochange(struct vmsix_msix *m, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        site_ctrl_write_nochange(m);
+}
+
+static void run_ctrl_write_fmask_toggle_32vec(struct vmsix_msix *m, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        site_ctrl_write_fmask_toggle_32vec(m, i);
 }
 
 struct bench_case {
-    const char *name;
+    const char *name; /* its call site is site_<name, '-' as '_'> */
+    struct vmsix_msix *(*setup)(void);
     void (*run)(struct vmsix_msix *, uint64_t);
-    uint64_t iters; /* default operations */
+    uint64_t iters; /* default calls, timed run */
 };
 
 static const struct bench_case cases[] = {
-    {"msix_empty_call", case_empty_call, 10000000},
-    {"msix_table_write_nochange", case_table_write_nochange, 10000000},
-    {"msix_table_write8_mask_toggle", case_table_write8_mask_toggle, 10000000},
-    {"msix_fire_unmasked", case_fire_unmasked, 10000000},
-    {"msix_fire_masked", case_fire_masked, 10000000},
-    {"msix_pba_read", case_pba_read, 10000000},
-    {"msix_table_read", case_table_read, 10000000},
-    {"msix_ctrl_write_nochange", case_ctrl_write_nochange, 10000000},
-    {"msix_ctrl_write_fmask_toggle_32vec", case_ctrl_write_fmask_toggle, 1000000},
+    {"table-write-nochange", setup_plain, run_table_write_nochange, 10000000},
+    {"table-write8-mask-toggle", setup_plain, run_table_write8_mask_toggle, 10000000},
+    {"fire-unmasked", setup_plain, run_fire_unmasked, 10000000},
+    {"fire-masked", setup_plain, run_fire_masked, 10000000},
+    {"pba-read", setup_plain, run_pba_read, 10000000},
+    {"pba-read-polled", setup_polled, run_pba_read_polled, 10000000},
+    {"table-read", setup_plain, run_table_read, 10000000},
+    {"ctrl-write-nochange", setup_plain, run_ctrl_write_nochange, 10000000},
+    {"ctrl-write-fmask-toggle-32vec", setup_plain, run_ctrl_write_fmask_toggle_32vec, 1000000},
 };
 
 static double now_ns(void)
@@ -160,14 +250,14 @@ static double now_ns(void)
 
 static void run_case(const struct bench_case *c, uint64_t iters)
 {
-    struct vmsix_msix *m = setup();
+    struct vmsix_msix *m = c->setup();
     double t0, t1;
 
-    c->run(m, 1000); /* warm up (a fixed count: callgrind.py subtracts two runs) */
+    c->run(m, 1000); /* warm up */
     t0 = now_ns();
     c->run(m, iters);
     t1 = now_ns();
-    printf("bench: %s ns_per_op=%.2f\n", c->name, (t1 - t0) / (double)iters);
+    printf("bench: msix-%s ns_per_op=%.2f\n", c->name, (t1 - t0) / (double)iters);
 }
 
 int main(int argc, char **argv)

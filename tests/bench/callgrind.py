@@ -15,14 +15,12 @@ the program's start and of the case's setup. Ir is the "totals:" (or
 "summary:") line of callgrind's output file, else the "Collected :" line
 that callgrind prints on stderr.
 
-With --subtract CASE, that case (a loop calling an empty function of the
-same shape) is measured first and its count is subtracted from the others,
-printed as net_per_op: the instructions spent in the library (and in the
-hooks it calls), the PLT jump included.
+The count includes the benchmark's loop and the call; for the cost of one
+library call alone, measured at its call site, see tests/bench/callsite.py
+(bench-msix).
 
 Usage: python3 tests/bench/callgrind.py build/gcc/tests/bench/bench-irte
-       [--iters 10000,100000] [--case SUBSTRING ...] [--subtract CASE]
-       [--valgrind PATH]
+       [--iters 10000,100000] [--case SUBSTRING ...] [--valgrind PATH]
 Needs valgrind (Debian package valgrind). Exits 1 if a run fails.
 """
 import argparse
@@ -81,8 +79,6 @@ def main():
                     help='the two iteration counts (default: 10000,100000)')
     ap.add_argument('--case', action='append', default=[], metavar='SUBSTRING',
                     help='only the cases whose name contains SUBSTRING (repeatable)')
-    ap.add_argument('--subtract', metavar='CASE',
-                    help='a loop-overhead case whose count is subtracted (net_per_op)')
     ap.add_argument('--valgrind', default='valgrind', help='valgrind executable')
     a = ap.parse_args()
 
@@ -106,17 +102,8 @@ def main():
         ir2 = total_ir(a.valgrind, bench, case, n2)
         return (ir2 - ir1) / float(n2 - n1)
 
-    base = None
-    if a.subtract:
-        base = per_op(a.subtract)
-        print('callgrind: %s instructions_per_op=%.1f (subtracted)' % (a.subtract, base))
-        cases = [c for c in cases if c != a.subtract]
     for case in cases:
-        x = per_op(case)
-        if base is None:
-            print('callgrind: %s instructions_per_op=%.1f' % (case, x))
-        else:
-            print('callgrind: %s instructions_per_op=%.1f net_per_op=%.1f' % (case, x, x - base))
+        print('callgrind: %s instructions_per_op=%.1f' % (case, per_op(case)))
         sys.stdout.flush()
     return 0
 

@@ -27,6 +27,7 @@
 
 enum ev_kind { EV_UPDATE, EV_DELIVER, EV_POLL };
 
+/* A pending_poll(first, count) is recorded as vec = first, data = count. */
 struct ev {
     uint8_t kind;
     uint16_t vec;
@@ -55,6 +56,16 @@ static inline void ev_add(struct evlog *l, uint8_t kind, uint16_t vec, uint64_t 
 
 /* The device's own pending bits, consulted by pending_poll (both sides). */
 static bool dev_pending[VMSIX_MSIX_MAX_VECTORS];
+
+/* The device's pending bits of vectors [first, first + count), bit i for
+ * vector first + i (what a pending_poll hook answers). */
+static inline uint64_t dev_pending_bits(unsigned first, unsigned count)
+{
+    uint64_t bits = 0;
+    for (unsigned i = 0; i < count && first + i < VMSIX_MSIX_MAX_VECTORS; i++)
+        bits |= (uint64_t)dev_pending[first + i] << i;
+    return bits;
+}
 
 /* ---- the reference model ---- */
 
@@ -153,7 +164,7 @@ static inline VMSIX_ORACLE void m_after_step(struct model *md, const struct snap
             /* becoming active with a software pending bit: asks the device
              * whether it holds one too (then the device sends it) */
             if (now && md->pend[v] && md->poll) {
-                ev_add(&md->log, EV_POLL, (uint16_t)v, 0, 0, false);
+                ev_add(&md->log, EV_POLL, (uint16_t)v, 0, 1, false);
                 if (dev_pending[v])
                     md->pend[v] = false;
             }
@@ -207,18 +218,22 @@ static inline int m_read(struct model *md, uint64_t off, unsigned size, uint64_t
         return 0;
     }
     if (whole_aligned(off, size, md->poff, plen)) {
-        uint64_t v = 0;
-        unsigned first = (unsigned)(off - md->poff) * 8;
+        uint64_t v = 0, ask = 0;
+        unsigned first = (unsigned)(off - md->poff) * 8, count = 0;
         for (unsigned b = 0; b < size * 8; b++) {
             unsigned vec = first + b;
             if (vec >= md->nvec)
                 break;
-            bool bit = md->pend[vec];
-            if (!bit && md->poll && !m_active(md, vec)) {
-                ev_add(&md->log, EV_POLL, (uint16_t)vec, 0, 0, false);
-                bit = dev_pending[vec];
-            }
-            v |= (uint64_t)bit << b;
+            count++;
+            if (md->pend[vec])
+                v |= (uint64_t)1 << b;
+            else if (!m_active(md, vec))
+                ask |= (uint64_t)1 << b; /* the device's bit decides */
+        }
+        /* one question for the whole read, and only when a bit depends on it */
+        if (ask && md->poll) {
+            ev_add(&md->log, EV_POLL, (uint16_t)first, 0, count, false);
+            v |= dev_pending_bits(first, count) & ask;
         }
         *val = v;
         return 0;

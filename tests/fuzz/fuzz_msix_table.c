@@ -27,7 +27,9 @@
  * - every return code and every read value is the model's (size 0:
  *   -EINVAL, nothing read or changed; vector >= nvec: -EINVAL);
  * - the hook calls (vector_update, deliver, pending_poll) are the model's,
- *   call for call, in order, with the same vector, message and state;
+ *   call for call, in order, with the same vector (pending_poll: range),
+ *   message and state; pending_poll's range lies in 1..64 vectors below
+ *   nvec (its answer sets every bit past the range: they must not count);
  * - Message Control, every vector's entry, active state and pending bit
  *   are the model's;
  * - save: used == vmsix_msix_save_size(), -ENOSPC into a short buffer; a
@@ -80,16 +82,21 @@ static int h_update(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool a
     return 0;
 }
 
-static bool h_poll(void *ctx, uint16_t vec)
+/* The device's bits of the range, and every bit past @count set: the
+ * object must ignore them. */
+static uint64_t h_poll(void *ctx, uint16_t first, unsigned count)
 {
     (void)ctx;
-    CHECK(vec < ref.nvec);
-    ev_add(&impl_log, EV_POLL, vec, 0, 0, false);
-    return dev_pending[vec];
+    CHECK(count >= 1 && count <= 64);
+    CHECK((unsigned)first + count <= ref.nvec);
+    ev_add(&impl_log, EV_POLL, first, 0, count, false);
+    return dev_pending_bits(first, count) | (count < 64 ? ~(uint64_t)0 << count : 0);
 }
 
-static const struct vmsix_msix_ops ops_poll = {h_deliver, h_update, h_poll};
-static const struct vmsix_msix_ops ops_nopoll = {h_deliver, h_update, NULL};
+static const struct vmsix_msix_ops ops_poll = {sizeof(struct vmsix_msix_ops), h_deliver, h_update,
+                                               h_poll};
+static const struct vmsix_msix_ops ops_nopoll = {sizeof(struct vmsix_msix_ops), h_deliver, h_update,
+                                                 NULL};
 
 static VMSIX_ORACLE void logs_match(void)
 {

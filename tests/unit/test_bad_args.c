@@ -58,7 +58,8 @@ static int nop_inval(void *c, const uint64_t d[2])
     (void)d;
     return 0;
 }
-static const struct vmsix_msix_ops mops = {nop_deliver, nop_update, NULL};
+static const struct vmsix_msix_ops mops = {sizeof(struct vmsix_msix_ops), nop_deliver, nop_update,
+                                           NULL};
 static const struct vmsix_vtd_ops vops = {
     .size = sizeof(struct vmsix_vtd_ops),
     .invalidate = nop_inval,
@@ -391,12 +392,13 @@ static int cnt_update(void *c, uint16_t v, const struct vmsix_msg *m, bool a)
     hook_calls++;
     return 0;
 }
-static bool cnt_poll(void *c, uint16_t v)
+static uint64_t cnt_poll(void *c, uint16_t first, unsigned count)
 {
     (void)c;
-    (void)v;
+    (void)first;
+    (void)count;
     hook_calls++;
-    return false;
+    return 0;
 }
 static int cnt_pt_read(void *c, uint16_t off, unsigned size, uint32_t *val)
 {
@@ -456,7 +458,8 @@ static int cnt_inval(void *c, const uint64_t d[2])
     return 0;
 }
 
-static const struct vmsix_msix_ops cnt_mops = {cnt_deliver, cnt_update, cnt_poll};
+static const struct vmsix_msix_ops cnt_mops = {sizeof(struct vmsix_msix_ops), cnt_deliver,
+                                               cnt_update, cnt_poll};
 static const struct vmsix_cfg_ops cnt_cfg_ops = {sizeof(struct vmsix_cfg_ops), cnt_pt_read,
                                                  cnt_pt_write};
 static const struct vmsix_cfg_field_ops cnt_field_ops = {sizeof(struct vmsix_cfg_field_ops),

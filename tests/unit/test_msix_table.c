@@ -53,15 +53,23 @@ static int h_update(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool a
     return update_rc ? update_rc - (int)update_fails++ : 0;
 }
 
-static bool h_poll(void *ctx, uint16_t vec)
+static unsigned poll_nvec; /* the object's nvec, for the range check */
+
+/* The device's bits of the range, and every bit past @count set: the
+ * object must ignore them. */
+static uint64_t h_poll(void *ctx, uint16_t first, unsigned count)
 {
     (void)ctx;
-    ev_add(&impl_log, EV_POLL, vec, 0, 0, false);
-    return dev_pending[vec];
+    if (count < 1 || count > 64 || (unsigned)first + count > poll_nvec)
+        fail_msg("pending_poll(%u, %u) with nvec %u", (unsigned)first, count, poll_nvec);
+    ev_add(&impl_log, EV_POLL, first, 0, count, false);
+    return dev_pending_bits(first, count) | (count < 64 ? ~(uint64_t)0 << count : 0);
 }
 
-static const struct vmsix_msix_ops ops_poll = {h_deliver, h_update, h_poll};
-static const struct vmsix_msix_ops ops_nopoll = {h_deliver, h_update, NULL};
+static const struct vmsix_msix_ops ops_poll = {sizeof(struct vmsix_msix_ops), h_deliver, h_update,
+                                               h_poll};
+static const struct vmsix_msix_ops ops_nopoll = {sizeof(struct vmsix_msix_ops), h_deliver, h_update,
+                                                 NULL};
 
 /* ---- the pair under test ---- */
 
@@ -78,6 +86,7 @@ static void pair_init(unsigned nvec, uint32_t toff, uint32_t poff, uint32_t flag
     m_init(&ref, nvec, toff, poff, flags, poll);
     impl_log.n = impl_log.overflow = 0;
     update_rc = 0;
+    poll_nvec = nvec;
 }
 
 static void logs_match(const char *what)
@@ -316,8 +325,8 @@ static void test_pending_and_held_polled(void **state)
     impl_log.n = 0;
     wr(28, 4, 0);
     dev_pending[1] = false;
-    assert_int_equal(impl_log.n, 2); /* asked, activated, and no second message */
-    expect_ev(0, EV_POLL, 1, 0, 0, false);
+    assert_int_equal(impl_log.n, 2);       /* asked, activated, and no second message */
+    expect_ev(0, EV_POLL, 1, 0, 1, false); /* vector 1 alone */
     expect_ev(1, EV_UPDATE, 1, 0xfee01000, 0x21, true);
     assert_int_equal(vmsix_msix_pending(mx, 1), 0);
     /* without the device holding one, the software bit is sent */
@@ -326,7 +335,7 @@ static void test_pending_and_held_polled(void **state)
     impl_log.n = 0;
     assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
     assert_int_equal(impl_log.n, 3);
-    expect_ev(0, EV_POLL, 1, 0, 0, false);
+    expect_ev(0, EV_POLL, 1, 0, 1, false);
     expect_ev(1, EV_UPDATE, 1, 0xfee01000, 0x21, true);
     expect_ev(2, EV_DELIVER, 1, 0xfee01000, 0x21, true);
 }
@@ -505,7 +514,7 @@ static void test_2048_vectors_last_pba_qword(void **state)
     impl_log.n = 0;
     assert_int_equal(rd(0x808, 8), 0x1);
     assert_int_equal(impl_log.n, 1); /* polled vector 64 only */
-    expect_ev(0, EV_POLL, 64, 0, 0, false);
+    expect_ev(0, EV_POLL, 64, 0, 1, false);
     memset(dev_pending, 0, sizeof(dev_pending));
 }
 
@@ -518,11 +527,110 @@ static void test_pending_poll(void **state)
     assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
     dev_pending[0] = dev_pending[2] = true;
     impl_log.n = 0;
-    assert_int_equal(rd(0x800, 4), 0x4); /* vector 0 is active: not polled */
-    assert_int_equal(impl_log.n, 3);     /* vectors 1, 2, 3 */
+    assert_int_equal(rd(0x800, 4), 0x4); /* vector 0 is active: its bit is ignored */
+    assert_int_equal(impl_log.n, 1);     /* one question for vectors 0..3 */
+    expect_ev(0, EV_POLL, 0, 0, 4, false);
     dev_pending[2] = false;
     assert_int_equal(rd(0x800, 8), 0x0); /* not latched */
     assert_int_equal(vmsix_msix_pending(mx, 2), 0);
+    memset(dev_pending, 0, sizeof(dev_pending));
+}
+
+/* One PBA read of @size bytes at PBA offset @rel asks the device exactly
+ * once, about [@first, @first + @count); and reads what it answered. */
+static void expect_one_poll(uint64_t rel, unsigned size, uint16_t first, unsigned count)
+{
+    uint64_t want = 0;
+
+    for (unsigned i = 0; i < count; i++)
+        want |= (uint64_t)dev_pending[first + i] << i;
+    impl_log.n = 0;
+    assert_int_equal(rd(0x800 + rel, size), want);
+    assert_int_equal(impl_log.n, 1);
+    expect_ev(0, EV_POLL, first, 0, count, false);
+}
+
+/* pending_poll is range-shaped: one call per PBA read of 4 or 8 bytes, with
+ * the vectors the read covers, clipped to nvec (tables whose nvec is not a
+ * multiple of 64 or of 32), and no call for a read that covers none. */
+static void test_pending_poll_range(void **state)
+{
+    (void)state;
+    for (unsigned v = 0; v < 128; v++)
+        dev_pending[v] = (v % 3) == 0 || v == 99;
+    pair_init(100, 0, 0x800, 0, true); /* every vector masked */
+    expect_one_poll(0, 8, 0, 64);
+    expect_one_poll(8, 8, 64, 36);
+    expect_one_poll(0, 4, 0, 32);
+    expect_one_poll(4, 4, 32, 32);
+    expect_one_poll(8, 4, 64, 32);
+    expect_one_poll(12, 4, 96, 4);
+    /* 40 vectors: one qword, its upper half partly past nvec */
+    pair_init(40, 0, 0x800, 0, true);
+    expect_one_poll(0, 8, 0, 40);
+    expect_one_poll(0, 4, 0, 32);
+    expect_one_poll(4, 4, 32, 8);
+    /* 20 vectors: the upper half of the qword covers no vector */
+    pair_init(20, 0, 0x800, 0, true);
+    expect_one_poll(0, 8, 0, 20);
+    impl_log.n = 0;
+    assert_int_equal(rd(0x804, 4), 0);
+    assert_int_equal(impl_log.n, 0);
+    memset(dev_pending, 0, sizeof(dev_pending));
+}
+
+/* No call when no bit of the read depends on the device: every vector it
+ * covers is active or has its software bit set; the device's bits of such
+ * vectors are ignored when another vector makes the read ask. */
+static void test_pending_poll_not_needed(void **state)
+{
+    (void)state;
+    pair_init(4, 0, 0x800, 0, true);
+    wr(12, 4, 0);
+    wr(28, 4, 0); /* vectors 0 and 1 unmasked */
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
+    assert_int_equal(vmsix_msix_fire(mx, 2), 0);
+    assert_int_equal(vmsix_msix_fire(mx, 3), 0);
+    for (unsigned v = 0; v < 4; v++)
+        dev_pending[v] = true;
+    impl_log.n = 0;
+    assert_int_equal(rd(0x800, 8), 0xc);
+    assert_int_equal(rd(0x800, 4), 0xc);
+    assert_int_equal(impl_log.n, 0); /* nothing to ask */
+    /* vector 3 sent (unmasked, then masked again): its bit is the device's */
+    wr(60, 4, 0);
+    wr(60, 4, 1);
+    dev_pending[2] = false; /* vector 2's software bit stands */
+    impl_log.n = 0;
+    assert_int_equal(rd(0x800, 8), 0xc); /* 0 and 1 active: their set bits ignored */
+    assert_int_equal(impl_log.n, 1);
+    expect_ev(0, EV_POLL, 0, 0, 4, false);
+    assert_int_equal(vmsix_msix_pending(mx, 3), 0); /* not latched */
+    dev_pending[3] = false;
+    assert_int_equal(rd(0x800, 8), 0x4);
+    memset(dev_pending, 0, sizeof(dev_pending));
+}
+
+/* The activation poll asks about the one vector being activated (count 1),
+ * only when its software bit is set, and only then. */
+static void test_pending_poll_activation(void **state)
+{
+    (void)state;
+    pair_init(70, 0, 0x800, 0, true);
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
+    impl_log.n = 0;
+    wr(16 * 65 + 12, 4, 0); /* no software bit: no question */
+    assert_int_equal(impl_log.n, 1);
+    expect_ev(0, EV_UPDATE, 65, 0, 0, true);
+    wr(16 * 65 + 12, 4, 1);
+    assert_int_equal(vmsix_msix_fire(mx, 65), 0);
+    dev_pending[64] = dev_pending[66] = true; /* neighbours: not asked about */
+    impl_log.n = 0;
+    wr(16 * 65 + 12, 4, 0);
+    assert_int_equal(impl_log.n, 3);
+    expect_ev(0, EV_POLL, 65, 0, 1, false);
+    expect_ev(1, EV_UPDATE, 65, 0, 0, true);
+    expect_ev(2, EV_DELIVER, 65, 0, 0, true); /* the device held none: sent */
     memset(dev_pending, 0, sizeof(dev_pending));
 }
 
@@ -583,7 +691,7 @@ static void test_init_args(void **state)
 {
     struct vmsix_msix *o;
     struct vmsix_msix_params p = {8, 0, 0x800, 0};
-    struct vmsix_msix_ops bad = {NULL, h_update, NULL};
+    struct vmsix_msix_ops bad = {sizeof(struct vmsix_msix_ops), NULL, h_update, NULL};
     size_t need = vmsix_msix_storage_size(8);
 
     (void)state;
@@ -615,6 +723,97 @@ static void test_init_args(void **state)
     assert_int_equal(vmsix_msix_init(mem, need, &p, &ops_nopoll, NULL, &o), 0);
     p.nvec = 0;
     assert_int_equal(vmsix_msix_init(mem, sizeof(mem), &p, &ops_nopoll, NULL, &o), -EINVAL);
+}
+
+/* A refused init writes nothing: neither the storage nor *out; and the
+ * storage is no object. */
+static void expect_init_refused(const void *ops, int want)
+{
+    struct vmsix_msix_params p = {8, 0, 0x800, 0};
+    size_t need = vmsix_msix_storage_size(8);
+    static unsigned char before[sizeof(mem)];
+    struct vmsix_msix *sentinel = (struct vmsix_msix *)(uintptr_t)0x5a5a0, *o = sentinel;
+
+    memset(mem, 0xa5, need);
+    memcpy(before, mem, need);
+    assert_int_equal(vmsix_msix_init(mem, need, &p, ops, NULL, &o), want);
+    assert_memory_equal(mem, before, need);
+    assert_ptr_equal(o, sentinel);
+    assert_int_equal(vmsix_msix_fire((struct vmsix_msix *)(void *)mem, 0), -EINVAL);
+}
+
+/* struct vmsix_msix_ops carries its size: below the first version's is
+ * refused before anything is written. */
+static void test_init_ops_size_small(void **state)
+{
+    struct vmsix_msix_ops o = ops_poll;
+    struct vmsix_msix_params p = {8, 0, 0x800, 0};
+
+    (void)state;
+    assert_int_equal(VMSIX_MSIX_OPS_SIZE_V1, sizeof(struct vmsix_msix_ops));
+    o.size = 0;
+    expect_init_refused(&o, -EINVAL);
+    o.size = sizeof(size_t); /* the size member alone */
+    expect_init_refused(&o, -EINVAL);
+    o.size = VMSIX_MSIX_OPS_SIZE_V1 - 1;
+    expect_init_refused(&o, -EINVAL);
+    o.size = (size_t)-1; /* garbage, never scanned */
+    expect_init_refused(&o, -EINVAL);
+    o.size = VMSIX_MSIX_OPS_SIZE_V1; /* the first version: accepted */
+    assert_int_equal(vmsix_msix_init(mem, sizeof(mem), &p, &o, NULL, &mx), 0);
+}
+
+/* A caller compiled with a newer, larger struct vmsix_msix_ops: accepted
+ * when the members this library does not know are zero (and the known
+ * hooks are taken, copied), refused with -ENOTSUP (nothing written) when
+ * any byte of them is set. */
+static void test_init_ops_size_larger(void **state)
+{
+    struct newer_ops {
+        struct vmsix_msix_ops v1;
+        void (*future)(void *ctx);
+        uint64_t more;
+    } big;
+    struct vmsix_msix_params p = {4, 0, 0x800, 0};
+    static unsigned char too_big[1100] __attribute__((aligned(8)));
+    size_t too_big_size = 1025;
+
+    (void)state;
+    memset(&big, 0, sizeof(big));
+    big.v1 = ops_poll;
+    big.v1.size = sizeof(big);
+    pair_init(4, 0, 0x800, 0, true);
+    assert_int_equal(vmsix_msix_init(mem, sizeof(mem), &p, &big.v1, NULL, &mx), 0);
+    /* copied: what the caller's struct says afterwards does not matter */
+    big.v1.deliver = NULL;
+    big.v1.pending_poll = NULL;
+    wr(12, 4, 0);
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
+    impl_log.n = 0;
+    assert_int_equal(vmsix_msix_fire(mx, 0), 1);
+    assert_int_equal(impl_log.n, 1);
+    expect_ev(0, EV_DELIVER, 0, 0, 0, true);
+    (void)rd(0x800, 8); /* vectors 1..3 masked: the poll hook was taken */
+    assert_true(impl_log.n > 1);
+    assert_int_equal(impl_log.e[1].kind, EV_POLL);
+    big.v1 = ops_poll;
+    big.v1.size = sizeof(big);
+    /* a hook this library does not know */
+    big.future = (void (*)(void *))(uintptr_t)1;
+    expect_init_refused(&big.v1, -ENOTSUP);
+    big.future = NULL;
+    /* any non-zero byte past the known struct, up to the last one */
+    big.more = 1ull << 56;
+    expect_init_refused(&big.v1, -ENOTSUP);
+    big.more = 1;
+    expect_init_refused(&big.v1, -ENOTSUP);
+    big.more = 0;
+    assert_int_equal(vmsix_msix_init(mem, sizeof(mem), &p, &big.v1, NULL, &mx), 0);
+    /* larger than any hook struct: refused, not scanned */
+    memset(too_big, 0, sizeof(too_big));
+    memcpy(too_big, &big.v1, sizeof(big.v1));
+    memcpy(too_big, &too_big_size, sizeof(too_big_size));
+    expect_init_refused(too_big, -EINVAL);
 }
 
 /* A failing vector_update is passed on; the guest's write still happens. */
@@ -880,9 +1079,14 @@ int main(void)
         cmocka_unit_test(test_message_control_read_only),
         cmocka_unit_test(test_2048_vectors_last_pba_qword),
         cmocka_unit_test(test_pending_poll),
+        cmocka_unit_test(test_pending_poll_range),
+        cmocka_unit_test(test_pending_poll_not_needed),
+        cmocka_unit_test(test_pending_poll_activation),
         cmocka_unit_test(test_access_rules),
         cmocka_unit_test(test_shared_page_layouts),
         cmocka_unit_test(test_init_args),
+        cmocka_unit_test(test_init_ops_size_small),
+        cmocka_unit_test(test_init_ops_size_larger),
         cmocka_unit_test(test_update_error_passed_on),
         cmocka_unit_test(test_random_lockstep),
         cmocka_unit_test(test_save_restore_refusals),
