@@ -9,6 +9,7 @@
 #include <vmsix/capchain.h>
 
 #include "bytes.h"
+#include "capchain_priv.h"
 #include "pci_regs.h"
 #include "vmsix_errno.h"
 
@@ -340,6 +341,34 @@ int vmsix_capchain_lookup(const uint8_t *cfg, size_t len, bool ext, uint16_t id,
         out->len = cap_len(&w, &lc.cap);
     }
     return 0;
+}
+
+/* ---- one walk with a visitor (capchain_priv.h) ---- */
+
+struct each_ctx {
+    void (*visit)(void *arg, const struct vmsix_cap *cap);
+    void *arg;
+};
+
+static void each_visit(void *arg, const struct vmsix_cap *cap, unsigned link)
+{
+    struct each_ctx *ec = arg;
+
+    (void)link;
+    ec->visit(ec->arg, cap);
+}
+
+unsigned vmsix_capchain_walk(const uint8_t *cfg, size_t len,
+                             void (*visit)(void *arg, const struct vmsix_cap *cap), void *arg)
+{
+    struct walker w;
+    struct each_ctx ec;
+
+    ec.visit = visit;
+    ec.arg = arg;
+    if (!visit || !walk(&w, cfg, len, each_visit, &ec))
+        return VMSIX_CHAIN_TRUNCATED;
+    return w.flags;
 }
 
 /* ---- locating one capability (hide, replace) ---- */
