@@ -8,6 +8,7 @@
 #include <vmsix/capchain.h>
 #include <vmsix/cfgspace.h>
 
+#include "capchain_priv.h"
 #include "cfgspace_priv.h"
 #include "ops_copy.h"
 #include "pci_regs.h"
@@ -17,9 +18,9 @@
 
 size_t vmsix_cfg_storage_size(uint16_t size)
 {
-    if (size != 256 && size != CFG_MAX)
+    if (size != PCI_CFG_SPACE_SIZE && size != CFG_MAX)
         return 0;
-    return sizeof(struct vmsix_cfg) + 5u * (size_t)size;
+    return VMSIX_CFG_STORAGE_SIZE(size);
 }
 
 int vmsix_cfg_init(void *mem, size_t len, uint16_t size, const struct vmsix_cfg_ops *ops, void *ctx,
@@ -392,25 +393,48 @@ int vmsix_cfg_write(struct vmsix_cfg *c, uint16_t off, unsigned size, uint32_t v
     return ret;
 }
 
+/* A capability's ID and next bytes (standard) or its whole header
+ * (extended) become read-only and emulated; the shadow is kept. */
+static void protect_header(struct vmsix_cfg *c, const struct vmsix_cap *cap)
+{
+    unsigned b, hdr = cap->ext ? PCI_EXT_CAP_HDR_LEN : PCI_CAP_HDR_LEN;
+
+    for (b = 0; b < hdr; b++)
+        attr_byte(c, cap->off + b, 0xffu, VMSIX_CFG_RO);
+}
+
+static void protect_head(struct vmsix_cfg *c)
+{
+    unsigned head = pci_header_cap_ptr(pci_header_type(c->shadow));
+
+    if (head)
+        attr_byte(c, head, 0xffu, VMSIX_CFG_RO);
+}
+
 int vmsix_cfg_protect_caps(struct vmsix_cfg *c, const struct vmsix_capchain *chain)
 {
-    unsigned i, head;
+    unsigned i;
 
     if (!cfg_ok(c) || !chain || chain->n > VMSIX_CAPCHAIN_MAX)
         return -EINVAL;
     for (i = 0; i < chain->n; i++) {
         const struct vmsix_cap *cap = &chain->cap[i];
-        if (cap->off + (cap->ext ? 4u : 2u) > c->size)
+        if (cap->off + (cap->ext ? PCI_EXT_CAP_HDR_LEN : PCI_CAP_HDR_LEN) > c->size)
             return -EINVAL;
     }
-    head = pci_header_cap_ptr(pci_header_type(c->shadow));
-    if (head)
-        attr_byte(c, head, 0xffu, VMSIX_CFG_RO);
-    for (i = 0; i < chain->n; i++) {
-        const struct vmsix_cap *cap = &chain->cap[i];
-        unsigned b, hdr = cap->ext ? 4u : 2u;
-        for (b = 0; b < hdr; b++)
-            attr_byte(c, cap->off + b, 0xffu, VMSIX_CFG_RO);
-    }
+    protect_head(c);
+    for (i = 0; i < chain->n; i++)
+        protect_header(c, &chain->cap[i]);
     return 0;
+}
+
+static void protect_visit(void *arg, const struct vmsix_cap *cap)
+{
+    protect_header(arg, cap);
+}
+
+void vmsix_cfg_protect_shadow_chain(struct vmsix_cfg *c, size_t len)
+{
+    protect_head(c);
+    (void)vmsix_capchain_walk(c->shadow, len < c->size ? len : c->size, protect_visit, c);
 }

@@ -43,6 +43,17 @@ struct vmsix_cfg {
     uint8_t bytes[]; /* 5 planes of size bytes */
 };
 
+/* Bytes of a model of @size configuration bytes (vmsix_cfg_storage_size()),
+ * as a constant expression for storage embedded in other objects. */
+#define VMSIX_CFG_STORAGE_SIZE(size) (sizeof(struct vmsix_cfg) + 5u * (size_t)(size))
+
+/*
+ * vmsix_cfg_protect_shadow_chain() - vmsix_cfg_protect_caps() for the
+ * chain in the model's own shadow bytes [0, @len), walked once, without a
+ * struct vmsix_capchain. Calls no hook.
+ */
+void vmsix_cfg_protect_shadow_chain(struct vmsix_cfg *c, size_t len);
+
 /* @c came from a successful vmsix_cfg_init(). */
 static inline bool cfg_ok(const struct vmsix_cfg *c)
 {
