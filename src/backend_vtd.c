@@ -185,6 +185,7 @@ static int be_compose(void *ctx, const struct vmsix_remap_block *blk, struct vms
 }
 
 static const struct vmsix_remap_ops vtd_remap_ops = {
+    .size = sizeof(struct vmsix_remap_ops),
     .caps = be_caps,
     .reserve = be_reserve,
     .release = be_release,

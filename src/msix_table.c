@@ -9,6 +9,7 @@
 #include <vmsix/msix_table.h>
 
 #include "bytes.h"
+#include "msix_table_priv.h"
 #include "ops_copy.h"
 #include "vmsix_errno.h"
 
@@ -610,4 +611,9 @@ int vmsix_msix_restore(struct vmsix_msix *m, const void *buf, size_t len)
                 ret = rc;
         }
     return ret;
+}
+
+bool vmsix_msix_restore_valid(const struct vmsix_msix *m, const void *buf, size_t len)
+{
+    return msix_ok(m) && buf && restore_valid(m, buf, len);
 }

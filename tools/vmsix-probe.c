@@ -3,11 +3,11 @@
  * vmsix-probe - which PCI functions can have MSI-X emulated on their MSI?
  *
  * Reads configuration spaces from the host's PCI bus (libpciaccess) or from
- * an `lspci -x` dump (--dump FILE), runs vmsix_dev_check() on each function
+ * an `lspci -x` dump (--dump FILE), runs vmsix_msix_on_msi_check() on each function
  * and prints the facts, the verdict and every reason, as text or as JSON
  * (--json). With -s SLOT --virtual it prints, in `lspci -xxxx` format, the
  * configuration space that vmsix would present to a guest for that function
- * (vmsix_dev_virtual_cfg()). See vmsix-probe(1).
+ * (vmsix_msix_on_msi_view()). See vmsix-probe(1).
  *
  * Exit status: 0 on success, 2 on a bad argument or unreadable input.
  */
@@ -484,7 +484,7 @@ static void analyse(const struct func *f, struct result *r)
         r->e.table_bar = -1;
         return;
     }
-    vmsix_dev_check(f->cfg, f->len, &r->e);
+    vmsix_msix_on_msi_check(f->cfg, f->len, &r->e);
     if (f->sized_known) {
         /* a slot that reads 0 but sizes to non-zero is an implemented BAR
          * at address 0, not a free slot */
@@ -630,7 +630,7 @@ static int print_virtual(const struct func *f, const struct result *r, const str
         opt.table_bar_set = true;
         opt.table_bar = (uint8_t)r->e.table_bar;
     }
-    rc = vmsix_dev_virtual_cfg(f->cfg, f->len, &opt, view, f->len);
+    rc = vmsix_msix_on_msi_view(f->cfg, f->len, &opt, view, f->len);
     if (rc)
         return fail("%s: the guest view cannot be built with these options (%s)", slot,
                     strerror(-rc));

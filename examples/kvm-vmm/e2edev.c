@@ -182,12 +182,21 @@ static void h_bar_moved(void *ctx, unsigned bar, uint64_t addr)
         vmm_log("e2edev: table BAR%u at %#llx", bar, (unsigned long long)addr);
 }
 
+/* vmsix names each failed step: the VMM's log shows which one. */
+static void h_log(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    vmm_log("e2edev: vmsix log %d: %s", level, msg);
+}
+
 static const struct vmsix_dev_ops dev_ops = {
+    .size = sizeof(struct vmsix_dev_ops),
     .cfg_read = h_cfg_read,
     .cfg_write = h_cfg_write,
     .translate = h_translate,
     .inject = h_inject,
     .bar_moved = h_bar_moved,
+    .log = h_log,
 };
 
 /* ---- the interrupt path ---- */

@@ -16,9 +16,10 @@
  *   translate hook gives for the guest's message, masked and unmasked with
  *   the function's per-vector MSI mask bit k.
  *
- * The pure helpers (the eligibility check and the guest view of a
- * configuration space) read untrusted bytes, never write outside the
- * buffers given, and call no hook. The device object (struct vmsix_dev)
+ * Two pure helpers take no device: vmsix_msix_on_msi_check() (may this
+ * function be served?) and vmsix_msix_on_msi_view() (the configuration
+ * space its guest sees). They read untrusted bytes, never write outside
+ * the buffers given and call no hook. The device object (struct vmsix_dev)
  * runs the whole thing; see "The device" below.
  */
 #ifndef VMSIX_MSIX_ON_MSI_H
@@ -45,7 +46,7 @@ extern "C" {
 #define VMSIX_ELIG_TRUNCATED 0x080u /* "truncated": the view is too short to decide */
 #define VMSIX_ELIG_ALL 0x0ffu
 
-/* What vmsix_dev_check() found. Facts of a missing capability are 0. */
+/* What vmsix_msix_on_msi_check() found. Facts of a missing capability are 0. */
 struct vmsix_eligibility {
     uint32_t reasons;      /* VMSIX_ELIG_*; 0 when eligible */
     uint16_t msi_off;      /* MSI capability offset, 0 when none */
@@ -70,7 +71,7 @@ struct vmsix_eligibility {
 VMSIX_API const char *vmsix_elig_reason_name(uint32_t reason);
 
 /**
- * vmsix_dev_check() - can MSI-X be emulated on this function's MSI?
+ * vmsix_msix_on_msi_check() - can MSI-X be emulated on this function's MSI?
  * @cfg: the physical configuration space (untrusted)
  * @len: bytes in @cfg: 64, 256 or 4096 (a non-root reader sees 64)
  * @out: receives every reason at once and the facts
@@ -85,7 +86,8 @@ VMSIX_API const char *vmsix_elig_reason_name(uint32_t reason);
  * Return: 0 when eligible; -ENOTSUP when not (@out lists every reason);
  * -EINVAL for a NULL argument or @len < 64.
  */
-VMSIX_API int vmsix_dev_check(const uint8_t *cfg, size_t len, struct vmsix_eligibility *out);
+VMSIX_API int vmsix_msix_on_msi_check(const uint8_t *cfg, size_t len,
+                                      struct vmsix_eligibility *out);
 
 /* Options of the guest view (and of the device). Zero = defaults. */
 struct vmsix_dev_options {
@@ -98,7 +100,7 @@ struct vmsix_dev_options {
 };
 
 /**
- * vmsix_dev_virtual_cfg() - the configuration space a guest sees at reset.
+ * vmsix_msix_on_msi_view() - the configuration space a guest sees at reset.
  * @cfg: the physical configuration space (untrusted)
  * @len: bytes in @cfg (>= 64); bytes past it in @out read as in @cfg's
  *       lspci convention: 0xff
@@ -115,9 +117,9 @@ struct vmsix_dev_options {
  * not fit it (slot not free, nvec not a power of two or above 2^MMC,
  * bar_size not a power of two >= 4096); -EINVAL for bad arguments.
  */
-VMSIX_API int vmsix_dev_virtual_cfg(const uint8_t *cfg, size_t len,
-                                    const struct vmsix_dev_options *opt, uint8_t *out,
-                                    size_t out_len);
+VMSIX_API int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len,
+                                     const struct vmsix_dev_options *opt, uint8_t *out,
+                                     size_t out_len);
 
 /* ---- The device ----
  *
@@ -130,7 +132,7 @@ VMSIX_API int vmsix_dev_virtual_cfg(const uint8_t *cfg, size_t len,
  * and the remapping entries through the backend; the guest never reaches
  * either.
  *
- * Guest configuration space: the guest view of vmsix_dev_virtual_cfg() in
+ * Guest configuration space: the guest view of vmsix_msix_on_msi_view() in
  * a register model (vmsix/cfgspace.h). Every byte passes through to the
  * function (PT, read-write: the function enforces its own read-only bits)
  * except: capability IDs and next pointers (read-only), the MSI-X
@@ -148,8 +150,9 @@ VMSIX_API int vmsix_dev_virtual_cfg(const uint8_t *cfg, size_t len,
  *   mask bit, write the composed address/data, Multiple Message Enable =
  *   log2(N), MSI Enable, INTx Disable;
  * - vector k becomes active (msix_table's vector_update): translate the
- *   guest message, mask k at the function if it is not, program entry k,
- *   invalidate, unmask k;
+ *   guest message (the one place a guest value is looked at; what goes on
+ *   is translate's host target, checked against the backend's caps), mask
+ *   k at the function if it is not, program entry k, invalidate, unmask k;
  * - vector k becomes inactive: mask k first, then clear entry k and
  *   invalidate;
  * - guest clears MSI-X Enable, FLR, vmsix_dev_reset(), teardown: mask all,
@@ -158,7 +161,7 @@ VMSIX_API int vmsix_dev_virtual_cfg(const uint8_t *cfg, size_t len,
  * the call that caused it; nothing leaks.
  *
  * PBA: the software pending bits OR the function's MSI Pending bits of the
- * vectors that are masked.
+ * vectors that are masked (one config read per guest PBA read).
  *
  * Locking: none. Calls on one device must be serialized by the caller (one
  * lock per device); the backend may be shared (its own lock hooks).
@@ -168,14 +171,25 @@ VMSIX_API int vmsix_dev_virtual_cfg(const uint8_t *cfg, size_t len,
  * written it) is refused as a NULL one is: -EINVAL (a configuration read
  * also gives all ones), or the documented NULL result (NULL, 0). Only a
  * marker at the start of the storage is read; nothing is written and no
- * hook is called. A device after vmsix_dev_teardown() is a device in the
- * reset state, not a refused one.
+ * hook is called. A device after a successful vmsix_dev_teardown() is
+ * refused the same way: its storage may be freed, and a late call (an
+ * interrupt handler that still holds the pointer) does nothing.
+ *
+ * Failures: every vmsix_dev_* call returns the first error of a hook or
+ * backend operation, and the optional log hook gets one line per failed
+ * step naming it (the guest's vector, the operation, the error), so that
+ * a host that gets -EIO can tell a refused translate from a failed
+ * invalidation.
  */
 
 struct vmsix_dev;
 
-/* Host hooks. ctx is the ctx given to vmsix_dev_init(). */
+/* Host hooks. ctx is the ctx given to vmsix_dev_init(). The struct grows
+ * at the end: set @size to sizeof(struct vmsix_dev_ops); members an older
+ * caller does not have are NULL, and each member added later is optional
+ * with NULL keeping the older behaviour. */
 struct vmsix_dev_ops {
+    size_t size; /* sizeof(struct vmsix_dev_ops) as the caller compiled it */
     /* Physical configuration access of the function (1, 2 or 4 bytes,
      * naturally aligned). Return 0 or a negative errno. Required. */
     int (*cfg_read)(void *ctx, uint16_t off, unsigned size, uint32_t *val);
@@ -191,7 +205,14 @@ struct vmsix_dev_ops {
     void (*inject)(void *ctx, uint16_t vec, const struct vmsix_msg *guest);
     /* Optional: the guest moved the table BAR to @addr: move the trap. */
     void (*bar_moved)(void *ctx, unsigned bar, uint64_t addr);
+    /* Optional: one line (VMSIX_LOG_* @level, NUL-terminated @msg, valid
+     * only during the call) per failed step; see vmsix/common.h. */
+    void (*log)(void *ctx, int level, const char *msg);
 };
+
+/* The size of the first sized version of struct vmsix_dev_ops (vmsix 0.2). */
+#define VMSIX_DEV_OPS_SIZE_V1                                                                      \
+    (offsetof(struct vmsix_dev_ops, log) + sizeof(((struct vmsix_dev_ops *)0)->log))
 
 struct vmsix_dev_params {
     const struct vmsix_remap *backend; /* where the entries come from */
@@ -220,8 +241,9 @@ struct vmsix_dev_state {
 /**
  * vmsix_dev_storage_size() - bytes of storage a device needs.
  *
- * Return: the size (about 36 KiB: a 4096-byte register model, an MSI-X
- * table of up to 32 vectors, and scratch for parsing at init).
+ * Return: the size (about 22 KiB: a 4096-byte register model, which also
+ * holds the guest view as it is built at init, and an MSI-X table of up to
+ * 32 vectors; nothing is kept for init alone).
  */
 VMSIX_API size_t vmsix_dev_storage_size(void);
 
@@ -230,16 +252,21 @@ VMSIX_API size_t vmsix_dev_storage_size(void);
  * @mem: storage, 8-byte aligned
  * @len: at least vmsix_dev_storage_size()
  * @p: backend, requester ID, options
- * @ops: host hooks (copied)
+ * @ops: host hooks (copied; @ops->size as struct vmsix_dev_ops says)
  * @ctx: passed to the hooks
  * @out: receives the device
  *
  * Reads the function's configuration space through cfg_read (dwords; the
- * view ends at the first failing read past 64 bytes) and builds the guest
- * view. Touches nothing at the function or the backend.
- * Return: 0; -ENOTSUP when the function is not eligible or the options do
- * not fit it; -EIO when even the first 64 bytes cannot be read; -EINVAL
- * for bad arguments.
+ * view ends at the first failing read past 64 bytes), decides eligibility
+ * once and builds the guest view in place in the register model. Calls
+ * the backend's caps() (its ops are copied by the size rule of struct
+ * vmsix_remap_ops) and log on failure; touches nothing at the function or
+ * in the backend.
+ * Return: 0; -ENOTSUP when the function is not eligible, the options do
+ * not fit it, or the backend cannot hold its vectors (nentries,
+ * max_order), or @ops or the backend's ops set a member this library does
+ * not know; -EIO when even the first 64 bytes cannot be read; -EINVAL for
+ * bad arguments (a hook struct smaller than its first version included).
  */
 VMSIX_API int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
                              const struct vmsix_dev_ops *ops, void *ctx, struct vmsix_dev **out);
@@ -251,7 +278,7 @@ VMSIX_API int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_param
  * @size: 1, 2 or 4, inside one dword
  * @val: receives the value (all ones on error)
  *
- * May call cfg_read. Return: 0, -EINVAL, or a hook's error.
+ * May call cfg_read and log. Return: 0, -EINVAL, or a hook's error.
  */
 VMSIX_API int vmsix_dev_cfg_read(struct vmsix_dev *d, uint16_t off, unsigned size, uint32_t *val);
 
@@ -262,7 +289,7 @@ VMSIX_API int vmsix_dev_cfg_read(struct vmsix_dev *d, uint16_t off, unsigned siz
  * @size: 1, 2 or 4, inside one dword
  * @val: the value
  *
- * May call cfg_read/cfg_write, bar_moved, and (through MSI-X Enable,
+ * May call cfg_read/cfg_write, bar_moved, log, and (through MSI-X Enable,
  * Function Mask and FLR) every backend operation, translate and inject.
  * Return: 0, -EINVAL, or the first error of a hook or backend operation
  * (the guest-visible write still happens; failed vectors stay masked).
@@ -292,7 +319,7 @@ VMSIX_API int vmsix_dev_mmio_read(struct vmsix_dev *d, uint64_t off, unsigned si
  * @val: the value
  *
  * May call translate, the backend's program/clear/invalidate, cfg_write
- * (mask bits) and inject. Return: as vmsix_msix_mmio_write(), or the first
+ * (mask bits), inject and log. Return: as vmsix_msix_mmio_write(), or the first
  * error of a hook or backend operation (the vector stays masked).
  */
 VMSIX_API int vmsix_dev_mmio_write(struct vmsix_dev *d, uint64_t off, unsigned size, uint64_t val);
@@ -313,21 +340,29 @@ VMSIX_API int vmsix_dev_irq(struct vmsix_dev *d, uint16_t vec);
  *
  * Tears the physical side down (mask all, disable MSI, clear, invalidate,
  * release) and puts the guest view in its reset state (MSI-X disabled,
- * every vector masked, table BAR at 0, INTx Disable clear).
+ * every vector masked, table BAR at 0, INTx Disable clear). The device
+ * goes on serving the guest. May call cfg_read/cfg_write, the backend's
+ * clear/invalidate/release/doorbell_unmap and log.
  * Return: 0 or the first error met (the teardown still completes);
  * -EINVAL (nothing done) for a bad @d.
  */
 VMSIX_API int vmsix_dev_reset(struct vmsix_dev *d);
 
 /**
- * vmsix_dev_teardown() - stop using the function (device removal).
+ * vmsix_dev_teardown() - the function leaves the guest: end of the device.
  * @d: the device
  *
- * As vmsix_dev_reset(); afterwards the backend's pool is exactly as before
- * the device's first setup, unless the backend refuses to release the
- * block (an error is returned and vmsix_dev_state.block_held says so: call
- * it again). The device may be used again (it is in the reset state). Return: 0 or the first error
- * met; -EINVAL (nothing done) for a bad @d.
+ * As vmsix_dev_reset() (mask all, disable MSI, clear, invalidate, release
+ * the block), and then the device is dead: every later call refuses it as
+ * storage never initialized (-EINVAL, no hook called), so the storage may
+ * be freed and a late vmsix_dev_irq() from a host handler injects nothing.
+ * The backend's pool is then exactly as before the device's first setup.
+ * When the backend refuses to release the block, teardown returns that
+ * error and the device stays alive in the reset state with
+ * vmsix_dev_state.block_held set: call it again.
+ * Hooks: as vmsix_dev_reset(). Return: 0 or the first error met (the
+ * device is dead unless the block is held); -EINVAL (nothing done) for a
+ * bad @d.
  */
 VMSIX_API int vmsix_dev_teardown(struct vmsix_dev *d);
 

@@ -77,6 +77,9 @@ struct world {
     unsigned nvec;                  /* the device's vectors (after init) */
     unsigned stale;                 /* DW_REG_*: the function refused the last write of these */
     unsigned long range_violations; /* a hook or backend call with a vector out of range */
+    struct vmsix_dev_params dp;     /* what the device was made with */
+    unsigned long logs;             /* lines the device logged */
+    char last_log[160];             /* the last of them */
 };
 
 /* Options of the next world's device (zero: the defaults). */
@@ -92,6 +95,7 @@ static bool inject_fault(void)
 /* ---- the backend shim ---- */
 
 static int max_order_cap = -1; /* >= 0: the backend says its blocks are at most this order */
+static long dw_force_dest = -1; /* >= 0: translate gives this host destination */
 
 static int s_caps(void *c, struct vmsix_remap_caps *caps)
 {
@@ -272,7 +276,7 @@ static int h_translate(void *c, uint16_t vec, const struct vmsix_msg *g,
         return -EPERM;
     memset(t, 0, sizeof(*t));
     t->vector = HOST_VEC0 + vec;
-    t->dest = 8 + dest;
+    t->dest = dw_force_dest >= 0 ? (uint32_t)dw_force_dest : 8 + dest;
     t->delivery = (uint8_t)dm;
     return 0;
 }
@@ -298,8 +302,24 @@ static void h_bar_moved(void *c, unsigned bar, uint64_t addr)
     W.bar_addr = addr;
 }
 
-static const struct vmsix_dev_ops dev_ops = {h_cfg_read, h_cfg_write, h_translate, h_inject,
-                                             h_bar_moved};
+/* vmsix's log: every failed step gets a line; keep the last one. */
+static void h_log(void *c, int level, const char *msg)
+{
+    (void)c;
+    DW_CHECK(level == VMSIX_LOG_ERR && msg && strncmp(msg, "vmsix: ", 7) == 0);
+    W.logs++;
+    strncpy(W.last_log, msg, sizeof(W.last_log) - 1);
+}
+
+static const struct vmsix_dev_ops dev_ops = {
+    .size = sizeof(struct vmsix_dev_ops),
+    .cfg_read = h_cfg_read,
+    .cfg_write = h_cfg_write,
+    .translate = h_translate,
+    .inject = h_inject,
+    .bar_moved = h_bar_moved,
+    .log = h_log,
+};
 
 /* The function's memory write reaches the unit: remap, then the host's
  * handler of that vector tells the device. */
@@ -331,6 +351,24 @@ static const struct vmsix_vtd_ops vtd_ops = {
     .invalidate = vtd_inval,
 };
 
+/* The device, made (again: after a teardown) on the world's storage, with
+ * no fault armed meanwhile. */
+static void dw_make_dev(void)
+{
+    struct vmsix_dev_state st;
+    unsigned long fail_at = W.fail_at, fn_fail_at = W.fn.fail_at;
+
+    W.fail_at = 0;
+    W.fn.fail_at = 0;
+
+    DW_CHECK_EQ(vmsix_dev_init(W.dev_mem, vmsix_dev_storage_size(), &W.dp, &dev_ops, NULL, &W.dev),
+                0);
+    DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
+    W.nvec = st.nvec;
+    W.fail_at = fail_at;
+    W.fn.fail_at = fn_fail_at;
+}
+
 static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
 {
     struct vmsix_vtd_params vp;
@@ -341,6 +379,7 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
     memset(&W, 0, sizeof(W));
     order_violations = 0;
     mask_write_failed = false;
+    dw_force_dest = -1;
     simfn_init(&W.fn, mmc, addr64);
     W.fn.emit = emit;
     /* (C11: the size a multiple of the alignment) */
@@ -355,8 +394,14 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
     DW_CHECK_EQ(vmsix_irte_pool_init(W.pool_mem, sizeof(W.pool_mem), NENT, &W.pool), 0);
     DW_CHECK_EQ(vmsix_irte_reserve(W.pool, 0, POOL_RESERVED), 0);
     DW_CHECK_EQ(vmsix_vtd_remap_init(W.unit, W.pool, 0, &W.vtd), 0);
-    W.shim = (struct vmsix_remap_ops){s_caps,       s_reserve, s_release, s_program, s_clear,
-                                      s_invalidate, s_compose, NULL,      NULL};
+    W.shim = (struct vmsix_remap_ops){.size = sizeof(struct vmsix_remap_ops),
+                                      .caps = s_caps,
+                                      .reserve = s_reserve,
+                                      .release = s_release,
+                                      .program = s_program,
+                                      .clear = s_clear,
+                                      .invalidate = s_invalidate,
+                                      .compose = s_compose};
     W.backend.ops = &W.shim;
     W.backend.ctx = NULL;
     W.pool_free0 = vmsix_irte_free_count(W.pool);
@@ -365,13 +410,9 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
     dp.backend = &W.backend;
     dp.src.id = RID;
     dp.opt = dw_opt;
-    if (make_dev) {
-        struct vmsix_dev_state st;
-        DW_CHECK_EQ(
-            vmsix_dev_init(W.dev_mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &W.dev), 0);
-        DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
-        W.nvec = st.nvec;
-    }
+    W.dp = dp;
+    if (make_dev)
+        dw_make_dev();
 }
 
 static void world_init(unsigned mmc, bool addr64)
@@ -416,9 +457,31 @@ static unsigned mme_of(void)
     return (phys(W.fn.msi_off + 2, 2) >> 4) & 7;
 }
 
+/* After a successful teardown the device is dead (every call refuses it)
+ * and nothing of it remains: the pool whole, no entry present, the
+ * function's MSI off. */
+static VMSIX_ORACLE bool dw_dead(const char *when)
+{
+    struct vmsix_dev_state st;
+
+    if (vmsix_dev_get_state(W.dev, &st) != -EINVAL)
+        return false;
+    DW_CHECK_EQ(vmsix_dev_cfgspace(W.dev), NULL);
+    DW_CHECK_EQ(vmsix_irte_free_count(W.pool), W.pool_free0);
+    for (unsigned i = 0; i < NENT; i++)
+        if (W.table[2 * i] & 1)
+            DW_FAIL("%s: IRTE %u present after teardown", when, i);
+    if (!(W.stale & DW_REG_CTRL))
+        DW_CHECK_EQ(phys(W.fn.msi_off + 2, 2) & 1, 0);
+    return true;
+}
+
 static VMSIX_ORACLE void check_invariants(const char *when)
 {
     struct vmsix_dev_state st;
+
+    if (dw_dead(when))
+        return;
     uint32_t mc = dw_cfg((uint16_t)(W.fn.msi_off + 2), 2);
     bool enabled = mc & 0x8000, fmask = mc & 0x4000;
 

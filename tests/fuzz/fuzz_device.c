@@ -19,7 +19,8 @@
  *     to a foreign one, data with a delivery mode), 3 table/PBA read,
  *   4 the function raises interrupt k (k 0..32), 5 the host says vector k
  *     of the block fired (vmsix_dev_irq, k 0..39), 6 vmsix_dev_reset,
- *   7 vmsix_dev_teardown, 8 a guest Function Level Reset, 9 arm a fault
+ *   7 vmsix_dev_teardown (a device it ended is made anew on its storage),
+ *   8 a guest Function Level Reset, 9 arm a fault
  *     (the n-th next backend/hook call, or config access at the function,
  *     fails), 10 save and restore, 11 size or move the table BAR.
  *
@@ -344,6 +345,8 @@ static void op_bar(struct fuzz_in *in)
 static void check_teardown(void)
 {
     struct vmsix_dev_state st;
+    if (dw_dead("teardown"))
+        return;
     DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
     DW_CHECK(!st.phys_enabled);
     DW_CHECK_EQ(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block_held ? st.block.count : 0);
@@ -423,6 +426,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 7:
             CHECK(vmsix_dev_teardown(W.dev) <= 0);
             check_teardown();
+            if (dw_dead("teardown")) /* the host makes a new device for the next guest */
+                dw_make_dev();
             break;
         case 8:
             CHECK(vmsix_dev_cfg_write(W.dev, (uint16_t)(W.fn.exp_off + 8), 2, 0x8000) <= 0);

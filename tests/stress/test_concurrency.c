@@ -93,7 +93,13 @@ static void h_inject(void *c, uint16_t vec, const struct vmsix_msg *g)
         d->wrong++;
 }
 
-static const struct vmsix_dev_ops dev_ops = {h_cfg_read, h_cfg_write, h_translate, h_inject, NULL};
+static const struct vmsix_dev_ops dev_ops = {
+    .size = sizeof(struct vmsix_dev_ops),
+    .cfg_read = h_cfg_read,
+    .cfg_write = h_cfg_write,
+    .translate = h_translate,
+    .inject = h_inject,
+};
 
 /* The function's memory write: the unit resolves it; the host's handler
  * runs after the access (queued), like an interrupt would. */

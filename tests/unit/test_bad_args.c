@@ -337,13 +337,13 @@ static void test_msix_on_msi(void **state)
     (void)state;
     assert_null(vmsix_elig_reason_name(0));
     assert_null(vmsix_elig_reason_name(~0u));
-    EXPECT(vmsix_dev_check(NULL, 256, &e), -EINVAL);
-    EXPECT(vmsix_dev_check(view, 63, &e), -EINVAL);
-    EXPECT(vmsix_dev_check(view, 256, NULL), -EINVAL);
-    EXPECT(vmsix_dev_virtual_cfg(NULL, 256, NULL, out, 256), -EINVAL);
-    EXPECT(vmsix_dev_virtual_cfg(view, 256, NULL, NULL, 256), -EINVAL);
-    EXPECT(vmsix_dev_virtual_cfg(view, 256, NULL, out, 4097), -EINVAL);
-    EXPECT(vmsix_dev_virtual_cfg(view, 256, NULL, out, 0), -EINVAL);
+    EXPECT(vmsix_msix_on_msi_check(NULL, 256, &e), -EINVAL);
+    EXPECT(vmsix_msix_on_msi_check(view, 63, &e), -EINVAL);
+    EXPECT(vmsix_msix_on_msi_check(view, 256, NULL), -EINVAL);
+    EXPECT(vmsix_msix_on_msi_view(NULL, 256, NULL, out, 256), -EINVAL);
+    EXPECT(vmsix_msix_on_msi_view(view, 256, NULL, NULL, 256), -EINVAL);
+    EXPECT(vmsix_msix_on_msi_view(view, 256, NULL, out, 4097), -EINVAL);
+    EXPECT(vmsix_msix_on_msi_view(view, 256, NULL, out, 0), -EINVAL);
     memset(&dp, 0, sizeof(dp));
     EXPECT(vmsix_dev_init(NULL, 0, &dp, NULL, NULL, NULL), -EINVAL);
     EXPECT(vmsix_dev_init(snap[0], sizeof(snap[0]), &dp, NULL, NULL, NULL), -EINVAL);
@@ -626,7 +626,7 @@ static long dev_cfg_read_ones(void *o, uint16_t off, unsigned size)
     X(dev_save, -EINVAL, vmsix_dev_save(o, lc_buf, sizeof(lc_buf), &lc_used))                      \
     X(dev_restore, -EINVAL, vmsix_dev_restore(o, lc_dev_saved, lc_dev_saved_len))
 
-/* Bad arguments to a valid device (after its teardown). */
+/* Bad arguments to a live device. */
 #define DEV_BAD_CALLS(X)                                                                           \
     X(bad_cfg_read_off, -EINVAL, dev_cfg_read_ones(o, 4096, 4))                                    \
     X(bad_cfg_read_max, -EINVAL, dev_cfg_read_ones(o, 0xffff, 1))                                  \
@@ -859,37 +859,39 @@ static void test_lifecycle_dev_after_teardown(void **state)
     mc_off = (uint16_t)(st.msi_off + 2); /* MSI-X replaced MSI in place */
     guest_view(W.dev, &v0);
 
+    /* bad arguments to a live device: refused, nothing touched */
     guest_enable(W.dev, mc_off);
-    assert_int_equal(vmsix_dev_teardown(W.dev), 0);
-    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
-    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
-    assert_false(st.phys_enabled);
-    assert_int_equal(st.active, 0);
-    guest_view(W.dev, &v1);
-    assert_memory_equal(&v0, &v1, sizeof(v0)); /* the reset view */
-
-    /* every bad argument, and the pool and the table stay as they are */
     memcpy(pool_snap, W.pool_mem, sizeof(pool_snap));
     memcpy(table_snap, W.table, sizeof(table_snap));
-    bad = lc_run("dev after teardown", W.dev, len, dev_bad_calls, NCALLS(dev_bad_calls));
+    bad = lc_run("live dev", W.dev, len, dev_bad_calls, NCALLS(dev_bad_calls));
+    assert_int_equal(bad, 0);
+    assert_memory_equal(pool_snap, W.pool_mem, sizeof(pool_snap));
+    assert_memory_equal(table_snap, W.table, sizeof(table_snap));
+    check_invariants("bad arguments to a live device");
+
+    /* teardown ends the device and gives everything back */
+    assert_int_equal(vmsix_dev_teardown(W.dev), 0);
+    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    for (unsigned i = 0; i < NENT * 2; i++)
+        assert_int_equal(W.table[i], 0);
+
+    /* every later call refuses it as storage never initialized: nothing
+     * is written, no hook is called (a second teardown included) */
+    memcpy(pool_snap, W.pool_mem, sizeof(pool_snap));
+    memcpy(table_snap, W.table, sizeof(table_snap));
+    bad = lc_run("dev after teardown", W.dev, len, dev_calls, NCALLS(dev_calls));
     assert_int_equal(bad, 0);
     assert_memory_equal(pool_snap, W.pool_mem, sizeof(pool_snap));
     assert_memory_equal(table_snap, W.table, sizeof(table_snap));
     assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
-    check_invariants("bad arguments after teardown");
 
-    /* a second teardown changes nothing */
-    memcpy(lc_snap, W.dev, len);
-    assert_int_equal(vmsix_dev_teardown(W.dev), 0);
-    assert_memory_equal(lc_snap, W.dev, len);
-    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
-
-    /* and the device may be used again */
+    /* the storage serves a new device, which starts in the reset view */
+    dw_make_dev();
+    guest_view(W.dev, &v1);
+    assert_memory_equal(&v0, &v1, sizeof(v0));
     guest_enable(W.dev, mc_off);
     assert_int_equal(vmsix_dev_teardown(W.dev), 0);
     assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
-    guest_view(W.dev, &v1);
-    assert_memory_equal(&v0, &v1, sizeof(v0));
 }
 
 int main(void)

@@ -329,14 +329,15 @@ static void test_release_refused(void **state)
     assert_true(st.phys_enabled && !st.block_held);
     assert_int_equal(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block.count);
     check_invariants("enabled again");
-    /* teardown with a refusal: held; a second teardown releases it */
+    /* teardown with a refusal: held, and the device stays alive so that a
+     * second teardown can release it; then it is dead */
     W.release_refusals = 1;
     assert_int_equal(vmsix_dev_teardown(W.dev), -EIO);
     assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
     assert_true(st.block_held);
     assert_int_equal(vmsix_dev_teardown(W.dev), 0);
-    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
-    assert_false(st.block_held);
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), -EINVAL);
+    assert_int_equal(vmsix_dev_irq(W.dev, 0), -EINVAL);
     assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
 }
 
@@ -629,6 +630,110 @@ static void test_random_guest(void **state)
     assert_true(live > steps / 10 && delivered > 500);
 }
 
+/* Every failed step logs one line that names it: the vector, the step,
+ * the error. */
+static void test_log_names_the_step(void **state)
+{
+    (void)state;
+    world_init(2, false);
+    linux_enable(4);
+    assert_int_equal(W.logs, 0); /* a story without failures logs nothing */
+
+    assert_int_equal(gtab_w(1, 12, 4, 1), 0);
+    assert_int_equal(gtab_w(1, 0, 8, 0xfee07000), 0); /* CPU 7: not this guest's */
+    assert_int_equal(gtab_w(1, 12, 4, 0), -EPERM);
+    assert_int_equal(W.logs, 1);
+    assert_string_equal(W.last_log,
+                        "vmsix: vector 1: translate of the guest's message failed (-1)");
+
+    /* the unit times out on the invalidation after program: the unmask of
+     * vector 2 calls translate, program, invalidate */
+    assert_int_equal(gtab_w(2, 12, 4, 1), 0);
+    W.fail_at = W.calls + 3;
+    assert_int_equal(gtab_w(2, 12, 4, 0), -ETIMEDOUT);
+    W.fail_at = 0;
+    assert_string_equal(W.last_log, "vmsix: vector 2: backend invalidate failed (-110)");
+    check_invariants("invalidate failed");
+
+    /* the function refuses the mask write of a vector going off */
+    W.fn.fail_at = W.fn.calls + 1;
+    assert_int_equal(gtab_w(3, 12, 4, 1), -EIO);
+    W.fn.fail_at = 0;
+    assert_string_equal(W.last_log, "vmsix: MSI mask bits write failed (-5)");
+}
+
+/* A target the unit cannot hold (an xAPIC unit: 8-bit destinations) is
+ * refused before program(): the vector stays masked, with no entry. */
+static void test_target_beyond_the_unit(void **state)
+{
+    struct vmsix_dev_state st;
+
+    (void)state;
+    world_init(2, false);
+    linux_enable(4);
+    assert_int_equal(gtab_w(1, 12, 4, 1), 0);
+    dw_force_dest = 0x100;
+    unsigned long hooks = W.hooks;
+    assert_int_equal(gtab_w(1, 12, 4, 0), -EINVAL);
+    dw_force_dest = -1;
+    /* translate, then mask (cfg), clear, invalidate: no program */
+    assert_int_equal(W.hooks - hooks, 1 + 1 + 2);
+    assert_string_equal(
+        W.last_log,
+        "vmsix: vector 1: target check (the unit cannot hold translate's target) failed (-22)");
+    check_invariants("target refused");
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+    assert_int_equal(st.active & 2, 0);
+    assert_int_equal(simfn_fire(&W.fn, 1), 0); /* held at the function */
+}
+
+/* The hook structs carry their size: the device's ops and the backend's. */
+static void test_ops_size(void **state)
+{
+    struct {
+        struct vmsix_dev_ops ops;
+        void (*newer)(void);
+    } big;
+    struct vmsix_remap_ops shim;
+    struct vmsix_remap be;
+    struct vmsix_dev_params dp;
+    struct vmsix_dev_ops ops = dev_ops;
+    struct vmsix_dev *d = NULL;
+    unsigned char *mem;
+
+    (void)state;
+    world_init(3, true);
+    mem = aligned_alloc(8, (vmsix_dev_storage_size() + 7) & ~(size_t)7);
+    dp = W.dp;
+    ops.size = VMSIX_DEV_OPS_SIZE_V1 - 1;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &ops, NULL, &d), -EINVAL);
+    ops.size = 0;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &ops, NULL, &d), -EINVAL);
+    /* a newer caller's struct: its unknown members must be NULL */
+    memset(&big, 0, sizeof(big));
+    big.ops = dev_ops;
+    big.ops.size = sizeof(big);
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &big.ops, NULL, &d), 0);
+    assert_int_equal(vmsix_dev_teardown(d), 0);
+    big.newer = (void (*)(void))h_log;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &big.ops, NULL, &d),
+                     -ENOTSUP);
+    /* the backend's operations, by the same rule */
+    shim = W.shim;
+    be.ops = &shim;
+    be.ctx = NULL;
+    dp.backend = &be;
+    shim.size = VMSIX_REMAP_OPS_SIZE_V1 - 1;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d),
+                     -EINVAL);
+    assert_string_equal(W.last_log, "vmsix: backend ops failed (-22)");
+    shim.size = sizeof(shim);
+    shim.compose = NULL;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d),
+                     -EINVAL);
+    free(mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -643,6 +748,9 @@ int main(void)
         cmocka_unit_test_teardown(test_init_refusals, teardown),
         cmocka_unit_test_teardown(test_save_restore, teardown),
         cmocka_unit_test_teardown(test_random_guest, teardown),
+        cmocka_unit_test_teardown(test_log_names_the_step, teardown),
+        cmocka_unit_test_teardown(test_target_beyond_the_unit, teardown),
+        cmocka_unit_test_teardown(test_ops_size, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of the pure msix_on_msi helpers (DESIGN 4.3, msix_on_msi.h):
- * vmsix_dev_check() (every reason alone and in combination, every fact,
- * argument errors), vmsix_elig_reason_name(), and vmsix_dev_virtual_cfg()
+ * vmsix_msix_on_msi_check() (every reason alone and in combination, every fact,
+ * argument errors), vmsix_elig_reason_name(), and vmsix_msix_on_msi_view()
  * (the exact bytes of the guest view, options, refusals).
  *
  * Every call gets a heap copy of exactly the bytes of the view, so that a
@@ -122,7 +122,7 @@ static void eligible_fn(void)
     vndr(0x70, 0x00, 8);
 }
 
-/* vmsix_dev_check() on an exact-size heap copy of cfg[0..len). */
+/* vmsix_msix_on_msi_check() on an exact-size heap copy of cfg[0..len). */
 static int check_len(size_t len, struct vmsix_eligibility *e)
 {
     uint8_t *copy = malloc(len);
@@ -131,7 +131,7 @@ static int check_len(size_t len, struct vmsix_eligibility *e)
     assert_non_null(copy);
     memcpy(copy, cfg, len);
     memset(e, 0x5a, sizeof(*e));
-    rc = vmsix_dev_check(copy, len, e);
+    rc = vmsix_msix_on_msi_check(copy, len, e);
     /* the check never writes the configuration bytes */
     assert_memory_equal(copy, cfg, len);
     free(copy);
@@ -185,7 +185,7 @@ static void test_reason_names(void **state)
     assert_null(vmsix_elig_reason_name(0xffffffffu));
 }
 
-/* ---- vmsix_dev_check: arguments ---- */
+/* ---- vmsix_msix_on_msi_check: arguments ---- */
 
 static void test_check_args(void **state)
 {
@@ -193,16 +193,16 @@ static void test_check_args(void **state)
 
     (void)state;
     eligible_fn();
-    assert_int_equal(vmsix_dev_check(NULL, 256, &e), -EINVAL);
-    assert_int_equal(vmsix_dev_check(cfg, 256, NULL), -EINVAL);
-    assert_int_equal(vmsix_dev_check(cfg, 0, &e), -EINVAL);
-    assert_int_equal(vmsix_dev_check(cfg, 63, &e), -EINVAL);
+    assert_int_equal(vmsix_msix_on_msi_check(NULL, 256, &e), -EINVAL);
+    assert_int_equal(vmsix_msix_on_msi_check(cfg, 256, NULL), -EINVAL);
+    assert_int_equal(vmsix_msix_on_msi_check(cfg, 0, &e), -EINVAL);
+    assert_int_equal(vmsix_msix_on_msi_check(cfg, 63, &e), -EINVAL);
     assert_int_equal(check_len(64, &e), -ENOTSUP); /* 64 is accepted: truncated */
     assert_int_equal(check_len(256, &e), 0);
     assert_int_equal(check_len(4096, &e), 0);
 }
 
-/* ---- vmsix_dev_check: the eligible function and its facts ---- */
+/* ---- vmsix_msix_on_msi_check: the eligible function and its facts ---- */
 
 static void test_check_eligible_facts(void **state)
 {
@@ -291,7 +291,7 @@ static void test_check_msix_facts(void **state)
     assert_int_equal(e.msix_vectors, 4);
 }
 
-/* ---- vmsix_dev_check: every reason alone ---- */
+/* ---- vmsix_msix_on_msi_check: every reason alone ---- */
 
 static void test_check_no_msi(void **state)
 {
@@ -653,7 +653,7 @@ static void test_check_truncated(void **state)
     assert_int_equal(e.reasons, VMSIX_ELIG_TRUNCATED | VMSIX_ELIG_BRIDGE | VMSIX_ELIG_NO_FREE_BAR);
 }
 
-/* ---- vmsix_dev_check: combinations ---- */
+/* ---- vmsix_msix_on_msi_check: combinations ---- */
 
 /* Build a function from independent feature bits and expect exactly them. */
 static void test_check_combinations(void **state)
@@ -708,9 +708,9 @@ static void test_check_combinations(void **state)
     assert_int_equal(combos, 40);
 }
 
-/* ---- vmsix_dev_virtual_cfg ---- */
+/* ---- vmsix_msix_on_msi_view ---- */
 
-/* vmsix_dev_virtual_cfg() on exact-size heap buffers. */
+/* vmsix_msix_on_msi_view() on exact-size heap buffers. */
 static int virt(size_t len, const struct vmsix_dev_options *opt, uint8_t *out, size_t out_len)
 {
     uint8_t *in = malloc(len), *o = malloc(out_len);
@@ -720,7 +720,7 @@ static int virt(size_t len, const struct vmsix_dev_options *opt, uint8_t *out, s
     assert_non_null(o);
     memcpy(in, cfg, len);
     memset(o, 0x3c, out_len);
-    rc = vmsix_dev_virtual_cfg(in, len, opt, o, out_len);
+    rc = vmsix_msix_on_msi_view(in, len, opt, o, out_len);
     assert_memory_equal(in, cfg, len); /* the input is not written */
     memcpy(out, o, out_len);
     free(in);
@@ -882,7 +882,7 @@ static void test_virtual_lengths(void **state)
     assert_int_equal(ch->cap[4].off, 0x100);
     assert_int_equal(ch->cap[5].off, 0x140);
     /* and it is an MSI-X function now */
-    assert_int_equal(vmsix_dev_check(out, 4096, &e), -ENOTSUP);
+    assert_int_equal(vmsix_msix_on_msi_check(out, 4096, &e), -ENOTSUP);
     assert_int_equal(e.reasons, VMSIX_ELIG_HAS_MSIX | VMSIX_ELIG_NO_MSI);
     assert_int_equal(e.msix_off, 0x50);
     assert_int_equal(e.msix_vectors, 8);
@@ -981,14 +981,14 @@ static void test_virtual_args(void **state)
 
     (void)state;
     eligible_fn();
-    assert_int_equal(vmsix_dev_virtual_cfg(NULL, 256, NULL, out, 256), -EINVAL);
-    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 256, NULL, NULL, 256), -EINVAL);
-    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 63, NULL, out, 256), -EINVAL);
-    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 0, NULL, out, 256), -EINVAL);
-    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 256, NULL, out, 4097), -EINVAL);
-    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 256, NULL, out, 63), -EINVAL);
-    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 256, NULL, out, 0), -EINVAL);
-    assert_int_equal(vmsix_dev_virtual_cfg(cfg, 256, NULL, out, 256), 0);
+    assert_int_equal(vmsix_msix_on_msi_view(NULL, 256, NULL, out, 256), -EINVAL);
+    assert_int_equal(vmsix_msix_on_msi_view(cfg, 256, NULL, NULL, 256), -EINVAL);
+    assert_int_equal(vmsix_msix_on_msi_view(cfg, 63, NULL, out, 256), -EINVAL);
+    assert_int_equal(vmsix_msix_on_msi_view(cfg, 0, NULL, out, 256), -EINVAL);
+    assert_int_equal(vmsix_msix_on_msi_view(cfg, 256, NULL, out, 4097), -EINVAL);
+    assert_int_equal(vmsix_msix_on_msi_view(cfg, 256, NULL, out, 63), -EINVAL);
+    assert_int_equal(vmsix_msix_on_msi_view(cfg, 256, NULL, out, 0), -EINVAL);
+    assert_int_equal(vmsix_msix_on_msi_view(cfg, 256, NULL, out, 256), 0);
 }
 
 int main(void)

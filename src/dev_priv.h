@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Private: the composed device object, shared by its glue (dev.c) and its
+ * save/restore (dev_save.c). */
+#ifndef VMSIX_SRC_DEV_PRIV_H
+#define VMSIX_SRC_DEV_PRIV_H
+
+#include <vmsix/cfgspace.h>
+#include <vmsix/msix_on_msi.h>
+#include <vmsix/msix_table.h>
+
+#include "cfgspace_priv.h"
+#include "log.h"
+#include "msi_phys.h"
+#include "msix_on_msi_priv.h"
+#include "msix_table_priv.h"
+#include "pci_regs.h"
+
+#define DEV_MAGIC 0x76646576u /* "vdev": set last by a successful vmsix_dev_init() */
+#define DEV_MAX_VEC 32u       /* multi-message MSI sends at most 32 messages */
+
+struct vmsix_dev {
+    uint32_t magic; /* DEV_MAGIC; first, so that nothing else is read before it */
+    struct vmsix_dev_ops ops;
+    void *ctx;
+    struct vmsix_logger log;
+    struct vmsix_mom_layout lay; /* decided once at init */
+    struct vmsix_msi_phys phys;
+    struct vmsix_cfg *cfg;   /* the guest view, in cfg_mem */
+    struct vmsix_msix *msix; /* the guest's table, in msix_mem */
+    /* the parts' storage, sized by their own size functions */
+    uint64_t cfg_mem[(VMSIX_CFG_STORAGE_SIZE(PCI_CFG_SPACE_EXP_SIZE) + 7u) / 8u];
+    uint64_t msix_mem[(VMSIX_MSIX_STORAGE_SIZE(DEV_MAX_VEC) + 7u) / 8u];
+};
+
+/* @d came from a successful vmsix_dev_init() and was not torn down. */
+static inline bool dev_ok(const struct vmsix_dev *d)
+{
+    return d && d->magic == DEV_MAGIC;
+}
+
+/* The table BAR's register in the guest view. */
+static inline uint16_t dev_table_bar_reg(const struct vmsix_dev *d)
+{
+    return (uint16_t)(PCI_BAR0 + PCI_BAR_SIZE * d->lay.slot);
+}
+
+/* MSI-X Message Control in the guest view (the old MSI capability's). */
+static inline uint16_t dev_msix_ctrl_reg(const struct vmsix_dev *d)
+{
+    return (uint16_t)(d->lay.msi_off + PCI_MSIX_FLAGS);
+}
+
+/* The guest's INTx Disable, as the guest wrote it. */
+static inline bool dev_guest_intx_disabled(const struct vmsix_dev *d)
+{
+    uint32_t cmd = 0;
+
+    vmsix_cfg_peek(d->cfg, PCI_COMMAND, 2, &cmd);
+    return (cmd & PCI_COMMAND_INTX_DISABLE) != 0;
+}
+
+/* The guest view's registers to their reset values: MSI-X disabled, the
+ * table BAR at 0, INTx Disable clear (dev.c). */
+void vmsix_dev_guest_reset(struct vmsix_dev *d);
+
+#endif /* VMSIX_SRC_DEV_PRIV_H */
