@@ -175,14 +175,14 @@ static void walk_ext(struct walker *w)
         if (hdr == 0 || hdr == 0xffffffffu)
             return;
         cap.off = (uint16_t)off;
-        cap.id = (uint16_t)(hdr & 0xffffu);
+        cap.id = (uint16_t)(hdr & PCI_EXT_CAP_ID_MASK);
         cap.len = 0;
         cap.ext = true;
-        cap.ver = (uint8_t)((hdr >> 16) & 0x0fu);
+        cap.ver = (uint8_t)((hdr >> PCI_EXT_CAP_VER_SHIFT) & PCI_EXT_CAP_VER_MASK);
         seen_set(w, off);
         w->visit(w->arg, &cap, link);
 
-        next = hdr >> 20;
+        next = hdr >> PCI_EXT_CAP_NEXT_SHIFT;
         if (next == 0)
             return;
         if (next < EXT_BASE || (next & 3u)) {
@@ -407,15 +407,23 @@ static int locate(struct walker *w, const uint8_t *cfg, size_t len, bool ext, ui
     return 0;
 }
 
+/* The ID and version of a new extended header, from the caller's bytes
+ * (its next pointer is not taken). */
+static uint32_t ext_id_ver(const uint8_t *cap)
+{
+    return vmsix_rd16(cap) | ((uint32_t)(cap[2] & PCI_EXT_CAP_VER_MASK) << PCI_EXT_CAP_VER_SHIFT);
+}
+
 /* Make the pointer at @link (a standard next byte or head, or an extended
  * header) point to @to, keeping everything else in it. */
 static void relink(uint8_t *cfg, bool ext, unsigned link, unsigned to)
 {
     if (!ext) {
-        cfg[link] = (uint8_t)((cfg[link] & 0x03u) | (to & 0xfcu));
+        cfg[link] = (uint8_t)((cfg[link] & ~PCI_CAP_PTR_MASK) | (to & PCI_CAP_PTR_MASK));
     } else {
         uint32_t hdr = vmsix_rd32(cfg + link);
-        vmsix_wr32(cfg + link, (hdr & 0x000fffffu) | ((uint32_t)to << 20));
+        vmsix_wr32(cfg + link,
+                   (hdr & PCI_EXT_CAP_ID_VER_MASK) | ((uint32_t)to << PCI_EXT_CAP_NEXT_SHIFT));
     }
 }
 
@@ -476,8 +484,7 @@ int vmsix_capchain_replace(uint8_t *cfg, size_t len, bool ext, uint16_t off, con
         cfg[off] = cap[0];
     } else {
         uint32_t hdr = vmsix_rd32(cfg + off);
-        uint32_t id_ver = vmsix_rd16(cap) | ((uint32_t)(cap[2] & 0x0fu) << 16);
-        vmsix_wr32(cfg + off, (hdr & 0xfff00000u) | id_ver);
+        vmsix_wr32(cfg + off, (hdr & PCI_EXT_CAP_NEXT_MASK) | ext_id_ver(cap));
     }
     memcpy(cfg + off + hdr_len, cap + hdr_len, cap_len_new - hdr_len);
     /* zero what is left of the old capability, never its neighbour */
@@ -629,17 +636,17 @@ int vmsix_capchain_insert(uint8_t *cfg, size_t len, bool ext, const uint8_t *cap
             cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
             cfg[head] = (uint8_t)pos;
         } else {
-            cfg[ic.tail + 1u] = (uint8_t)((cfg[ic.tail + 1u] & 0x03u) | pos);
+            cfg[ic.tail + 1u] = (uint8_t)((cfg[ic.tail + 1u] & ~PCI_CAP_PTR_MASK) | pos);
         }
     } else {
-        uint32_t id_ver = vmsix_rd16(cap) | ((uint32_t)(cap[2] & 0x0fu) << 16);
-        vmsix_wr32(cfg + pos, id_ver);
+        vmsix_wr32(cfg + pos, ext_id_ver(cap));
         memcpy(cfg + pos + 4u, cap + 4u, cap_len_new - 4u);
         if (placeholder) {
-            vmsix_wr32(cfg + EXT_BASE, (uint32_t)pos << 20);
+            vmsix_wr32(cfg + EXT_BASE, (uint32_t)pos << PCI_EXT_CAP_NEXT_SHIFT);
         } else if (ic.count != 0) {
             uint32_t prev = vmsix_rd32(cfg + ic.tail);
-            vmsix_wr32(cfg + ic.tail, (prev & 0x000fffffu) | ((uint32_t)pos << 20));
+            vmsix_wr32(cfg + ic.tail, (prev & PCI_EXT_CAP_ID_VER_MASK) |
+                                          ((uint32_t)pos << PCI_EXT_CAP_NEXT_SHIFT));
         }
     }
     *off = (uint16_t)pos;

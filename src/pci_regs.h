@@ -50,6 +50,12 @@
 #define PCI_CAP_NEXT 1u /* standard: next pointer byte */
 #define PCI_CAP_HDR_LEN 2u
 #define PCI_EXT_CAP_HDR_LEN 4u /* ID 15:0, version 19:16, next 31:20 */
+#define PCI_EXT_CAP_ID_MASK 0x0000ffffu
+#define PCI_EXT_CAP_VER_SHIFT 16
+#define PCI_EXT_CAP_VER_MASK 0xfu
+#define PCI_EXT_CAP_ID_VER_MASK 0x000fffffu /* what a new next pointer keeps */
+#define PCI_EXT_CAP_NEXT_SHIFT 20
+#define PCI_EXT_CAP_NEXT_MASK 0xfff00000u
 
 /* ---- MSI (capability ID 0x05) ---- */
 #define PCI_MSI_FLAGS 2u /* Message Control */

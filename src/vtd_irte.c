@@ -154,8 +154,8 @@ void vmsix_vtd_msi_compose(uint16_t handle, struct vmsix_msg *out)
 
     if (!out)
         return;
-    a = MSI_BASE | ((uint32_t)(handle & 0x7fffu) << MSI_HANDLE_SHIFT) | MSI_REMAPPABLE | MSI_SHV |
-        ((handle & 0x8000u) ? MSI_H15 : 0);
+    a = MSI_BASE | ((uint32_t)(handle & MSI_HANDLE_LOW) << MSI_HANDLE_SHIFT) | MSI_REMAPPABLE |
+        MSI_SHV | ((handle & MSI_HANDLE_15) ? MSI_H15 : 0);
     out->addr = a;
     out->data = 0;
 }

@@ -24,6 +24,8 @@
 #define MSI_SHV (1u << 3)         /* SubHandle Valid: data[15:0] is added */
 #define MSI_H15 (1u << 2)         /* handle bit 15 */
 #define MSI_HANDLE_SHIFT 5        /* bits 19:5 = handle bits 14:0 */
+#define MSI_HANDLE_LOW 0x7fffu    /* the handle bits in 19:5 */
+#define MSI_HANDLE_15 0x8000u     /* the handle bit in address bit 2 */
 
 #define UNIT_MAGIC 0x76746475u /* "vtdu": set by a successful vmsix_vtd_unit_init() */
 

@@ -340,7 +340,7 @@ int vmsix_vtd_resolve(const struct vmsix_vtd_unit *u, uint16_t sid, const struct
     }
     if ((addr & 3u) || (m->data >> 16))
         return VMSIX_VTD_FAULT_RSVD_REQ;
-    handle = ((addr >> MSI_HANDLE_SHIFT) & 0x7fffu) | ((addr & MSI_H15) ? 0x8000u : 0);
+    handle = ((addr >> MSI_HANDLE_SHIFT) & MSI_HANDLE_LOW) | ((addr & MSI_H15) ? MSI_HANDLE_15 : 0);
     index = handle + ((addr & MSI_SHV) ? (m->data & 0xffffu) : 0);
     if (index >= u->nentries)
         return VMSIX_VTD_FAULT_INDEX;
