@@ -37,6 +37,17 @@ struct vmsix_msg {
 };
 
 /*
+ * Severities of the log hooks (the syslog numbering). A log hook gets a
+ * line that names the object, the step that failed and its error, e.g.
+ * "vmsix: vector 3: backend program of entry 3 failed (-5)"; it must not
+ * call back into the object that logs.
+ */
+#define VMSIX_LOG_ERR 3
+#define VMSIX_LOG_WARN 4
+#define VMSIX_LOG_INFO 6
+#define VMSIX_LOG_DEBUG 7
+
+/*
  * The library's version as "MAJOR.MINOR.PATCH" (the version of the code
  * that is linked, which may differ from VMSIX_VERSION_STRING seen by the
  * caller's compiler). Never NULL. Calls no hook.

@@ -33,7 +33,8 @@
  *            naturally aligned anyway. Invalidation is an Interrupt Entry
  *            Cache descriptor (index + index mask) per aligned chunk.
  *   AMD-Vi   one interrupt remapping table per device ID (512 or 2048
- *            entries, CAP_PER_SOURCE with nentries = the table size); the
+ *            entries: nentries = the table size, and reserve() picks the
+ *            source's table from @src); the
  *            MSI data IS the table index (CAP_DATA_INDEX): compose() puts
  *            base into the data. The device replaces (does not add) the low
  *            bits of the data, so base must be aligned to the block size:
@@ -116,21 +117,26 @@
 extern "C" {
 #endif
 
-/* struct vmsix_remap_caps.flags */
-#define VMSIX_REMAP_CAP_PER_SOURCE 0x1u /* one index space per source ID (AMD-Vi, ITS) */
+/* struct vmsix_remap_caps.flags (0x1 was a per-source flag that nothing read; it is free) */
 /* MSI data carries the index: blocks must be aligned to their size (AMD-Vi, ITS) */
 #define VMSIX_REMAP_CAP_DATA_INDEX 0x2u
 #define VMSIX_REMAP_CAP_DOORBELL 0x4u /* doorbell_map() must be called (ITS behind an SMMU) */
 #define VMSIX_REMAP_CAP_POSTED 0x8u   /* program() accepts posted targets */
 
-/* What a backend can do. */
+/* What a backend can do. The composed device reads every field: it sizes
+ * the device against nentries and max_order at init, and refuses (without
+ * calling program()) a target from translate that the unit cannot hold: a
+ * destination wider than dest_bits, a vector wider than vector_bits, a
+ * posted target without CAP_POSTED. */
 struct vmsix_remap_caps {
     uint32_t flags;      /* VMSIX_REMAP_CAP_* */
     uint32_t nentries;   /* size of one index space (the global table, or one
                             per-source table) */
     uint8_t max_order;   /* largest block reserve() may give: 2^max_order entries */
-    uint8_t dest_bits;   /* width of a host destination ID: 8 (xAPIC), 32 (x2APIC), ... */
-    uint8_t vector_bits; /* width of a host vector: 8 on x86, LPI INTID width on an ITS */
+    uint8_t dest_bits;   /* width of a host destination ID: 8 (xAPIC), 32 (x2APIC), ...;
+                            0 means 32 */
+    uint8_t vector_bits; /* width of a host vector: 8 on x86, LPI INTID width on an ITS;
+                            0 means 32 */
 };
 
 /* struct vmsix_remap_source.kind */
@@ -184,8 +190,13 @@ struct vmsix_remap_target {
 #define VMSIX_REMAP_PROG_QUIESCED 0x1u
 
 /* The operations. ctx is struct vmsix_remap.ctx. Mandatory unless marked
- * optional. */
+ * optional. The struct grows at the end: @size is sizeof(struct
+ * vmsix_remap_ops) as the backend was compiled; a backend built against an
+ * older header has the newer operations NULL (each new one is optional,
+ * NULL keeping the older behaviour), and a newer backend's operations this
+ * library does not know must be NULL. */
 struct vmsix_remap_ops {
+    size_t size; /* sizeof(struct vmsix_remap_ops) */
     /* Fill *caps. Calls no other operation. */
     int (*caps)(void *ctx, struct vmsix_remap_caps *caps);
     /* Reserve a block of at least @count (>= 1) indexes whose base is a
@@ -226,6 +237,11 @@ struct vmsix_remap_ops {
     /* Optional: undo doorbell_map(). */
     int (*doorbell_unmap)(void *ctx, const struct vmsix_remap_block *blk);
 };
+
+/* The size of the first sized version of struct vmsix_remap_ops (vmsix 0.2). */
+#define VMSIX_REMAP_OPS_SIZE_V1                                                                    \
+    (offsetof(struct vmsix_remap_ops, doorbell_unmap) +                                            \
+     sizeof(((struct vmsix_remap_ops *)0)->doorbell_unmap))
 
 /* A backend: its operations and their context. */
 struct vmsix_remap {
