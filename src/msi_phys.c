@@ -47,6 +47,9 @@ int vmsix_msi_phys_init(struct vmsix_msi_phys *p, const struct vmsix_remap *back
     const struct vmsix_remap_ops *b = &p->be;
     int rc;
 
+    /* a block is a power of two, and MSI sends at most 32 messages */
+    if (!vmsix_is_pow2(nvec) || nvec > VMSIX_MSI_MAX_VECTORS)
+        return failed(p, -1, "vector count (not a power of two up to 32)", -EINVAL);
     rc = vmsix_ops_copy(&p->be, sizeof(p->be), backend->ops, VMSIX_REMAP_OPS_SIZE_V1);
     if (rc)
         return failed(p, -1, "backend ops", rc);
@@ -141,25 +144,33 @@ int vmsix_msi_phys_teardown(struct vmsix_msi_phys *p)
         if (rc)
             ret = first_error(ret, failed(p, -1, "backend invalidate of the block", rc));
     }
-    ret = first_error(ret, release(p));
+    /* the doorbell goes before the block it was mapped for (release may
+     * forget the block) */
     if (p->doorbell && b->doorbell_unmap) {
         int rc = b->doorbell_unmap(p->be_ctx, &p->blk);
         if (rc)
             ret = first_error(ret, failed(p, -1, "backend doorbell_unmap", rc));
     }
     p->doorbell = false;
+    ret = first_error(ret, release(p));
     p->on = false;
     return first_error(ret, sync_intx(p));
 }
 
 /* Address, data, Multiple Message Enable and Enable of the function's MSI,
- * every vector masked. */
+ * every vector masked. A message the capability cannot hold as it is (an
+ * address above 4 GiB for a 32-bit capability, data past 16 bits, an
+ * address not dword aligned) is refused, never cut short: cut, it would
+ * reach another address or entry. */
 static int write_msi(struct vmsix_msi_phys *p)
 {
     /* never more messages than vectors shown, never more than the block */
     unsigned mme = vmsix_log2_ceil(p->nvec);
-    int rc = write_mask(p, ALL_MASKED);
+    int rc;
 
+    if ((!p->addr64 && (p->msg.addr >> 32)) || p->msg.data > 0xffffu || (p->msg.addr & 3u))
+        return failed(p, -1, "backend message (the MSI capability cannot hold it)", -ENOTSUP);
+    rc = write_mask(p, ALL_MASKED);
     if (rc)
         return rc;
     rc = p->cfg_write(p->ctx, reg(p, PCI_MSI_ADDRESS_LO), 4, (uint32_t)p->msg.addr);
@@ -231,11 +242,14 @@ int vmsix_msi_phys_vec_on(struct vmsix_msi_phys *p, uint16_t vec,
                           const struct vmsix_remap_target *t)
 {
     const struct vmsix_remap_ops *b = &p->be;
-    uint32_t bit = 1u << vec;
+    uint32_t bit;
     int rc;
 
+    if (vec >= p->nvec)
+        return failed(p, vec, "vector number (outside the block)", -EINVAL);
     if (!p->on)
         return failed(p, vec, "vector on while MSI is not set up", -EIO);
+    bit = 1u << vec;
     rc = target_check(&p->caps, t);
     if (rc) {
         rc = failed(p, vec, "target check (the unit cannot hold translate's target)", rc);
@@ -279,6 +293,8 @@ int vmsix_msi_phys_vec_off(struct vmsix_msi_phys *p, uint16_t vec)
     const struct vmsix_remap_ops *b = &p->be;
     int ret, rc;
 
+    if (vec >= p->nvec)
+        return failed(p, vec, "vector number (outside the block)", -EINVAL);
     if (!p->on)
         return 0; /* nothing is programmed */
     /* mask first, then the entry goes */

@@ -14,6 +14,8 @@
 
 #include "log.h"
 
+#define VMSIX_MSI_MAX_VECTORS 32u /* Multiple Message Capable 5 */
+
 struct vmsix_msi_phys {
     /* the function (the device's cfg hooks) */
     int (*cfg_read)(void *ctx, uint16_t off, unsigned size, uint32_t *val);
@@ -45,8 +47,9 @@ struct vmsix_msi_phys {
 /*
  * vmsix_msi_phys_init() - bind the physical side to a function and a
  * backend. Copies the backend's ops by the size rule and asks caps().
- * Touches nothing at the function. Return: 0; -EINVAL (a missing
- * mandatory operation, an ops size below the first version); -ENOTSUP (an
+ * Touches nothing at the function. Return: 0; -EINVAL (@nvec not a power
+ * of two up to 32, a missing mandatory operation, an ops size below the
+ * first version); -ENOTSUP (an
  * operation this library does not know is set; the backend cannot hold
  * @nvec vectors); a caps() error.
  */
@@ -55,19 +58,21 @@ int vmsix_msi_phys_init(struct vmsix_msi_phys *p, const struct vmsix_remap *back
                         uint8_t nvec);
 
 /* Setup (remap.h "Order of calls"): reserve, compose, [doorbell_map], mask
- * all, address/data, MME, MSI Enable, INTx Disable. Undone on failure.
- * Does nothing when already on. */
+ * all, address/data, MME, MSI Enable, INTx Disable. Undone on failure; a
+ * composed message the capability cannot hold as it is (above 4 GiB on a
+ * 32-bit capability, data past 16 bits) is -ENOTSUP. Does nothing when
+ * already on. */
 int vmsix_msi_phys_setup(struct vmsix_msi_phys *p);
 
 /* Teardown: mask all, MSI Enable and MME clear, clear and invalidate every
- * entry, release, [doorbell_unmap], INTx Disable back to the guest's. Goes
+ * entry, [doorbell_unmap], release, INTx Disable back to the guest's. Goes
  * on after errors and returns the first. Releases a held block when off. */
 int vmsix_msi_phys_teardown(struct vmsix_msi_phys *p);
 
 /* Vector @vec is (or stays) live with host target @t: check @t against the
  * unit's caps, mask at the function when needed, program quiesced,
  * invalidate, unmask. On failure the vector is masked, not live, and its
- * entry cleared. */
+ * entry cleared. @vec outside the block: -EINVAL, nothing touched. */
 int vmsix_msi_phys_vec_on(struct vmsix_msi_phys *p, uint16_t vec,
                           const struct vmsix_remap_target *t);
 

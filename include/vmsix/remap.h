@@ -75,8 +75,8 @@
  *   teardown (MSI-X disable, reset, device removal):
  *     every MSI mask bit set, MSI disabled, then
  *     clear(&blk, k) for every k, invalidate(&blk, 0, blk.count)
- *     release(&blk)
  *     [doorbell_unmap(&blk)]               when doorbell_map() succeeded
+ *     release(&blk)
  *   On any failure the composed device leaves the vector masked, and on a
  *   failed setup it undoes what succeeded in the reverse order above.
  *
@@ -131,7 +131,8 @@ extern "C" {
 struct vmsix_remap_caps {
     uint32_t flags;      /* VMSIX_REMAP_CAP_* */
     uint32_t nentries;   /* size of one index space (the global table, or one
-                            per-source table) */
+                            per-source table); 0 when the backend sets no bound
+                            beyond max_order */
     uint8_t max_order;   /* largest block reserve() may give: 2^max_order entries */
     uint8_t dest_bits;   /* width of a host destination ID: 8 (xAPIC), 32 (x2APIC), ...;
                             0 means 32 */
