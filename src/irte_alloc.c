@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A pool of interrupt-remapping table indexes in naturally aligned
- * power-of-two blocks (DESIGN 2, issue 4).
+ * power-of-two blocks (DESIGN 2).
  *
  * The pool is three levels of 64-bit words; every level is searched with a
  * count of trailing zeros and kept up to date with a few word operations.
