@@ -226,7 +226,9 @@ VMSIX_API int vmsix_msix_mmio_read(struct vmsix_msix *m, uint64_t off, unsigned 
  * @size: bytes
  * @val: the value (the low @size bytes)
  *
- * May call vector_update and then deliver, for the vector written.
+ * May call, for the vector written: vector_update; when it becomes active
+ * with its pending bit set, pending_poll (count 1) before it and deliver
+ * after it.
  * Return: 0 (also for dropped undefined accesses); -ERANGE when no byte of
  * the access is in the table or the PBA; -EINVAL for a NULL @m or @size 0;
  * the first negative value vector_update returned.
@@ -248,6 +250,7 @@ VMSIX_API uint16_t vmsix_msix_ctrl_read(const struct vmsix_msix *m);
  * @val: the new register value; only bits 15 and 14 are taken
  *
  * For each vector in ascending order whose active state changes: calls
+ * pending_poll (count 1) when it becomes active with its pending bit set,
  * vector_update, then deliver when it became active with its pending bit
  * set. Return: 0; -EINVAL for a NULL @m; the first negative value
  * vector_update returned (the write still happens for every vector).
