@@ -46,8 +46,9 @@
  *   that changes the message of a masked vector and then unmasks it (an
  *   8-byte write at entry offset 8), the hook sees the new message once,
  *   with active = true.
- * - deliver(vec, msg) for every message sent, always after the
- *   vector_update(active = true) that made the vector active.
+ * - deliver(vec, msg) for every message sent, never before the
+ *   vector_update(active = true) that made the vector active was called (a
+ *   fire from inside that call sends while it runs, see Re-entry).
  * - pending_poll(first, count), optional, the device's own pending bits of
  *   a range of vectors, called in exactly two places:
  *   - once per PBA read (4 or 8 bytes) that covers at least one effectively
@@ -62,8 +63,36 @@
  *     interrupts while masked are one pending state, one message).
  *   Bits of the answer for active vectors, for vectors whose software bit
  *   is set and past @count are ignored.
- * Hooks must not call back into the same object (the caller serializes
- * calls on it); a hook's failure never leaves the object inconsistent.
+ * A hook's @msg points at the message in the object's storage, valid until
+ * the hook returns. A hook's failure never leaves the object inconsistent.
+ *
+ * Re-entry. From inside one of its hooks, a hook may call the object that
+ * called it with vmsix_msix_fire(), vmsix_msix_ctrl_read(),
+ * vmsix_msix_pending() and vmsix_msix_entry() only; any other call on that
+ * object (mmio_read, mmio_write, ctrl_write, reset, save_size, save,
+ * restore, init) is not allowed there and its result is undefined. Other
+ * objects may be called freely. The three queries see the state as the
+ * running call has left it so far: the registers hold what was written,
+ * and a vector being activated keeps its pending bit until its
+ * vector_update returns. vmsix_msix_fire(vec) from inside a hook:
+ * - sends at once (deliver, return 1) when vec is live: active, and its
+ *   activation reported (its vector_update(active = true) has returned;
+ *   outside the hooks every active vector is live). So is a vector whose
+ *   vector_update reports a new message: a fire from inside it sends that.
+ * - sends at once (deliver, return 1) when vec is the vector whose
+ *   activating vector_update(vec, msg, true) is running, and clears its
+ *   pending bit: that message is the pending one (a device sending what it
+ *   held while masked), and none follows when the hook returns.
+ * - otherwise sets vec's pending bit (return 0). vec is then effectively
+ *   masked (this includes a vector whose vector_update(active = false) is
+ *   running, and every vector that a running Message Control write, reset
+ *   or restore deactivates), or active but not yet reported (a later
+ *   vector of a Message Control write or restore that activates several,
+ *   or the vector whose activation asks pending_poll), which its
+ *   activation sends after its vector_update(active = true) (unless
+ *   pending_poll's answer drops the bit). A running reset then clears the
+ *   bit, and a running restore replaces the bits it set while deactivating
+ *   with the saved ones.
  *
  * An object pointer that did not come from a successful vmsix_msix_init()
  * (storage never initialized, or left by a failed init) is refused as a
@@ -72,8 +101,9 @@
  * written and no hook is called.
  *
  * Memory: vmsix_msix_storage_size(nvec) = a constant header + 16 bytes per
- * vector (address, data, Vector Control) + 1 bit per vector (pending),
- * rounded up to qwords: 16.125 bytes per vector.
+ * vector (address, data, Vector Control) + 2 bits per vector (pending, and
+ * whether vmsix_msix_fire() may send at once), each bitmap rounded up to
+ * qwords: 16.25 bytes per vector.
  *
  * The object takes no locks: calls on one object must be serialized by the
  * caller. It keeps no pointer to anything but its own storage, the ops
@@ -196,7 +226,9 @@ VMSIX_API int vmsix_msix_mmio_read(struct vmsix_msix *m, uint64_t off, unsigned 
  * @size: bytes
  * @val: the value (the low @size bytes)
  *
- * May call vector_update and then deliver, for the vector written.
+ * May call, for the vector written: vector_update; when it becomes active
+ * with its pending bit set, pending_poll (count 1) before it and deliver
+ * after it.
  * Return: 0 (also for dropped undefined accesses); -ERANGE when no byte of
  * the access is in the table or the PBA; -EINVAL for a NULL @m or @size 0;
  * the first negative value vector_update returned.
@@ -218,6 +250,7 @@ VMSIX_API uint16_t vmsix_msix_ctrl_read(const struct vmsix_msix *m);
  * @val: the new register value; only bits 15 and 14 are taken
  *
  * For each vector in ascending order whose active state changes: calls
+ * pending_poll (count 1) when it becomes active with its pending bit set,
  * vector_update, then deliver when it became active with its pending bit
  * set. Return: 0; -EINVAL for a NULL @m; the first negative value
  * vector_update returned (the write still happens for every vector).
@@ -230,6 +263,7 @@ VMSIX_API int vmsix_msix_ctrl_write(struct vmsix_msix *m, uint16_t val);
  * @vec: the vector
  *
  * Calls deliver when the vector is active; otherwise sets its pending bit.
+ * May be called from inside the object's own hooks (see Re-entry above).
  * Return: 1 sent, 0 pended, -EINVAL for a NULL @m or @vec >= nvec.
  */
 VMSIX_API int vmsix_msix_fire(struct vmsix_msix *m, uint16_t vec);

@@ -4,12 +4,12 @@
  * table access and every device interrupt.
  *
  * Every case makes its library call from its own call site: a function
- * site_<case> (out of line, never cloned) that makes exactly one library
- * call and nothing else that costs, so that callgrind's inclusive cost of
- * that call divided by its calls is the cost of one call, library and
- * hooks, with nothing subtracted. The hooks are functions named hook_*, so
- * that their own cost can be reported beside it. tests/bench/msix_instr.py
- * prints both per case.
+ * site_<case> (out of line, never cloned nor merged) that makes exactly one
+ * library call, so that callgrind's inclusive cost of that call divided by
+ * its calls is the cost of one call, library and hooks, with nothing
+ * subtracted. The hooks are functions named hook_*, so that their own cost
+ * can be reported beside it. tests/bench/callsite.py prints both per case:
+ *   python3 tests/bench/callsite.py build/gcc/tests/bench/bench-msix
  *
  * Usage:
  *   bench-msix                        every case, timed (ns per call)
@@ -110,8 +110,9 @@ static struct vmsix_msix *setup_polled(void)
 
 /* ---- the call sites: one library call each ---- */
 
-static SITE void site_table_write_nochange(struct vmsix_msix *m)
+static SITE void site_table_write_nochange(struct vmsix_msix *m, uint64_t i)
 {
+    (void)i;
     sink += (uint64_t)vmsix_msix_mmio_write(m, 16 * 5 + 8, 4, 5);
 }
 
@@ -122,40 +123,46 @@ static SITE void site_table_write8_mask_toggle(struct vmsix_msix *m, uint64_t i)
     sink += (uint64_t)vmsix_msix_mmio_write(m, 16 * 5 + 8, 8, ((~i & 1) << 32) | 5);
 }
 
-static SITE void site_fire_unmasked(struct vmsix_msix *m)
+static SITE void site_fire_unmasked(struct vmsix_msix *m, uint64_t i)
 {
+    (void)i;
     sink += (uint64_t)vmsix_msix_fire(m, 7);
 }
 
-static SITE void site_fire_masked(struct vmsix_msix *m)
+static SITE void site_fire_masked(struct vmsix_msix *m, uint64_t i)
 {
+    (void)i;
     sink += (uint64_t)vmsix_msix_fire(m, 31);
 }
 
-static SITE void site_pba_read(struct vmsix_msix *m)
+static SITE void site_pba_read(struct vmsix_msix *m, uint64_t i)
 {
+    (void)i;
     uint64_t v = 0;
     vmsix_msix_mmio_read(m, 0x800, 8, &v);
     sink += v;
 }
 
-static SITE void site_pba_read_polled(struct vmsix_msix *m)
+static SITE void site_pba_read_polled(struct vmsix_msix *m, uint64_t i)
 {
+    (void)i;
     uint64_t v = 0;
     vmsix_msix_mmio_read(m, 0x800, 8, &v);
     sink += v;
 }
 
-static SITE void site_table_read(struct vmsix_msix *m)
+static SITE void site_table_read(struct vmsix_msix *m, uint64_t i)
 {
+    (void)i;
     uint64_t v = 0;
     vmsix_msix_mmio_read(m, 16 * 9, 8, &v);
     sink += v;
 }
 
 /* Enable stays set, Function Mask unchanged: the common rewrite. */
-static SITE void site_ctrl_write_nochange(struct vmsix_msix *m)
+static SITE void site_ctrl_write_nochange(struct vmsix_msix *m, uint64_t i)
 {
+    (void)i;
     sink += (uint64_t)vmsix_msix_ctrl_write(m, 0x8000 | 31);
 }
 
@@ -166,79 +173,23 @@ static SITE void site_ctrl_write_fmask_toggle_32vec(struct vmsix_msix *m, uint64
     sink += (uint64_t)vmsix_msix_ctrl_write(m, (uint16_t)(0x8000 | ((~i & 1) << 14)));
 }
 
-/* ---- the cases: a loop over the call site ---- */
-
-static void run_table_write_nochange(struct vmsix_msix *m, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++)
-        site_table_write_nochange(m);
-}
-
-static void run_table_write8_mask_toggle(struct vmsix_msix *m, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++)
-        site_table_write8_mask_toggle(m, i);
-}
-
-static void run_fire_unmasked(struct vmsix_msix *m, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++)
-        site_fire_unmasked(m);
-}
-
-static void run_fire_masked(struct vmsix_msix *m, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++)
-        site_fire_masked(m);
-}
-
-static void run_pba_read(struct vmsix_msix *m, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++)
-        site_pba_read(m);
-}
-
-static void run_pba_read_polled(struct vmsix_msix *m, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++)
-        site_pba_read_polled(m);
-}
-
-static void run_table_read(struct vmsix_msix *m, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++)
-        site_table_read(m);
-}
-
-static void run_ctrl_write_nochange(struct vmsix_msix *m, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++)
-        site_ctrl_write_nochange(m);
-}
-
-static void run_ctrl_write_fmask_toggle_32vec(struct vmsix_msix *m, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++)
-        site_ctrl_write_fmask_toggle_32vec(m, i);
-}
-
 struct bench_case {
     const char *name; /* its call site is site_<name, '-' as '_'> */
     struct vmsix_msix *(*setup)(void);
-    void (*run)(struct vmsix_msix *, uint64_t);
-    uint64_t iters; /* default calls, timed run */
+    void (*site)(struct vmsix_msix *, uint64_t i); /* called with i = 0, 1, ... */
+    uint64_t iters;                                /* default calls, timed run */
 };
 
 static const struct bench_case cases[] = {
-    {"table-write-nochange", setup_plain, run_table_write_nochange, 10000000},
-    {"table-write8-mask-toggle", setup_plain, run_table_write8_mask_toggle, 10000000},
-    {"fire-unmasked", setup_plain, run_fire_unmasked, 10000000},
-    {"fire-masked", setup_plain, run_fire_masked, 10000000},
-    {"pba-read", setup_plain, run_pba_read, 10000000},
-    {"pba-read-polled", setup_polled, run_pba_read_polled, 10000000},
-    {"table-read", setup_plain, run_table_read, 10000000},
-    {"ctrl-write-nochange", setup_plain, run_ctrl_write_nochange, 10000000},
-    {"ctrl-write-fmask-toggle-32vec", setup_plain, run_ctrl_write_fmask_toggle_32vec, 1000000},
+    {"table-write-nochange", setup_plain, site_table_write_nochange, 10000000},
+    {"table-write8-mask-toggle", setup_plain, site_table_write8_mask_toggle, 10000000},
+    {"fire-unmasked", setup_plain, site_fire_unmasked, 10000000},
+    {"fire-masked", setup_plain, site_fire_masked, 10000000},
+    {"pba-read", setup_plain, site_pba_read, 10000000},
+    {"pba-read-polled", setup_polled, site_pba_read_polled, 10000000},
+    {"table-read", setup_plain, site_table_read, 10000000},
+    {"ctrl-write-nochange", setup_plain, site_ctrl_write_nochange, 10000000},
+    {"ctrl-write-fmask-toggle-32vec", setup_plain, site_ctrl_write_fmask_toggle_32vec, 1000000},
 };
 
 static double now_ns(void)
@@ -248,14 +199,20 @@ static double now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+static void run(const struct bench_case *c, struct vmsix_msix *m, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        c->site(m, i);
+}
+
 static void run_case(const struct bench_case *c, uint64_t iters)
 {
     struct vmsix_msix *m = c->setup();
     double t0, t1;
 
-    c->run(m, 1000); /* warm up */
+    run(c, m, 1000); /* warm up */
     t0 = now_ns();
-    c->run(m, iters);
+    run(c, m, iters);
     t1 = now_ns();
     printf("bench: msix-%s ns_per_op=%.2f\n", c->name, (t1 - t0) / (double)iters);
 }

@@ -35,14 +35,23 @@ static struct evlog impl_log;
 static int update_rc;         /* what vector_update returns (0, or a first error) */
 static unsigned update_fails; /* failing calls so far: each returns a different error */
 
+static struct vmsix_msix *mx;
+
+/* Re-entry: what a hook does inside, after it is recorded (set by a test;
+ * pair_init() clears them). */
+static void (*in_deliver)(uint16_t vec, const struct vmsix_msg *msg);
+static void (*in_update)(uint16_t vec, const struct vmsix_msg *msg, bool active);
+static void (*in_poll)(uint16_t first, unsigned count);
+
 static void h_deliver(void *ctx, uint16_t vec, const struct vmsix_msg *msg)
 {
     (void)ctx;
     ev_add(&impl_log, EV_DELIVER, vec, msg->addr, msg->data, true);
+    if (in_deliver)
+        in_deliver(vec, msg);
 }
 
 static bool fire_in_update; /* the owner's device sends what it held while activating */
-static struct vmsix_msix *mx;
 
 static int h_update(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool active)
 {
@@ -50,6 +59,8 @@ static int h_update(void *ctx, uint16_t vec, const struct vmsix_msg *msg, bool a
     ev_add(&impl_log, EV_UPDATE, vec, msg->addr, msg->data, active);
     if (fire_in_update && active)
         assert_int_equal(vmsix_msix_fire(mx, vec), 1);
+    if (in_update)
+        in_update(vec, msg, active);
     return update_rc ? update_rc - (int)update_fails++ : 0;
 }
 
@@ -63,6 +74,8 @@ static uint64_t h_poll(void *ctx, uint16_t first, unsigned count)
     if (count < 1 || count > 64 || (unsigned)first + count > poll_nvec)
         fail_msg("pending_poll(%u, %u) with nvec %u", (unsigned)first, count, poll_nvec);
     ev_add(&impl_log, EV_POLL, first, 0, count, false);
+    if (in_poll)
+        in_poll(first, count);
     return dev_pending_bits(first, count) | (count < 64 ? ~(uint64_t)0 << count : 0);
 }
 
@@ -87,6 +100,9 @@ static void pair_init(unsigned nvec, uint32_t toff, uint32_t poff, uint32_t flag
     impl_log.n = impl_log.overflow = 0;
     update_rc = 0;
     poll_nvec = nvec;
+    in_deliver = NULL;
+    in_update = NULL;
+    in_poll = NULL;
 }
 
 static void logs_match(const char *what)
@@ -697,9 +713,9 @@ static void test_init_args(void **state)
     (void)state;
     assert_int_equal(vmsix_msix_storage_size(0), 0);
     assert_int_equal(vmsix_msix_storage_size(2049), 0);
-    /* 16 bytes per vector plus a pending bit: the documented figure */
+    /* 16 bytes per vector plus two bits (pending, live): the documented figure */
     assert_int_equal(vmsix_msix_storage_size(2048) - vmsix_msix_storage_size(1024),
-                     1024 * 16 + 16 * 8);
+                     1024 * 16 + 2 * 16 * 8);
     assert_int_equal(vmsix_msix_init(mem, need, &p, &ops_nopoll, NULL, &o), 0);
     assert_int_equal(vmsix_msix_init(mem, need - 1, &p, &ops_nopoll, NULL, &o), -EINVAL);
     assert_int_equal(vmsix_msix_init(mem + 4, need, &p, &ops_nopoll, NULL, &o), -EINVAL);
@@ -844,6 +860,369 @@ static void test_update_error_passed_on(void **state)
     assert_int_equal(vmsix_msix_mmio_write(mx, 24, 8, 0x0000000100000099ull), -EIO);
     assert_int_equal(update_fails, 2);
     update_rc = 0;
+}
+
+/* ---- re-entry: the calls a hook may make on the object that called it ---- */
+
+/* What the re-entrant calls returned, in order. */
+static int reent_rc[16];
+static unsigned reent_n;
+
+static void reent_fire(uint16_t vec)
+{
+    assert_true(reent_n < 16);
+    reent_rc[reent_n++] = vmsix_msix_fire(mx, vec);
+}
+
+#define MSG_ADDR(v) (0xfee00000ull + 0x1000u * (v))
+#define MSG_DATA(v) (0x40u + (v))
+
+/* Four vectors with distinct messages, all unmasked when @unmasked (else
+ * all masked), MSI-X enabled when @enable; the hooks' logs empty. */
+static void four_vectors(bool unmasked, bool enable, bool poll)
+{
+    pair_init(4, 0, 0x800, 0, poll);
+    for (unsigned v = 0; v < 4; v++) {
+        wr(16 * v, 8, MSG_ADDR(v));
+        wr(16 * v + 8, 8, ((uint64_t)!unmasked << 32) | MSG_DATA(v));
+    }
+    if (enable)
+        assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
+    impl_log.n = 0;
+    reent_n = 0;
+}
+
+static void expect_msg_ev(unsigned i, uint8_t kind, uint16_t v, bool active)
+{
+    expect_ev(i, kind, v, MSG_ADDR(v), MSG_DATA(v), active);
+}
+
+/* fire(vec) from inside the vector_update that activates vec. */
+static void fire_self_when_activated(uint16_t vec, const struct vmsix_msg *msg, bool active)
+{
+    (void)msg;
+    if (active)
+        reent_fire(vec);
+}
+
+/* The vector being activated, fired from inside its vector_update: sent
+ * at once with its message, and nothing follows, whether or not it was
+ * pending (and a pending one is no longer). */
+static void test_reenter_fire_activating(void **state)
+{
+    (void)state;
+    four_vectors(false, true, false);
+    in_update = fire_self_when_activated;
+    wr(16 * 1 + 12, 4, 0); /* not pending */
+    assert_int_equal(impl_log.n, 2);
+    expect_msg_ev(0, EV_UPDATE, 1, true);
+    expect_msg_ev(1, EV_DELIVER, 1, true);
+    assert_int_equal(reent_n, 1);
+    assert_int_equal(reent_rc[0], 1);
+    /* pending, activated by Function Mask clearing */
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0xc000), 0);
+    assert_int_equal(vmsix_msix_fire(mx, 1), 0);
+    impl_log.n = reent_n = 0;
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
+    assert_int_equal(impl_log.n, 2);
+    expect_msg_ev(0, EV_UPDATE, 1, true);
+    expect_msg_ev(1, EV_DELIVER, 1, true);
+    assert_int_equal(reent_rc[0], 1);
+    assert_int_equal(vmsix_msix_pending(mx, 1), 0);
+    /* and afterwards the vector is live: a fire outside the hooks sends */
+    assert_int_equal(vmsix_msix_fire(mx, 1), 1);
+    assert_int_equal(impl_log.n, 3);
+}
+
+/* A live vector whose vector_update reports a new message, fired from
+ * inside it: sent at once with the new message. */
+static void test_reenter_fire_message_change(void **state)
+{
+    (void)state;
+    four_vectors(true, true, false);
+    in_update = fire_self_when_activated;
+    wr(16 * 2 + 8, 4, 0x77);
+    assert_int_equal(impl_log.n, 2);
+    expect_ev(0, EV_UPDATE, 2, MSG_ADDR(2), 0x77, true);
+    expect_ev(1, EV_DELIVER, 2, MSG_ADDR(2), 0x77, true);
+    assert_int_equal(reent_n, 1);
+    assert_int_equal(reent_rc[0], 1);
+    assert_int_equal(vmsix_msix_pending(mx, 2), 0);
+}
+
+/* While vector 1 is activated by a Message Control write, vector 0 (its
+ * activation reported) and vector 3 (active, not yet reported) fired. */
+static void fire_0_and_3_in_update_1(uint16_t vec, const struct vmsix_msg *msg, bool active)
+{
+    (void)msg;
+    if (vec == 1 && active) {
+        reent_fire(0);
+        reent_fire(3);
+    }
+}
+
+/* Other vectors fired from inside an activation: a live one is sent at
+ * once; one that the running call has made active but not yet reported is
+ * pended and sent after its own vector_update, never before it. */
+static void test_reenter_fire_other_vectors(void **state)
+{
+    (void)state;
+    four_vectors(true, false, false);
+    in_update = fire_0_and_3_in_update_1;
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
+    assert_int_equal(reent_n, 2);
+    assert_int_equal(reent_rc[0], 1);
+    assert_int_equal(reent_rc[1], 0);
+    assert_int_equal(impl_log.n, 6);
+    expect_msg_ev(0, EV_UPDATE, 0, true);
+    expect_msg_ev(1, EV_UPDATE, 1, true);
+    expect_msg_ev(2, EV_DELIVER, 0, true); /* inside vector 1's update */
+    expect_msg_ev(3, EV_UPDATE, 2, true);
+    expect_msg_ev(4, EV_UPDATE, 3, true);
+    expect_msg_ev(5, EV_DELIVER, 3, true); /* after its own update */
+    assert_int_equal(vmsix_msix_pending(mx, 3), 0);
+}
+
+/* fire(vec) from inside the vector_update that deactivates vec, and of a
+ * later vector of the same Function Mask write. */
+static void fire_in_deactivation(uint16_t vec, const struct vmsix_msg *msg, bool active)
+{
+    (void)msg;
+    if (!active && vec == 0) {
+        reent_fire(0);
+        reent_fire(3);
+    }
+}
+
+/* Vectors being deactivated are masked: a fire from inside the
+ * deactivation pends them, and they are sent when next activated. */
+static void test_reenter_fire_deactivating(void **state)
+{
+    (void)state;
+    four_vectors(true, true, false);
+    in_update = fire_in_deactivation;
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0xc000), 0);
+    assert_int_equal(reent_n, 2);
+    assert_int_equal(reent_rc[0], 0);
+    assert_int_equal(reent_rc[1], 0); /* vector 3: not yet reported, but masked */
+    assert_int_equal(impl_log.n, 4);  /* four updates, no message */
+    for (unsigned v = 0; v < 4; v++)
+        expect_msg_ev(v, EV_UPDATE, (uint16_t)v, false);
+    assert_int_equal(rd(0x800, 8), 0x9);
+    in_update = NULL;
+    impl_log.n = 0;
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0x8000), 0);
+    assert_int_equal(impl_log.n, 6);
+    expect_msg_ev(1, EV_DELIVER, 0, true);
+    expect_msg_ev(5, EV_DELIVER, 3, true);
+    /* and by its own Mask bit */
+    in_update = fire_in_deactivation;
+    impl_log.n = reent_n = 0;
+    wr(12, 4, 1);
+    assert_int_equal(reent_rc[0], 0);
+    assert_int_equal(reent_rc[1], 1); /* vector 3 is live */
+    assert_int_equal(impl_log.n, 2);
+    expect_msg_ev(0, EV_UPDATE, 0, false);
+    expect_msg_ev(1, EV_DELIVER, 3, true);
+    assert_int_equal(vmsix_msix_pending(mx, 0), 1);
+}
+
+/* From inside deliver: fire vector 1 (live: sent, nested) and vector 2
+ * (masked: pended), once. */
+static void fire_in_deliver(uint16_t vec, const struct vmsix_msg *msg)
+{
+    (void)msg;
+    if (vec == 0) {
+        reent_fire(1);
+        reent_fire(2);
+    }
+}
+
+static void test_reenter_fire_from_deliver(void **state)
+{
+    (void)state;
+    four_vectors(true, true, false);
+    wr(16 * 2 + 12, 4, 1);
+    impl_log.n = 0;
+    in_deliver = fire_in_deliver;
+    assert_int_equal(vmsix_msix_fire(mx, 0), 1);
+    assert_int_equal(reent_n, 2);
+    assert_int_equal(reent_rc[0], 1);
+    assert_int_equal(reent_rc[1], 0);
+    assert_int_equal(impl_log.n, 2);
+    expect_msg_ev(0, EV_DELIVER, 0, true);
+    expect_msg_ev(1, EV_DELIVER, 1, true);
+    assert_int_equal(vmsix_msix_pending(mx, 2), 1);
+    /* the deliver that follows an activation: the vector is live by then */
+    in_deliver = fire_in_deliver;
+    reent_n = 0;
+    wr(12, 4, 1);
+    assert_int_equal(vmsix_msix_fire(mx, 0), 0);
+    impl_log.n = 0;
+    wr(12, 4, 0);
+    assert_int_equal(reent_rc[0], 1);
+    assert_int_equal(reent_rc[1], 0);
+    assert_int_equal(impl_log.n, 3);
+    expect_msg_ev(0, EV_UPDATE, 0, true);
+    expect_msg_ev(1, EV_DELIVER, 0, true);
+    expect_msg_ev(2, EV_DELIVER, 1, true);
+}
+
+/* From inside pending_poll: fire the first vector of the range. */
+static void fire_in_poll(uint16_t first, unsigned count)
+{
+    (void)count;
+    reent_fire(first);
+}
+
+/* A fire from inside pending_poll: during a PBA read, of a masked vector
+ * (pended; a later read shows it); during the poll of an activation, of
+ * the vector being activated (pended: it is not reported yet), which the
+ * activation then sends once. */
+static void test_reenter_fire_from_poll(void **state)
+{
+    (void)state;
+    four_vectors(false, true, true);
+    in_poll = fire_in_poll;
+    assert_int_equal(rd(0x800, 8), 0);
+    assert_int_equal(reent_n, 1);
+    assert_int_equal(reent_rc[0], 0);
+    assert_int_equal(vmsix_msix_pending(mx, 0), 1);
+    in_poll = NULL;
+    impl_log.n = 0;
+    assert_int_equal(rd(0x800, 8), 0x1);
+    /* the activation's poll */
+    in_poll = fire_in_poll;
+    impl_log.n = reent_n = 0;
+    wr(12, 4, 0);
+    assert_int_equal(reent_n, 1);
+    assert_int_equal(reent_rc[0], 0);
+    assert_int_equal(impl_log.n, 3);
+    expect_ev(0, EV_POLL, 0, 0, 1, false);
+    expect_msg_ev(1, EV_UPDATE, 0, true);
+    expect_msg_ev(2, EV_DELIVER, 0, true);
+    assert_int_equal(vmsix_msix_pending(mx, 0), 0);
+}
+
+/* What the queries returned from inside a hook. */
+struct query {
+    uint16_t vec;
+    int entry, pending;
+    uint16_t ctrl;
+    struct vmsix_msg msg, hook_msg;
+};
+static struct query queries[8];
+static unsigned nqueries;
+
+static void query(uint16_t vec, const struct vmsix_msg *hook_msg)
+{
+    struct query *q = &queries[nqueries++];
+    uint32_t vc;
+
+    assert_true(nqueries <= 8);
+    q->vec = vec;
+    q->entry = vmsix_msix_entry(mx, vec, &q->msg, &vc);
+    q->pending = vmsix_msix_pending(mx, vec);
+    q->ctrl = vmsix_msix_ctrl_read(mx);
+    if (hook_msg)
+        q->hook_msg = *hook_msg;
+}
+
+static void query_in_update(uint16_t vec, const struct vmsix_msg *msg, bool active)
+{
+    (void)active;
+    query(vec, msg);
+}
+
+static void query_in_deliver(uint16_t vec, const struct vmsix_msg *msg)
+{
+    query(vec, msg);
+}
+
+static void query_in_poll(uint16_t first, unsigned count)
+{
+    (void)count;
+    query(first, NULL);
+}
+
+/* The queries from inside hooks see the state as the running call has
+ * left it: the registers as written, a vector being activated still
+ * pending until its vector_update returns. */
+static void test_reenter_queries(void **state)
+{
+    (void)state;
+    four_vectors(false, true, true);
+    assert_int_equal(vmsix_msix_fire(mx, 1), 0);
+    in_update = query_in_update;
+    in_deliver = query_in_deliver;
+    in_poll = query_in_poll;
+    nqueries = 0;
+    wr(16 * 1 + 12, 4, 0); /* poll, update, deliver */
+    assert_int_equal(nqueries, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(queries[i].vec, 1);
+        assert_int_equal(queries[i].entry, 1); /* its Mask bit is clear */
+        assert_int_equal(queries[i].msg.addr, MSG_ADDR(1));
+        assert_int_equal(queries[i].msg.data, MSG_DATA(1));
+        assert_int_equal(queries[i].ctrl, 0x8003);
+    }
+    assert_int_equal(queries[0].pending, 1); /* the activation's poll */
+    assert_int_equal(queries[1].pending, 1); /* its vector_update */
+    assert_int_equal(queries[2].pending, 0); /* the pending message sent */
+    assert_int_equal(queries[1].hook_msg.addr, MSG_ADDR(1));
+    assert_int_equal(queries[2].hook_msg.data, MSG_DATA(1));
+    /* deactivation by Function Mask: the new Message Control, inactive */
+    nqueries = 0;
+    assert_int_equal(vmsix_msix_ctrl_write(mx, 0xc000), 0);
+    assert_int_equal(nqueries, 1);
+    assert_int_equal(queries[0].entry, 0);
+    assert_int_equal(queries[0].ctrl, 0xc003);
+    /* a PBA read's poll */
+    nqueries = 0;
+    (void)rd(0x800, 4);
+    assert_int_equal(nqueries, 1);
+    assert_int_equal(queries[0].vec, 0);
+    assert_int_equal(queries[0].entry, 0);
+    assert_int_equal(queries[0].pending, 0);
+}
+
+/* fire from inside the vector_updates of a reset (pended, then cleared by
+ * the reset) and of a restore (the deactivations': pended, then replaced by
+ * the saved bits; the activations': sent at once, once). */
+static void fire_self_always(uint16_t vec, const struct vmsix_msg *msg, bool active)
+{
+    (void)msg;
+    (void)active;
+    reent_fire(vec);
+}
+
+static void test_reenter_fire_reset_restore(void **state)
+{
+    size_t n;
+
+    (void)state;
+    four_vectors(false, true, false);
+    wr(16 * 2 + 12, 4, 0);
+    assert_int_equal(vmsix_msix_save(mx, save_a, sizeof(save_a), &n), 0);
+    impl_log.n = 0;
+    in_update = fire_self_always;
+    assert_int_equal(vmsix_msix_restore(mx, save_a, n), 0);
+    assert_int_equal(reent_n, 2);
+    assert_int_equal(reent_rc[0], 0); /* being deactivated */
+    assert_int_equal(reent_rc[1], 1); /* being activated */
+    assert_int_equal(impl_log.n, 3);
+    expect_msg_ev(0, EV_UPDATE, 2, false);
+    expect_msg_ev(1, EV_UPDATE, 2, true);
+    expect_msg_ev(2, EV_DELIVER, 2, true);
+    assert_int_equal(vmsix_msix_pending(mx, 2), 0);
+    assert_int_equal(vmsix_msix_fire(mx, 2), 1); /* live again */
+    impl_log.n = reent_n = 0;
+    vmsix_msix_reset(mx);
+    assert_int_equal(reent_n, 1);
+    assert_int_equal(reent_rc[0], 0);
+    assert_int_equal(impl_log.n, 1);
+    expect_msg_ev(0, EV_UPDATE, 2, false);
+    assert_int_equal(vmsix_msix_pending(mx, 2), 0);
 }
 
 /* ---- the lockstep random test ---- */
@@ -1088,6 +1467,14 @@ int main(void)
         cmocka_unit_test(test_init_ops_size_small),
         cmocka_unit_test(test_init_ops_size_larger),
         cmocka_unit_test(test_update_error_passed_on),
+        cmocka_unit_test(test_reenter_fire_activating),
+        cmocka_unit_test(test_reenter_fire_message_change),
+        cmocka_unit_test(test_reenter_fire_other_vectors),
+        cmocka_unit_test(test_reenter_fire_deactivating),
+        cmocka_unit_test(test_reenter_fire_from_deliver),
+        cmocka_unit_test(test_reenter_fire_from_poll),
+        cmocka_unit_test(test_reenter_queries),
+        cmocka_unit_test(test_reenter_fire_reset_restore),
         cmocka_unit_test(test_random_lockstep),
         cmocka_unit_test(test_save_restore_refusals),
         cmocka_unit_test(test_restore_semantic_refusals),
