@@ -13,6 +13,13 @@
 #include "ops_copy.h"
 #include "vmsix_errno.h"
 
+/* The parts' storage is what their own size functions ask for. */
+_Static_assert(sizeof(((struct vmsix_dev *)0)->cfg_mem) >=
+                   VMSIX_CFG_STORAGE_SIZE(PCI_CFG_SPACE_EXP_SIZE),
+               "a 4096-byte register model fits the device");
+_Static_assert(sizeof(((struct vmsix_dev *)0)->msix_mem) >= VMSIX_MSIX_STORAGE_SIZE(DEV_MAX_VEC),
+               "a 32-vector table fits the device");
+
 size_t vmsix_dev_storage_size(void)
 {
     return sizeof(struct vmsix_dev);

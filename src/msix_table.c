@@ -41,45 +41,6 @@
 #define SAVE_VERSION 1u
 #define SAVE_HDR 32u
 
-/* One table entry as the guest sees it (16 bytes: the per-vector cost).
- * Its first 12 bytes are also the struct vmsix_msg that the hooks are
- * given a pointer to; Vector Control sits where that struct pads. */
-union entry {
-    struct vmsix_msg msg; /* read only through a hook's pointer */
-    struct {
-        uint64_t addr; /* bits 1:0 always 0 */
-        uint32_t data;
-        uint32_t vctrl; /* bit 0 Mask; bits 31:1 stored as written */
-    };
-};
-
-_Static_assert(sizeof(union entry) == VMSIX_MSIX_ENTRY_SIZE, "an entry is 16 bytes");
-_Static_assert(offsetof(union entry, msg.addr) == offsetof(union entry, addr) &&
-                   offsetof(union entry, msg.data) == offsetof(union entry, data),
-               "the message of an entry is where the hooks read it");
-
-/*
- * Storage: this header, live[] (its last member, at a fixed offset for
- * fire()), the pending bits, the entries. A vector is live when it is
- * active and no call is between making it active and having reported that
- * (activated() sets the bit after its vector_update; every deactivation
- * clears it before its own): outside the hooks, live is exactly active.
- */
-struct vmsix_msix {
-    uint32_t magic; /* MSIX_MAGIC; first, so that nothing else is read before it */
-    uint16_t nvec;
-    uint16_t ctrl;       /* Message Control bits 15:14 */
-    uint16_t activating; /* the vector whose activation vector_update runs, or NO_VEC */
-    uint32_t flags;
-    uint64_t table_off, table_len;
-    uint64_t pba_off, pba_len;
-    struct vmsix_msix_ops ops;
-    void *ctx;
-    union entry *ent;
-    uint64_t *pba;   /* pending bits, ceil(nvec / 64) qwords */
-    uint64_t live[]; /* live bits, ceil(nvec / 64) qwords */
-};
-
 /* Qwords of one bit per vector: the PBA's, and the live bits'. */
 static size_t pba_qwords(unsigned nvec)
 {
@@ -90,8 +51,7 @@ size_t vmsix_msix_storage_size(uint16_t nvec)
 {
     if (nvec == 0 || nvec > VMSIX_MSIX_MAX_VECTORS)
         return 0;
-    return sizeof(struct vmsix_msix) + 2u * pba_qwords(nvec) * sizeof(uint64_t) +
-           (size_t)nvec * sizeof(union entry);
+    return VMSIX_MSIX_STORAGE_SIZE(nvec);
 }
 
 /* @m came from a successful vmsix_msix_init(). */
@@ -186,7 +146,7 @@ int vmsix_msix_init(void *mem, size_t len, const struct vmsix_msix_params *p,
     m->ops = o;
     m->ctx = ctx;
     m->pba = m->live + pba_qwords(m->nvec);
-    m->ent = (union entry *)(m->pba + pba_qwords(m->nvec));
+    m->ent = (union msix_entry *)(m->pba + pba_qwords(m->nvec));
     reset_state(m);
     m->magic = MSIX_MAGIC;
     *out = m;
@@ -218,7 +178,7 @@ static uint64_t undef_value(const struct vmsix_msix *m, unsigned size)
 
 static uint64_t table_read(const struct vmsix_msix *m, uint64_t rel, unsigned size)
 {
-    const union entry *e = &m->ent[rel / VMSIX_MSIX_ENTRY_SIZE];
+    const union msix_entry *e = &m->ent[rel / VMSIX_MSIX_ENTRY_SIZE];
 
     switch ((rel & 15u) | (size == 8 ? 0x10u : 0)) {
     case 0x00:
@@ -311,7 +271,7 @@ static int deactivated(struct vmsix_msix *m, unsigned v)
 /* The message of entry @e changes to (addr, data): store it, and tell the
  * owner when the vector is active (unless the policy defers that). Callers
  * have checked that something differs. */
-static int msg_changed(struct vmsix_msix *m, union entry *e, uint64_t addr, uint32_t data)
+static int msg_changed(struct vmsix_msix *m, union msix_entry *e, uint64_t addr, uint32_t data)
 {
     unsigned v = (unsigned)(e - m->ent);
     int rc;
@@ -324,20 +284,20 @@ static int msg_changed(struct vmsix_msix *m, union entry *e, uint64_t addr, uint
     return rc < 0 ? rc : 0;
 }
 
-static int set_addr(struct vmsix_msix *m, union entry *e, uint64_t addr)
+static int set_addr(struct vmsix_msix *m, union msix_entry *e, uint64_t addr)
 {
     addr &= ~(uint64_t)3;
     return addr == e->addr ? 0 : msg_changed(m, e, addr, e->data);
 }
 
-static int set_data(struct vmsix_msix *m, union entry *e, uint32_t data)
+static int set_data(struct vmsix_msix *m, union msix_entry *e, uint32_t data)
 {
     return data == e->data ? 0 : msg_changed(m, e, e->addr, data);
 }
 
 /* Store Vector Control; a change of its Mask bit while the function is
  * active changes the vector's state. */
-static int set_vctrl(struct vmsix_msix *m, union entry *e, uint32_t vctrl)
+static int set_vctrl(struct vmsix_msix *m, union msix_entry *e, uint32_t vctrl)
 {
     uint32_t old = e->vctrl;
     unsigned v = (unsigned)(e - m->ent);
@@ -350,7 +310,7 @@ static int set_vctrl(struct vmsix_msix *m, union entry *e, uint32_t vctrl)
 
 int vmsix_msix_mmio_write(struct vmsix_msix *m, uint64_t off, unsigned size, uint64_t val)
 {
-    union entry *e;
+    union msix_entry *e;
     uint64_t rel;
     int rc, rc2;
 
