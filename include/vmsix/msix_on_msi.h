@@ -166,6 +166,12 @@ VMSIX_API int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len,
  * Locking: none. Calls on one device must be serialized by the caller (one
  * lock per device); the backend may be shared (its own lock hooks).
  *
+ * Re-entry: from inside a hook the host may call vmsix_dev_irq() (a
+ * function that sends, as hardware does, the moment a config write
+ * unmasks it: see vmsix/msix_table.h "Re-entry" for what is then sent),
+ * vmsix_dev_get_state() and vmsix_dev_cfgspace(); any other vmsix_dev_*
+ * call from a hook is not allowed.
+ *
  * A device pointer that did not come from a successful vmsix_dev_init()
  * (storage never initialized, or left by a failed init, which may have
  * written it) is refused as a NULL one is: -EINVAL (a configuration read
