@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Private: the layout of a configuration-space model (cfgspace.c, cfgbar.c). */
+/* Private: the layout of a configuration-space model (cfgspace.c, cfgbar.c),
+ * its storage size as a constant expression, and protecting the chain in
+ * its own shadow (for the device). */
 #ifndef VMSIX_SRC_CFGSPACE_PRIV_H
 #define VMSIX_SRC_CFGSPACE_PRIV_H
 
