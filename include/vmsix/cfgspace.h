@@ -63,11 +63,14 @@ struct vmsix_cfg_ops {
      * VMSIX_CFG_OPS_SIZE_V1; members past it are NULL to the library, members
      * the library does not know must be zero (else -ENOTSUP). */
     size_t size;
-    /* Read @size bytes (1, 2 or 4, inside one dword) at @off into *@val.
+    /* Read @size bytes (1, 2 or 4, naturally aligned: a guest's 2-byte
+     * access at an odd offset comes as its two bytes) at @off into *@val.
      * Return 0 or a negative errno. */
     int (*pt_read)(void *ctx, uint16_t off, unsigned size, uint32_t *val);
     /* Write the bits of @val selected by @mask (never 0) to the @size bytes
-     * at @off; the device's other bits in those bytes must keep their
+     * at @off (1, 2 or 4, naturally aligned, as for pt_read; @mask holds
+     * only bits the guest wrote); the device's other bits in those bytes
+     * must keep their
      * value (a hook that can only write whole bytes reads, merges and
      * writes, minding the device's RW1C bits). Return 0 or a negative
      * errno. */
@@ -257,7 +260,8 @@ VMSIX_API int vmsix_cfg_regs_add(struct vmsix_cfg *c, uint16_t base,
  * @size: 1, 2 or 4, not crossing a dword
  * @val: receives the value (all ones on error)
  *
- * May call pt_read (once, for the whole access, when it holds PT bits) and
+ * May call pt_read (once for the access when it holds PT bits, or once per
+ * byte holding PT bits of a 2-byte access at an odd offset) and
  * the read handler of each field the access touches, in offset order.
  * Return: 0; -EINVAL for a bad access; an error from a hook.
  */
@@ -271,8 +275,9 @@ VMSIX_API int vmsix_cfg_read(struct vmsix_cfg *c, uint16_t off, unsigned size, u
  * @val: the value written (bits above @size*8 are ignored)
  *
  * Applies the attributes to the shadow, then calls pt_write once when the
- * access writes PT bits, then the write handler of each field the access
- * touches, in offset order.
+ * access writes PT bits (once per byte holding them for a 2-byte access at
+ * an odd offset: the hooks see naturally aligned accesses only), then the
+ * write handler of each field the access touches, in offset order.
  * Return: 0; -EINVAL for a bad access (nothing changed); the first error
  * from a hook (the rest of the write still happens).
  */

@@ -83,4 +83,46 @@ static inline VMSIX_ORACLE uint32_t cfg_ref_write(uint8_t (*cls)[8], bool (*pt)[
     return ptmask;
 }
 
+/* The pass-through bits a read of @len bytes at @off asks the hook for:
+ * pass-through and not reserved. */
+static inline VMSIX_ORACLE uint32_t cfg_ref_pt_read_mask(uint8_t (*cls)[8], bool (*pt)[8],
+                                                         unsigned off, unsigned len)
+{
+    uint32_t m = 0;
+    for (unsigned i = 0; i < len; i++)
+        for (unsigned bit = 0; bit < 8; bit++)
+            if (pt[off + i][bit] && cls[off + i][bit] != C_RSVD)
+                m |= 1u << (8 * i + bit);
+    return m;
+}
+
+/* One hook call the model must make for an access: the hooks get only
+ * naturally aligned accesses (vmsix/cfgspace.h), so a 2-byte access at an
+ * odd offset reaches them as its two bytes, and a piece with no
+ * pass-through bit is not passed through at all. */
+struct cfg_ref_piece {
+    unsigned off, size; /* the piece */
+    unsigned shift;     /* its bits in the access's value: >> shift */
+    uint32_t mask;      /* its pass-through bits, from bit 0 */
+};
+
+/* The pieces of an access of @size bytes at @off whose pass-through @mask
+ * (bits of the access) is not zero; returns how many (at most 2). */
+static inline VMSIX_ORACLE unsigned cfg_ref_pieces(unsigned off, unsigned size, uint32_t mask,
+                                                   struct cfg_ref_piece out[4])
+{
+    unsigned piece = off % size ? 1u : size, n = 0;
+    for (unsigned i = 0; i < size; i += piece) {
+        uint32_t m = (mask >> (8 * i)) & (piece == 4 ? 0xffffffffu : (1u << (8 * piece)) - 1u);
+        if (!m)
+            continue;
+        out[n].off = off + i;
+        out[n].size = piece;
+        out[n].shift = 8 * i;
+        out[n].mask = m;
+        n++;
+    }
+    return n;
+}
+
 #endif /* VMSIX_TESTS_CFG_REF_H */

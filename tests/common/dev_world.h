@@ -78,6 +78,7 @@ struct world {
     unsigned stale;                 /* DW_REG_*: the function refused the last write of these */
     unsigned long range_violations; /* a hook or backend call with a vector out of range */
     struct vmsix_dev_params dp;     /* what the device was made with */
+    unsigned long misaligned;       /* cfg hook calls off their contract (alignment, size) */
     unsigned long logs;             /* lines the device logged */
     char last_log[160];             /* the last of them */
 };
@@ -216,9 +217,18 @@ static unsigned dw_regs_of(uint16_t off, unsigned size)
 }
 
 /* A failed read fails the read-modify-write vmsix was doing too. */
+/* The hooks' contract: 1, 2 or 4 bytes, naturally aligned, inside the
+ * function's configuration space. */
+static void dw_check_access(uint16_t off, unsigned size)
+{
+    if ((size != 1 && size != 2 && size != 4) || off % size || off + size > 4096)
+        W.misaligned++;
+}
+
 static int h_cfg_read(void *c, uint16_t off, unsigned size, uint32_t *val)
 {
     W.hooks++;
+    dw_check_access(off, size);
     (void)c;
     int rc = simfn_cfg_read(&W.fn, off, size, val);
     if (rc)
@@ -229,6 +239,7 @@ static int h_cfg_read(void *c, uint16_t off, unsigned size, uint32_t *val)
 static int h_cfg_write(void *c, uint16_t off, unsigned size, uint32_t val)
 {
     W.hooks++;
+    dw_check_access(off, size);
     struct vmsix_dev_state st;
 
     (void)c;
@@ -480,6 +491,8 @@ static VMSIX_ORACLE void check_invariants(const char *when)
 {
     struct vmsix_dev_state st;
 
+    if (W.misaligned)
+        DW_FAIL("%s: %lu config hook calls not naturally aligned", when, W.misaligned);
     if (dw_dead(when))
         return;
     uint32_t mc = dw_cfg((uint16_t)(W.fn.msi_off + 2), 2);

@@ -82,7 +82,7 @@ static int pt_read(void *ctx, uint16_t off, unsigned size, uint32_t *val)
 
     (void)ctx;
     CHECK(size == 1 || size == 2 || size == 4);
-    CHECK(off % 4 + size <= 4 && off + size <= msz);
+    CHECK(off % size == 0 && off + size <= msz); /* naturally aligned, always */
     for (unsigned i = 0; i < size; i++)
         v |= (uint32_t)hw[off + i] << (8 * i);
     *val = v;
@@ -94,7 +94,7 @@ static int pt_write(void *ctx, uint16_t off, unsigned size, uint32_t val, uint32
 {
     (void)ctx;
     CHECK(size == 1 || size == 2 || size == 4);
-    CHECK(off % 4 + size <= 4 && off + size <= msz);
+    CHECK(off % size == 0 && off + size <= msz); /* naturally aligned, always */
     log_call(K_PT_WRITE, off, size, val, mask);
     return 0;
 }
@@ -271,12 +271,14 @@ static void do_read(uint16_t off, unsigned size)
     bool pt = false;
     uint32_t want = ref_merged(off, size, &pt);
     unsigned idx[4], nf = touched_fields(off, size, idx), k = 0;
-    CHECK(ncalls == (pt ? 1u : 0u) + nf);
+    struct cfg_ref_piece pc[4];
+    unsigned np = cfg_ref_pieces(off, size, cfg_ref_pt_read_mask(cls, ptb, off, size), pc);
+    CHECK((np != 0) == pt);
+    CHECK(ncalls == np + nf);
     CHECK(ncalls <= MAX_CALLS);
-    if (pt) {
-        CHECK(calls[0].kind == K_PT_READ && calls[0].off == off && calls[0].len == size);
-        k = 1;
-    }
+    for (; k < np; k++)
+        CHECK(calls[k].kind == K_PT_READ && calls[k].off == pc[k].off &&
+              calls[k].len == pc[k].size);
     for (unsigned j = 0; j < nf; j++, k++) {
         unsigned f = idx[j];
         CHECK(calls[k].kind == K_F_READ);
@@ -338,14 +340,15 @@ static void do_write(uint16_t off, unsigned size, uint32_t val)
     CHECK(diff == changes);
 
     unsigned k = 0;
-    CHECK(ncalls == (ptmask ? 1u : 0u) + nf);
+    struct cfg_ref_piece pc[4];
+    unsigned np = cfg_ref_pieces(off, size, ptmask, pc);
+    CHECK(ncalls == np + nf);
     CHECK(ncalls <= MAX_CALLS);
-    if (ptmask) {
-        CHECK(calls[0].kind == K_PT_WRITE);
-        CHECK(calls[0].off == off && calls[0].len == size);
-        CHECK(calls[0].b == ptmask);
-        CHECK((calls[0].a & ptmask) == (val & ptmask));
-        k = 1;
+    for (; k < np; k++) {
+        CHECK(calls[k].kind == K_PT_WRITE);
+        CHECK(calls[k].off == pc[k].off && calls[k].len == pc[k].size);
+        CHECK(calls[k].b == pc[k].mask); /* exactly the bits written, never widened */
+        CHECK((calls[k].a & pc[k].mask) == ((val >> pc[k].shift) & pc[k].mask));
     }
     for (unsigned j = 0; j < nf; j++, k++) {
         unsigned f = idx[j];

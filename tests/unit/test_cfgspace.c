@@ -24,10 +24,16 @@
 
 struct hook_log {
     unsigned reads, writes;
-    uint16_t w_off;
+    uint16_t w_off; /* the last write */
     unsigned w_size;
     uint32_t w_val, w_mask;
     int read_rc, write_rc;
+    unsigned misaligned; /* hook calls that were not naturally aligned */
+    struct {
+        uint16_t off;
+        unsigned size;
+        uint32_t val, mask;
+    } r[4], w[4]; /* the first reads and writes */
 };
 
 static uint8_t hw[4096];
@@ -38,6 +44,12 @@ static int pt_read(void *ctx, uint16_t off, unsigned size, uint32_t *val)
     uint32_t v = 0;
 
     (void)ctx;
+    if (off % size)
+        hl.misaligned++;
+    if (hl.reads < 4) {
+        hl.r[hl.reads].off = off;
+        hl.r[hl.reads].size = size;
+    }
     hl.reads++;
     if (hl.read_rc)
         return hl.read_rc;
@@ -50,6 +62,14 @@ static int pt_read(void *ctx, uint16_t off, unsigned size, uint32_t *val)
 static int pt_write(void *ctx, uint16_t off, unsigned size, uint32_t val, uint32_t mask)
 {
     (void)ctx;
+    if (off % size)
+        hl.misaligned++;
+    if (hl.writes < 4) {
+        hl.w[hl.writes].off = off;
+        hl.w[hl.writes].size = size;
+        hl.w[hl.writes].val = val;
+        hl.w[hl.writes].mask = mask;
+    }
     hl.writes++;
     hl.w_off = off;
     hl.w_size = size;
@@ -239,7 +259,16 @@ static void test_matrix_reads(void **state)
             assert_int_equal(rc, 0);
             if (val != want)
                 fail_msg("read off %#x size %u: got %#x want %#x", off, size, val, want);
-            assert_int_equal(hl.reads, pt_used ? 1 : 0);
+            /* one naturally aligned hook read per piece with pass-through bits */
+            struct cfg_ref_piece pc[4];
+            unsigned np = cfg_ref_pieces(off, size, cfg_ref_pt_read_mask(cls, ptb, off, size), pc);
+            assert_int_equal(np != 0, pt_used);
+            assert_int_equal(hl.reads, np);
+            assert_int_equal(hl.misaligned, 0);
+            for (unsigned k = 0; k < np; k++) {
+                assert_int_equal(hl.r[k].off, pc[k].off);
+                assert_int_equal(hl.r[k].size, pc[k].size);
+            }
         }
     }
     /* reads never change anything */
@@ -289,14 +318,17 @@ static void check_write(unsigned off, unsigned size, uint32_t val)
     for (size_t i = 0; i < model_len; i++)
         diff += model_mem[i] != model_snap[i];
     assert_int_equal(diff, changes);
-    if (ptmask) {
-        assert_int_equal(hl.writes, 1);
-        assert_int_equal(hl.w_off, off);
-        assert_int_equal(hl.w_size, size);
-        assert_int_equal(hl.w_mask, ptmask);
-        assert_int_equal(hl.w_val, val & ptmask);
-    } else {
-        assert_int_equal(hl.writes, 0);
+    /* one naturally aligned hook write per piece with pass-through bits,
+     * with exactly those bits in its mask (never widened) */
+    struct cfg_ref_piece pc[4];
+    unsigned np = cfg_ref_pieces(off, size, ptmask, pc);
+    assert_int_equal(hl.writes, np);
+    assert_int_equal(hl.misaligned, 0);
+    for (unsigned k = 0; k < np; k++) {
+        assert_int_equal(hl.w[k].off, pc[k].off);
+        assert_int_equal(hl.w[k].size, pc[k].size);
+        assert_int_equal(hl.w[k].mask, pc[k].mask);
+        assert_int_equal(hl.w[k].val & pc[k].mask, (val >> pc[k].shift) & pc[k].mask);
     }
     assert_int_equal(hl.reads, 0);
     assert_int_equal(nfcalls, nf);
