@@ -242,14 +242,17 @@ static int build_model(struct vmsix_dev *d, size_t view)
     if (!rc)
         vmsix_cfg_protect_shadow_chain(c, view);
     if (!rc)
+        rc = vmsix_cfg_bar_emulate(c, l->slot, l->bar_size, VMSIX_BAR_MEM32, dev_bar_moved, d);
+    if (!rc && l->exp_off)
+        rc = vmsix_cfg_regs_add(c, l->exp_off, exp_regs, NREGS(exp_regs), d);
+    /* the physical MSI capability last, so that nothing declared before can
+     * pass one of its bytes through (eligibility refuses overlapping
+     * capabilities anyway) */
+    if (!rc)
         rc = vmsix_cfg_regs_add(c, l->msi_off, msix_cap_regs, NREGS(msix_cap_regs), d);
     if (!rc && l->msi_len > PCI_MSIX_CAP_LEN)
         rc = vmsix_cfg_set_range(c, (uint16_t)(l->msi_off + PCI_MSIX_CAP_LEN),
                                  (uint16_t)(l->msi_len - PCI_MSIX_CAP_LEN), VMSIX_CFG_RSVD);
-    if (!rc)
-        rc = vmsix_cfg_bar_emulate(c, l->slot, l->bar_size, VMSIX_BAR_MEM32, dev_bar_moved, d);
-    if (!rc && l->exp_off)
-        rc = vmsix_cfg_regs_add(c, l->exp_off, exp_regs, NREGS(exp_regs), d);
     return rc;
 }
 

@@ -37,9 +37,18 @@ const char *vmsix_elig_reason_name(uint32_t reason)
     return NULL;
 }
 
-/* The first MSI, MSI-X and PCI Express capabilities, in one walk. */
+/* Standard capabilities fit in 0x40..0xff, a dword each at least. */
+#define MAX_STD_CAPS ((PCI_CFG_SPACE_SIZE - PCI_STD_CAP_BASE) / 4u)
+
+/* What one walk of the standard list finds: the first MSI, MSI-X and PCI
+ * Express capabilities, how many MSI and MSI-X there are, and every
+ * capability's place and known length (0: unknown, measured to the next
+ * one, so it cannot overlap it). */
 struct found {
     struct vmsix_cap msi, msix, exp;
+    unsigned n_msi, n_msix;
+    unsigned n;
+    uint16_t off[MAX_STD_CAPS], len[MAX_STD_CAPS];
 };
 
 static void find_visit(void *arg, const struct vmsix_cap *cap)
@@ -49,14 +58,46 @@ static void find_visit(void *arg, const struct vmsix_cap *cap)
 
     if (cap->ext)
         return;
-    if (cap->id == VMSIX_CAP_ID_MSI)
+    if (f->n < MAX_STD_CAPS) { /* the walk lists at most that many */
+        f->off[f->n] = cap->off;
+        f->len[f->n] = cap->len;
+        f->n++;
+    }
+    if (cap->id == VMSIX_CAP_ID_MSI) {
         slot = &f->msi;
-    else if (cap->id == VMSIX_CAP_ID_MSIX)
+        f->n_msi++;
+    } else if (cap->id == VMSIX_CAP_ID_MSIX) {
         slot = &f->msix;
-    else if (cap->id == VMSIX_CAP_ID_EXP)
+        f->n_msix++;
+    } else if (cap->id == VMSIX_CAP_ID_EXP) {
         slot = &f->exp;
+    }
     if (slot && slot->off == 0)
         *slot = *cap;
+}
+
+/* Do two capabilities share a byte? In address order, each known length
+ * must end at or before the next capability: otherwise a guest write to
+ * one reaches the other (a PCI Express capability whose next is an MSI
+ * capability inside it would let a Device Control write reach the MSI
+ * address). */
+static bool overlapping(struct found *f)
+{
+    unsigned i, j;
+
+    for (i = 1; i < f->n; i++) { /* insertion sort by offset: at most 48 */
+        uint16_t o = f->off[i], l = f->len[i];
+        for (j = i; j > 0 && f->off[j - 1] > o; j--) {
+            f->off[j] = f->off[j - 1];
+            f->len[j] = f->len[j - 1];
+        }
+        f->off[j] = o;
+        f->len[j] = l;
+    }
+    for (i = 0; i + 1 < f->n; i++)
+        if (f->len[i] && f->off[i] + f->len[i] > f->off[i + 1])
+            return true;
+    return false;
 }
 
 /* A bridge by its header, its class (host, ISA, PCI... bridges), or its
@@ -90,6 +131,10 @@ static void check(const uint8_t *cfg, size_t len, struct vmsix_eligibility *e, s
     if (flags & VMSIX_CHAIN_TRUNCATED)
         e->reasons |= VMSIX_ELIG_TRUNCATED;
     else if (flags)
+        e->reasons |= VMSIX_ELIG_MALFORMED_CHAIN;
+    /* one MSI and at most one MSI-X, none overlapping another: a second
+     * one would stay visible and pass through to the function */
+    if (f->n_msi > 1 || f->n_msix > 1 || overlapping(f))
         e->reasons |= VMSIX_ELIG_MALFORMED_CHAIN;
 
     if (f->msix.off) {
@@ -222,5 +267,8 @@ int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len, const struct vmsix_de
         return -ENOTSUP;
     memset(out, 0xff, out_len);
     memcpy(out, cfg, len < out_len ? len : out_len);
+    /* cannot fail now: the plan refused overlapping capabilities, so the
+     * MSI capability's room (its length rounded to a dword, up to the next
+     * one) holds the 12 bytes of MSI-X */
     return vmsix_mom_apply(out, out_len, &l);
 }

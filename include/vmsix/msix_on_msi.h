@@ -41,7 +41,9 @@ extern "C" {
 /* "bridge": header type 1 or 2, class code 06h (host, ISA, PCI-to-PCI...
  * bridges), or a PCI Express root, switch or PCIe/PCI bridge port */
 #define VMSIX_ELIG_BRIDGE 0x020u
-/* "malformed-chain": a loop, a bad pointer, or reserved MSI fields */
+/* "malformed-chain": a loop, a bad pointer, reserved MSI fields, two
+ * capabilities whose bytes overlap (by their known lengths), or more than
+ * one MSI or MSI-X capability */
 #define VMSIX_ELIG_MALFORMED_CHAIN 0x040u
 #define VMSIX_ELIG_TRUNCATED 0x080u /* "truncated": the view is too short to decide */
 #define VMSIX_ELIG_ALL 0x0ffu
@@ -113,9 +115,13 @@ struct vmsix_dev_options {
  * offset bar_size / 2 in the chosen BAR); the rest of the old capability is
  * zero; the chosen BAR slot reads as an unassigned 32-bit memory BAR
  * (address 0, type bits 0). Nothing else changes.
+ * Every function vmsix_msix_on_msi_check() calls eligible has a view with
+ * the default options (its MSI capability and the table slot lie inside
+ * any @out_len that holds them). Nothing is written to @out on failure.
  * Return: 0; -ENOTSUP when the function is not eligible or the options do
  * not fit it (slot not free, nvec not a power of two or above 2^MMC,
- * bar_size not a power of two >= 4096); -EINVAL for bad arguments.
+ * bar_size not a power of two >= 4096), or @out_len is too short for the
+ * capability or the slot; -EINVAL for bad arguments.
  */
 VMSIX_API int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len,
                                      const struct vmsix_dev_options *opt, uint8_t *out,
@@ -268,11 +274,15 @@ VMSIX_API size_t vmsix_dev_storage_size(void);
  * the backend's caps() (its ops are copied by the size rule of struct
  * vmsix_remap_ops) and log on failure; touches nothing at the function or
  * in the backend.
+ * A function that vmsix_msix_on_msi_check() calls eligible always
+ * initializes with working hooks, default options and a backend that can
+ * hold its vectors.
  * Return: 0; -ENOTSUP when the function is not eligible, the options do
  * not fit it, or the backend cannot hold its vectors (nentries,
  * max_order), or @ops or the backend's ops set a member this library does
- * not know; -EIO when even the first 64 bytes cannot be read; -EINVAL for
- * bad arguments (a hook struct smaller than its first version included).
+ * not know; -EIO when even the first 64 bytes cannot be read; the error of
+ * the backend's caps(); -EINVAL for bad arguments (a hook struct smaller
+ * than its first version, or a mandatory hook or operation NULL).
  */
 VMSIX_API int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
                              const struct vmsix_dev_ops *ops, void *ctx, struct vmsix_dev **out);

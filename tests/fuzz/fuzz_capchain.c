@@ -17,7 +17,11 @@
  *   rest of the old capability is zeroed up to the next listed one, the
  *   next pointer is kept and nothing else changed;
  * - insert of a small vendor capability either fails with the view
- *   unchanged, or succeeds and a re-parse (well formed) lists it there.
+ *   unchanged, or succeeds and a re-parse (well formed) lists it there;
+ * - MSI-X on MSI's check: an eligible view has a well-formed chain with one
+ *   MSI, no MSI-X and no two standard capabilities overlapping, and a guest
+ *   view with MSI-X where MSI was; a refused one gets no view and nothing
+ *   is written.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -27,6 +31,7 @@
 #include <string.h>
 
 #include <vmsix/capchain.h>
+#include <vmsix/msix_on_msi.h>
 
 #include "oracle.h"
 #include "fuzz_check.h"
@@ -165,6 +170,46 @@ static void edit_one(const uint8_t *b, uint8_t *copy, size_t len, const struct v
     }
 }
 
+/* MSI-X on MSI's eligibility of the view (issue 14, defects 4-6): what the
+ * check calls eligible has a well-formed chain with one MSI, no MSI-X and
+ * no two standard capabilities overlapping by their lengths, and a guest
+ * view; what it refuses gets no view, and nothing is written. */
+static VMSIX_ORACLE void check_eligibility(const uint8_t *b, uint8_t *out, size_t len)
+{
+    size_t out_len = len > 4096 ? 4096 : len;
+    struct vmsix_eligibility e;
+    unsigned n_msi = 0, n_msix = 0;
+    int rc = vmsix_msix_on_msi_check(b, len, &e);
+
+    CHECK(rc == 0 || rc == -ENOTSUP);
+    memset(out, 0xa5, out_len);
+    if (rc) {
+        CHECK(vmsix_msix_on_msi_view(b, len, NULL, out, out_len) == -ENOTSUP);
+        for (size_t i = 0; i < out_len; i++)
+            CHECK(out[i] == 0xa5);
+        return;
+    }
+    CHECK(chain.flags == 0);
+    for (unsigned k = 0; k < chain.n; k++) {
+        const struct vmsix_cap *c = &chain.cap[k];
+        if (c->ext)
+            continue;
+        n_msi += c->id == VMSIX_CAP_ID_MSI;
+        n_msix += c->id == VMSIX_CAP_ID_MSIX;
+        for (unsigned j = 0; j < chain.n; j++) {
+            const struct vmsix_cap *o = &chain.cap[j];
+            if (j != k && !o->ext)
+                CHECK(c->off + c->len <= o->off || o->off + o->len <= c->off);
+        }
+    }
+    CHECK(n_msi == 1 && n_msix == 0);
+    CHECK(vmsix_msix_on_msi_view(b, len, NULL, out, out_len) == 0);
+    CHECK(vmsix_capchain_parse(out, out_len, &again) == 0);
+    CHECK(vmsix_capchain_find(&again, false, VMSIX_CAP_ID_MSI, NULL) == -ENOENT);
+    struct vmsix_cap x;
+    CHECK(vmsix_capchain_find(&again, false, VMSIX_CAP_ID_MSIX, &x) == 0 && x.off == e.msi_off);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t len = size > MAX_INPUT ? MAX_INPUT : size;
@@ -201,6 +246,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_lookup(b, len, q >= 4, ids[q]);
     check_lookup(b, len, false, b[len - 1]);
     check_lookup(b, len, true, (uint16_t)(b[len - 2] | (b[len - 1] << 8)));
+
+    check_eligibility(b, copy, len);
 
     /* hide / replace a spread of the listed capabilities */
     unsigned step = chain.n > MAX_EDITED ? (chain.n + MAX_EDITED - 1) / MAX_EDITED : 1;

@@ -614,6 +614,291 @@ static void test_check_malformed(void **state)
     assert_int_equal(e.reasons, 0);
 }
 
+/* Capabilities whose bytes overlap (by their known lengths, in address
+ * order) are a malformed chain: a guest write to one would reach the other
+ * (issue 14, defect 4). Touching is fine. */
+static void test_check_overlapping(void **state)
+{
+    struct vmsix_eligibility e;
+
+    (void)state;
+    /* PCI Express (v2: 60 bytes) at 0x40 whose next is MSI at 0x44, inside
+     * it: Device Control (0x48) would be the MSI address */
+    header(0x00);
+    bar_set(0, 0xfe000000u);
+    head(0x40);
+    cap(0x40, VMSIX_CAP_ID_EXP, 0x44);
+    wr16(0x42, 0x0002);
+    msi(0x44, 0x00, 3, true, true);
+    e = check(256);
+    assert_true(e.reasons & VMSIX_ELIG_MALFORMED_CHAIN);
+    /* the same in the other order: MSI (24 bytes) at 0x50, PM at 0x60 */
+    eligible_fn();
+    msi(0x50, 0x60, 3, true, true);
+    pm(0x60, 0x00);
+    e = check(256);
+    assert_true(e.reasons & VMSIX_ELIG_MALFORMED_CHAIN);
+    /* two other capabilities overlapping, MSI apart: still malformed */
+    eligible_fn();
+    pm(0x40, 0x44);
+    vndr(0x44, 0x50, 8);
+    e = check(256);
+    assert_true(e.reasons & VMSIX_ELIG_MALFORMED_CHAIN);
+    /* a 10-byte MSI and the next capability at the next dword: fine (not
+     * eligible for want of masking, but well formed) */
+    eligible_fn();
+    msi(0x50, 0x5c, 3, false, false);
+    vndr(0x5c, 0x00, 4);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_PER_VECTOR_MASK);
+    msi(0x50, 0x5c, 3, false, true); /* 20 bytes: now over 0x5c */
+    e = check(256);
+    assert_true(e.reasons & VMSIX_ELIG_MALFORMED_CHAIN);
+    eligible_fn();
+    msi(0x50, 0x64, 3, true, false); /* 14 bytes: 0x50..0x5d */
+    pm(0x40, 0x50);
+    vndr(0x64, 0x00, 4);
+    wr16(0x52, (uint16_t)(3 << 1 | 0x80 | 0x100)); /* 24 bytes: 0x50..0x67 */
+    e = check(256);
+    assert_true(e.reasons & VMSIX_ELIG_MALFORMED_CHAIN);
+    wr16(0x52, (uint16_t)(3 << 1 | 0x100)); /* 20 bytes: 0x50..0x63, touching */
+    e = check(256);
+    assert_int_equal(e.reasons, 0);
+}
+
+/* A second MSI or MSI-X capability is a malformed chain: it would stay
+ * visible and pass through to the function (issue 14, defect 5). */
+static void test_check_duplicates(void **state)
+{
+    struct vmsix_eligibility e;
+
+    (void)state;
+    eligible_fn();
+    vndr(0x70, 0x80, 8);
+    msi(0x80, 0x00, 3, true, true);
+    e = check(256);
+    assert_true(e.reasons & VMSIX_ELIG_MALFORMED_CHAIN);
+    assert_int_equal(e.msi_off, 0x50); /* the first one, as parse lists it */
+    eligible_fn();
+    vndr(0x70, 0x80, 8);
+    msix(0x80, 0x90, 8);
+    msix(0x90, 0x00, 8);
+    e = check(256);
+    assert_int_equal(e.reasons, VMSIX_ELIG_HAS_MSIX | VMSIX_ELIG_MALFORMED_CHAIN);
+    assert_int_equal(e.msix_off, 0x80);
+}
+
+/* ---- what the check calls eligible, init and the view serve ---- */
+
+static uint8_t fn_bytes[CFG_MAX];
+static size_t fn_len;
+
+/* The function behind the hooks: its bytes, readable up to its view. */
+static int agree_cfg_read(void *ctx, uint16_t off, unsigned size, uint32_t *val)
+{
+    uint32_t v = 0;
+
+    (void)ctx;
+    if (off + size > fn_len || off % size)
+        return -EIO;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint32_t)fn_bytes[off + i] << (8 * i);
+    *val = v;
+    return 0;
+}
+static int agree_cfg_write(void *ctx, uint16_t off, unsigned size, uint32_t val)
+{
+    (void)ctx;
+    (void)off;
+    (void)size;
+    (void)val;
+    return 0;
+}
+static int agree_translate(void *ctx, uint16_t vec, const struct vmsix_msg *g,
+                           struct vmsix_remap_target *t)
+{
+    (void)ctx;
+    (void)vec;
+    (void)g;
+    (void)t;
+    return -EPERM;
+}
+static void agree_inject(void *ctx, uint16_t vec, const struct vmsix_msg *g)
+{
+    (void)ctx;
+    (void)vec;
+    (void)g;
+}
+static int agree_caps(void *ctx, struct vmsix_remap_caps *c)
+{
+    (void)ctx;
+    memset(c, 0, sizeof(*c));
+    c->nentries = 256;
+    c->max_order = 5;
+    c->dest_bits = 8;
+    c->vector_bits = 8;
+    return 0;
+}
+/* The other operations are never called at init: each fails. */
+static int agree_reserve(void *ctx, const struct vmsix_remap_source *src, uint32_t count,
+                         uint32_t align, struct vmsix_remap_block *blk)
+{
+    (void)ctx, (void)src, (void)count, (void)align, (void)blk;
+    fail_msg("reserve at init");
+    return -EIO;
+}
+static int agree_release(void *ctx, struct vmsix_remap_block *blk)
+{
+    (void)ctx, (void)blk;
+    fail_msg("release at init");
+    return -EIO;
+}
+static int agree_program(void *ctx, const struct vmsix_remap_block *blk, uint32_t k,
+                         const struct vmsix_remap_target *t, uint32_t flags)
+{
+    (void)ctx, (void)blk, (void)k, (void)t, (void)flags;
+    fail_msg("program at init");
+    return -EIO;
+}
+static int agree_clear(void *ctx, const struct vmsix_remap_block *blk, uint32_t k)
+{
+    (void)ctx, (void)blk, (void)k;
+    fail_msg("clear at init");
+    return -EIO;
+}
+static int agree_invalidate(void *ctx, const struct vmsix_remap_block *blk, uint32_t first,
+                            uint32_t n)
+{
+    (void)ctx, (void)blk, (void)first, (void)n;
+    fail_msg("invalidate at init");
+    return -EIO;
+}
+static int agree_compose(void *ctx, const struct vmsix_remap_block *blk, struct vmsix_msg *msg)
+{
+    (void)ctx, (void)blk, (void)msg;
+    fail_msg("compose at init");
+    return -EIO;
+}
+
+/* A backend that can hold 32 vectors; init calls only caps(). */
+static struct vmsix_remap_ops agree_be_ops;
+static const struct vmsix_dev_ops agree_ops = {
+    .size = sizeof(struct vmsix_dev_ops),
+    .cfg_read = agree_cfg_read,
+    .cfg_write = agree_cfg_write,
+    .translate = agree_translate,
+    .inject = agree_inject,
+};
+
+/* For @len bytes of cfg: when the check calls them eligible, the guest view
+ * with default options and a device (working hooks) are made; when not,
+ * the view refuses with -ENOTSUP and writes nothing. Returns eligible. */
+static bool check_agrees(size_t len)
+{
+    static unsigned char mem[65536] __attribute__((aligned(8)));
+    struct vmsix_eligibility e;
+    struct vmsix_dev_params dp;
+    struct vmsix_remap be;
+    struct vmsix_dev *d;
+    uint8_t *in = malloc(len), *out = malloc(len > CFG_MAX ? CFG_MAX : len);
+    size_t out_len = len > CFG_MAX ? CFG_MAX : len;
+    int rc;
+
+    assert_true(in && out);
+    memcpy(in, cfg, len);
+    memset(out, 0xa5, out_len);
+    rc = vmsix_msix_on_msi_check(in, len, &e);
+    if (rc) {
+        assert_int_equal(rc, -ENOTSUP);
+        assert_int_equal(vmsix_msix_on_msi_view(in, len, NULL, out, out_len), -ENOTSUP);
+        for (size_t i = 0; i < out_len; i++)
+            assert_int_equal(out[i], 0xa5); /* nothing written */
+        free(in);
+        free(out);
+        return false;
+    }
+    assert_int_equal(vmsix_msix_on_msi_view(in, len, NULL, out, out_len), 0);
+    memcpy(fn_bytes, cfg, len > CFG_MAX ? CFG_MAX : len);
+    fn_len = len > CFG_MAX ? CFG_MAX : len;
+    agree_be_ops = (struct vmsix_remap_ops){.size = sizeof(struct vmsix_remap_ops),
+                                            .caps = agree_caps,
+                                            .reserve = agree_reserve,
+                                            .release = agree_release,
+                                            .program = agree_program,
+                                            .clear = agree_clear,
+                                            .invalidate = agree_invalidate,
+                                            .compose = agree_compose};
+    be.ops = &agree_be_ops;
+    be.ctx = NULL;
+    memset(&dp, 0, sizeof(dp));
+    dp.backend = &be;
+    dp.src.id = 0x0100;
+    rc = vmsix_dev_init(mem, sizeof(mem), &dp, &agree_ops, NULL, &d);
+    if (rc)
+        fail_msg("eligible (MSI at %#x, %u vectors, slot %d), but init: %d", e.msi_off,
+                 e.vectors, e.table_bar, rc);
+    assert_int_equal(vmsix_dev_teardown(d), 0);
+    free(in);
+    free(out);
+    return true;
+}
+
+/* The check is exact (issue 14, defect 6): every function it calls eligible
+ * initializes and has a guest view, over random chains built from the
+ * capabilities vmsix knows and the corner cases that made them disagree
+ * (overlaps, a second MSI, MSI at the end of the list space). */
+static void test_check_agrees_with_init(void **state)
+{
+    static const size_t lens[] = {64, 256, 4096};
+    uint64_t r = 0x9e3779b97f4a7c15ull;
+    unsigned eligible = 0, n = 0;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 20000; iter++) {
+        header((uint8_t)((r >> 7) % 8 == 0 ? 1 : 0));
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        bar_set(0, (r >> 20) & 1 ? 0xfe000000u : 0);
+        /* a chain of up to 6 capabilities at random dword offsets */
+        unsigned ncap = 1 + (unsigned)(r >> 33) % 6, prev = 0;
+        for (unsigned k = 0; k < ncap; k++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned off = 0x40 + 4 * (unsigned)((r >> 24) % 48);
+            unsigned kind = (unsigned)(r >> 40) % 6;
+            if (prev)
+                cfg[prev + 1] = (uint8_t)off;
+            else
+                head((uint8_t)off);
+            switch (kind) {
+            case 0:
+            case 1:
+                msi(off, 0, 1 + (unsigned)(r >> 50) % 5, (r >> 55) & 1, (r >> 56) & 1 || kind);
+                break;
+            case 2:
+                pm(off, 0);
+                break;
+            case 3:
+                cap(off, VMSIX_CAP_ID_EXP, 0);
+                wr16(off + 2, (uint16_t)(0x0002 | ((r >> 57) & 1 ? 0x0090 : 0)));
+                break;
+            case 4:
+                vndr(off, 0, 8);
+                break;
+            default:
+                msix(off, 0, 4);
+                break;
+            }
+            cfg[off + 1] = 0;
+            prev = off;
+        }
+        for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+            eligible += check_agrees(lens[l]);
+            n++;
+        }
+    }
+    print_message("check agrees with init and view: %u views, %u eligible\n", n, eligible);
+    assert_true(eligible > 500);
+}
+
 static void test_check_truncated(void **state)
 {
     struct vmsix_eligibility e;
@@ -1005,6 +1290,9 @@ int main(void)
         cmocka_unit_test(test_check_no_free_bar),
         cmocka_unit_test(test_check_bridge),
         cmocka_unit_test(test_check_malformed),
+        cmocka_unit_test(test_check_overlapping),
+        cmocka_unit_test(test_check_duplicates),
+        cmocka_unit_test(test_check_agrees_with_init),
         cmocka_unit_test(test_check_truncated),
         cmocka_unit_test(test_check_combinations),
         cmocka_unit_test(test_virtual_32bit),
