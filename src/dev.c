@@ -139,17 +139,27 @@ static int msix_ctrl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, 
     return ret;
 }
 
-/* Command: the guest's INTx Disable is its own; the function's follows it
- * unless MSI is ours. */
+/* Command: the guest's I/O and Memory Space Enable are its own and are
+ * written to the function too (it decodes its BARs with them); the table
+ * BAR decodes with the guest's Memory Space Enable. The guest's INTx
+ * Disable is its own; the function's follows it unless MSI is ours. */
 static int command_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
 {
     struct vmsix_dev *d = ctx;
+    uint16_t decode = PCI_COMMAND_IO | PCI_COMMAND_MEMORY;
+    uint16_t changed = (uint16_t)((old ^ val) & decode);
+    int ret = 0;
 
     (void)off;
     (void)len;
-    if (!((old ^ val) & PCI_COMMAND_INTX_DISABLE))
-        return 0;
-    return vmsix_msi_phys_set_guest_intx(&d->phys, (val & PCI_COMMAND_INTX_DISABLE) != 0);
+    if (changed)
+        ret = vmsix_msi_phys_update16(&d->phys, PCI_COMMAND, changed & (uint16_t)~val,
+                                      changed & (uint16_t)val);
+    if ((old ^ val) & PCI_COMMAND_INTX_DISABLE)
+        ret = first_error(
+            ret, vmsix_msi_phys_set_guest_intx(&d->phys, (val & PCI_COMMAND_INTX_DISABLE) != 0));
+    vmsix_dev_sync_decode(d);
+    return ret;
 }
 
 /* Initiate Function Level Reset is emulated (the rest of Device Control
@@ -182,24 +192,48 @@ static const struct vmsix_cfg_field_ops devctl_field = {
     .write = devctl_write,
 };
 
+/* Where the table BAR decodes in the guest view now. */
+static uint64_t table_decode(const struct vmsix_dev *d)
+{
+    uint32_t cmd = 0;
+    uint64_t addr = 0;
+
+    vmsix_cfg_peek(d->cfg, PCI_COMMAND, 2, &cmd);
+    if (!(cmd & PCI_COMMAND_MEMORY) || vmsix_cfg_bar_addr(d->cfg, d->lay.slot, &addr) || !addr)
+        return VMSIX_BAR_UNMAPPED;
+    return addr;
+}
+
+void vmsix_dev_sync_decode(struct vmsix_dev *d)
+{
+    uint64_t now = table_decode(d), old = d->table_decode;
+
+    if (now == old)
+        return;
+    d->table_decode = now;
+    if (d->ops.bar_moved)
+        d->ops.bar_moved(d->ctx, d->lay.slot, old, now);
+}
+
+/* The model says the guest wrote the table BAR's address. */
 static void dev_bar_moved(void *ctx, unsigned bar, uint64_t addr)
 {
-    struct vmsix_dev *d = ctx;
-
-    if (d->ops.bar_moved)
-        d->ops.bar_moved(d->ctx, bar, addr);
+    (void)bar;
+    (void)addr;
+    vmsix_dev_sync_decode(ctx);
 }
 
 /* ---- the guest view, declared (see the header for what each means) ---- */
 
 #define ALL16 0xffffu
 
-/* Command: every bit passes through but INTx Disable, the guest's own. */
+/* Command: every bit passes through but the guest's own: I/O and Memory
+ * Space Enable and INTx Disable (see command_write). */
 static const struct vmsix_cfg_reg header_regs[] = {
     {.off = PCI_COMMAND,
      .size = 2,
      .rw = ALL16,
-     .pt = ALL16 & ~PCI_COMMAND_INTX_DISABLE,
+     .pt = ALL16 & ~DEV_CMD_GUEST,
      .ops = &command_field},
 };
 
@@ -347,6 +381,7 @@ int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
     if (rc)
         return failed(d, -1, "init: building the guest view", rc);
     d->phys.guest_intx = dev_guest_intx_disabled(d); /* what the function had */
+    d->table_decode = VMSIX_BAR_UNMAPPED;            /* the table BAR reads 0 */
 
     memset(&mp, 0, sizeof(mp));
     mp.nvec = d->lay.nvec;
@@ -407,7 +442,7 @@ void vmsix_dev_guest_reset(struct vmsix_dev *d)
                    mc & ~(uint32_t)(VMSIX_MSIX_CTRL_ENABLE | VMSIX_MSIX_CTRL_FMASK));
     vmsix_cfg_poke(d->cfg, dev_table_bar_reg(d), 4, 0);
     vmsix_cfg_peek(d->cfg, PCI_COMMAND, 2, &cmd);
-    vmsix_cfg_poke(d->cfg, PCI_COMMAND, 2, cmd & ~(uint32_t)PCI_COMMAND_INTX_DISABLE);
+    vmsix_cfg_poke(d->cfg, PCI_COMMAND, 2, cmd & ~(uint32_t)DEV_CMD_GUEST);
 }
 
 int vmsix_dev_reset(struct vmsix_dev *d)
@@ -420,6 +455,7 @@ int vmsix_dev_reset(struct vmsix_dev *d)
     vmsix_msix_reset(d->msix);
     ret = vmsix_msi_phys_teardown(&d->phys);
     vmsix_dev_guest_reset(d);
+    vmsix_dev_sync_decode(d); /* the table BAR decodes nowhere now */
     return first_error(ret, vmsix_msi_phys_set_guest_intx(&d->phys, false));
 }
 

@@ -27,6 +27,7 @@ struct vmsix_dev {
     struct vmsix_msi_phys phys;
     struct vmsix_cfg *cfg;   /* the guest view, in cfg_mem */
     struct vmsix_msix *msix; /* the guest's table, in msix_mem */
+    uint64_t table_decode;   /* where the table BAR decodes, as bar_moved last said */
     /* the parts' storage, sized by their own size functions */
     uint64_t cfg_mem[(VMSIX_CFG_STORAGE_SIZE(PCI_CFG_SPACE_EXP_SIZE) + 7u) / 8u];
     uint64_t msix_mem[(VMSIX_MSIX_STORAGE_SIZE(DEV_MAX_VEC) + 7u) / 8u];
@@ -59,8 +60,14 @@ static inline bool dev_guest_intx_disabled(const struct vmsix_dev *d)
     return (cmd & PCI_COMMAND_INTX_DISABLE) != 0;
 }
 
+/* The guest's Command bits that are its own (dev.c declares them). */
+#define DEV_CMD_GUEST (PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE)
+
 /* The guest view's registers to their reset values: MSI-X disabled, the
- * table BAR at 0, INTx Disable clear (dev.c). */
+ * table BAR at 0, the guest's Command bits clear (dev.c). */
 void vmsix_dev_guest_reset(struct vmsix_dev *d);
+
+/* Tell the host where the table BAR decodes now, if that changed (dev.c). */
+void vmsix_dev_sync_decode(struct vmsix_dev *d);
 
 #endif /* VMSIX_SRC_DEV_PRIV_H */

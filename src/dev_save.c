@@ -12,7 +12,7 @@
 #include "vmsix_errno.h"
 
 #define DEV_SAVE_MAGIC 0x44534d56u /* "VMSD" */
-#define DEV_SAVE_VERSION 1u
+#define DEV_SAVE_VERSION 2u        /* 2: the guest's Command holds I/O and Memory Space Enable */
 
 /* The header: where each field is (little-endian). */
 enum {
@@ -25,7 +25,7 @@ enum {
     SAVE_BAR_SIZE = 12, /* u32 */
     SAVE_BAR = 16,      /* u32: the table BAR register */
     SAVE_CTRL = 20,     /* u16: MSI-X Enable and Function Mask */
-    SAVE_CMD = 22,      /* u16: the guest's INTx Disable */
+    SAVE_CMD = 22,      /* u16: the guest's Command bits (DEV_CMD_GUEST) */
     SAVE_MSIX_LEN = 24, /* u32: bytes of the table state that follows */
     SAVE_RSVD = 28,     /* u32: 0 */
     DEV_SAVE_HDR = 32,
@@ -74,7 +74,7 @@ int vmsix_dev_save(const struct vmsix_dev *d, void *buf, size_t len, size_t *use
     vmsix_wr32(b + SAVE_BAR_SIZE, d->lay.bar_size);
     vmsix_wr32(b + SAVE_BAR, bar);
     vmsix_wr16(b + SAVE_CTRL, (uint16_t)(mc & CTRL_SAVED));
-    vmsix_wr16(b + SAVE_CMD, (uint16_t)(cmd & PCI_COMMAND_INTX_DISABLE));
+    vmsix_wr16(b + SAVE_CMD, (uint16_t)(cmd & DEV_CMD_GUEST));
     vmsix_wr32(b + SAVE_MSIX_LEN, (uint32_t)vmsix_msix_save_size(d->msix));
     rc = vmsix_msix_save(d->msix, b + DEV_SAVE_HDR, need - DEV_SAVE_HDR - 4u, &mlen);
     if (rc)
@@ -105,8 +105,7 @@ static bool restore_valid(const struct vmsix_dev *d, const uint8_t *b, size_t le
     mc = vmsix_rd16(b + SAVE_CTRL);
     if (bar & (d->lay.bar_size - 1u)) /* address bits only: a 32-bit memory BAR */
         return false;
-    if (mc & ~(uint16_t)CTRL_SAVED ||
-        vmsix_rd16(b + SAVE_CMD) & ~(uint16_t)PCI_COMMAND_INTX_DISABLE)
+    if (mc & ~(uint16_t)CTRL_SAVED || vmsix_rd16(b + SAVE_CMD) & ~(uint16_t)DEV_CMD_GUEST)
         return false;
     /* the table state agrees on Message Control, and is itself valid */
     if (vmsix_rd16(b + DEV_SAVE_HDR + MSIX_SAVE_CTRL) != mc)
@@ -129,8 +128,13 @@ int vmsix_dev_restore(struct vmsix_dev *d, const void *buf, size_t len)
     mc = (mc & ~(uint32_t)CTRL_SAVED) | vmsix_rd16(b + SAVE_CTRL);
     vmsix_cfg_poke(d->cfg, dev_msix_ctrl_reg(d), 2, mc);
     vmsix_cfg_peek(d->cfg, PCI_COMMAND, 2, &cmd);
-    cmd = (cmd & ~(uint32_t)PCI_COMMAND_INTX_DISABLE) | vmsix_rd16(b + SAVE_CMD);
+    cmd = (cmd & ~(uint32_t)DEV_CMD_GUEST) | vmsix_rd16(b + SAVE_CMD);
     vmsix_cfg_poke(d->cfg, PCI_COMMAND, 2, cmd);
+    /* the function decodes its BARs with the guest's enables */
+    ret = first_error_of(
+        ret, vmsix_msi_phys_update16(&d->phys, PCI_COMMAND,
+                                     (uint16_t)(~cmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)),
+                                     (uint16_t)(cmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY))));
     if (mc & VMSIX_MSIX_CTRL_ENABLE)
         ret = first_error_of(ret, vmsix_msi_phys_setup(&d->phys));
     /* releases what was active (on the new block: harmless), then programs
@@ -139,7 +143,6 @@ int vmsix_dev_restore(struct vmsix_dev *d, const void *buf, size_t len)
         ret, vmsix_msix_restore(d->msix, b + DEV_SAVE_HDR, vmsix_msix_save_size(d->msix)));
     ret = first_error_of(
         ret, vmsix_msi_phys_set_guest_intx(&d->phys, (cmd & PCI_COMMAND_INTX_DISABLE) != 0));
-    if (d->ops.bar_moved)
-        d->ops.bar_moved(d->ctx, d->lay.slot, bar);
+    vmsix_dev_sync_decode(d);
     return ret;
 }

@@ -173,13 +173,16 @@ static void h_inject(void *ctx, uint16_t vec, const struct vmsix_msg *g)
     d->vec_injected[vec]++;
 }
 
-static void h_bar_moved(void *ctx, unsigned bar, uint64_t addr)
+/* Where the table BAR decodes: the trap follows it (0: no trap). A real
+ * VMM would also refuse to trap over guest RAM or its other BARs. */
+static void h_bar_moved(void *ctx, unsigned bar, uint64_t old_addr, uint64_t new_addr)
 {
     struct e2edev *d = ctx;
 
-    d->table_bar = addr;
+    (void)old_addr;
+    d->table_bar = new_addr == VMSIX_BAR_UNMAPPED ? 0 : new_addr;
     if (d->vm->verbose)
-        vmm_log("e2edev: table BAR%u at %#llx", bar, (unsigned long long)addr);
+        vmm_log("e2edev: table BAR%u decodes at %#llx", bar, (unsigned long long)d->table_bar);
 }
 
 /* vmsix names each failed step: the VMM's log shows which one. */
@@ -418,8 +421,7 @@ static bool f_mmio(void *ctx, uint64_t gpa, uint8_t *data, unsigned len, bool is
     if (base && gpa >= base && gpa - base < d->bar0_size && len <= d->bar0_size - (gpa - base)) {
         bar0_access(d, gpa - base, data, len, is_write);
         claimed = true;
-    } else if (d->use_vmsix && d->table_bar && (phys_read(d, 0x04, 2) & CMD_MEMORY) &&
-               gpa >= d->table_bar && gpa - d->table_bar < d->table_bar_size &&
+    } else if (d->use_vmsix && d->table_bar && gpa >= d->table_bar && gpa - d->table_bar < d->table_bar_size &&
                len <= d->table_bar_size - (gpa - d->table_bar) && len <= 8) {
         uint64_t off = gpa - d->table_bar;
         if (is_write) {

@@ -144,9 +144,12 @@ VMSIX_API int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len,
  * except: capability IDs and next pointers (read-only), the MSI-X
  * capability (emulated: only Enable and Function Mask are writable), the
  * rest of the old MSI capability (reads 0, writes dropped), the table BAR
- * (emulated with sizing; bar_moved tells the host), and Command bit 10
- * (INTx Disable: the guest reads what it wrote; the function has it set
- * while vmsix has MSI enabled). A guest write of Initiate Function Level
+ * (emulated with sizing; bar_moved tells the host where it decodes), and
+ * three Command bits the guest reads as it wrote them: I/O and Memory Space
+ * Enable (also written to the function, which decodes its own BARs with
+ * them; the table BAR decodes with the guest's Memory Space Enable) and
+ * INTx Disable (the function has it set while vmsix has MSI enabled). A
+ * guest write of Initiate Function Level
  * Reset reaches the function and then resets the device's state. A host
  * that virtualizes other registers (BARs, ...) changes their attributes on
  * vmsix_dev_cfgspace().
@@ -215,12 +218,24 @@ struct vmsix_dev_ops {
     /* Deliver the guest's message of @vec to the guest (non-posted path).
      * Required. */
     void (*inject)(void *ctx, uint16_t vec, const struct vmsix_msg *guest);
-    /* Optional: the guest moved the table BAR to @addr: move the trap. */
-    void (*bar_moved)(void *ctx, unsigned bar, uint64_t addr);
+    /* Optional: where the table BAR (slot @bar) decodes changed from
+     * @old_addr to @new_addr: move the trap. A BAR decodes at its address
+     * while the guest's Memory Space Enable is set and the address is not
+     * 0; otherwise it is VMSIX_BAR_UNMAPPED (remove the trap). Called on
+     * every path that changes it: a guest BAR or Command write, FLR (the
+     * guest's, vmsix_dev_reset()), restore. vmsix refuses no address: the
+     * host checks that the new one overlaps none of the guest's RAM, other
+     * BARs or the interrupt window before it traps it (and traps nothing
+     * otherwise: the guest then reaches no table there). */
+    void (*bar_moved)(void *ctx, unsigned bar, uint64_t old_addr, uint64_t new_addr);
     /* Optional: one line (VMSIX_LOG_* @level, NUL-terminated @msg, valid
      * only during the call) per failed step; see vmsix/common.h. */
     void (*log)(void *ctx, int level, const char *msg);
 };
+
+/* bar_moved's address of a BAR that does not decode (Memory Space Enable
+ * clear, or no address assigned). */
+#define VMSIX_BAR_UNMAPPED UINT64_MAX
 
 /* The size of the first sized version of struct vmsix_dev_ops (vmsix 0.2). */
 #define VMSIX_DEV_OPS_SIZE_V1                                                                      \
@@ -414,9 +429,10 @@ VMSIX_API size_t vmsix_dev_save_size(const struct vmsix_dev *d);
  * @len: bytes at @buf
  * @used: receives the bytes written (or needed, with -ENOSPC)
  *
- * Format (little-endian): magic "VMSD", version 1, the device's layout
+ * Format (little-endian): magic "VMSD", version 2, the device's layout
  * (MSI offset, vectors, table BAR slot and size), the table BAR register,
- * MSI-X Enable/Function Mask, the guest's INTx Disable, then the msix_table
+ * MSI-X Enable/Function Mask, the guest's Command bits (I/O and Memory
+ * Space Enable, INTx Disable), then the msix_table
  * state (vmsix_msix_save()), then a CRC-32 of everything before it. The
  * physical side is not saved: restore rebuilds it. Calls no hook.
  * Return: 0; -ENOSPC (*@used = needed); -EINVAL.
@@ -433,8 +449,9 @@ VMSIX_API int vmsix_dev_save(const struct vmsix_dev *d, void *buf, size_t len, s
  * value, the embedded msix_table state, their agreement); on error
  * nothing changes and no hook is called. Then tears the physical side
  * down, loads the guest state, sets the physical side up again when MSI-X
- * is enabled, re-programs every active vector, and calls bar_moved with
- * the restored table BAR address.
+ * is enabled, re-programs every active vector, and calls bar_moved when
+ * the table BAR decodes elsewhere than before. Images of save version 1
+ * (vmsix 0.1) are refused.
  * Return: 0; -EINVAL for a bad buffer; the first error of a hook or
  * backend operation (failed vectors stay masked).
  */

@@ -73,7 +73,9 @@ struct world {
     uint32_t last_guest_data[32];
     uint32_t last_guest_addr[32];
     unsigned long faults, bad_deliveries;
-    uint64_t bar_addr;
+    uint64_t bar_addr;              /* where the host traps the table BAR (bar_moved) */
+    unsigned table_slot;            /* the table BAR's slot */
+    unsigned long bar_violations;   /* a bar_moved report that did not follow the last one */
     unsigned nvec;                  /* the device's vectors (after init) */
     unsigned stale;                 /* DW_REG_*: the function refused the last write of these */
     unsigned long range_violations; /* a hook or backend call with a vector out of range */
@@ -305,12 +307,15 @@ static void h_inject(void *c, uint16_t vec, const struct vmsix_msg *g)
     W.last_guest_addr[vec] = (uint32_t)g->addr;
 }
 
-static void h_bar_moved(void *c, unsigned bar, uint64_t addr)
+/* The host's trap follows where the table BAR decodes; each report starts
+ * from where the previous one left it. */
+static void h_bar_moved(void *c, unsigned bar, uint64_t old_addr, uint64_t new_addr)
 {
     W.hooks++;
     (void)c;
-    (void)bar;
-    W.bar_addr = addr;
+    if (bar != W.table_slot || old_addr != W.bar_addr || new_addr == old_addr)
+        W.bar_violations++;
+    W.bar_addr = new_addr;
 }
 
 /* vmsix's log: every failed step gets a line; keep the last one. */
@@ -376,6 +381,8 @@ static void dw_make_dev(void)
                 0);
     DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
     W.nvec = st.nvec;
+    W.table_slot = st.table_bar;
+    W.bar_addr = VMSIX_BAR_UNMAPPED; /* a new device's table BAR reads 0 */
     W.fail_at = fail_at;
     W.fn.fail_at = fn_fail_at;
 }
@@ -493,8 +500,15 @@ static VMSIX_ORACLE void check_invariants(const char *when)
 
     if (W.misaligned)
         DW_FAIL("%s: %lu config hook calls not naturally aligned", when, W.misaligned);
+    if (W.bar_violations)
+        DW_FAIL("%s: %lu bar_moved reports out of step", when, W.bar_violations);
     if (dw_dead(when))
         return;
+    /* the host traps the table BAR exactly where it decodes in the guest
+     * view: at its address while Memory Space Enable is set, else nowhere */
+    uint32_t tbar = dw_cfg((uint16_t)(0x10 + 4 * W.table_slot), 4) & ~0xfu;
+    bool mse = dw_cfg(0x04, 2) & 0x2;
+    DW_CHECK_EQ(W.bar_addr, mse && tbar ? tbar : VMSIX_BAR_UNMAPPED);
     uint32_t mc = dw_cfg((uint16_t)(W.fn.msi_off + 2), 2);
     bool enabled = mc & 0x8000, fmask = mc & 0x4000;
 

@@ -22,7 +22,8 @@
  *   7 vmsix_dev_teardown (a device it ended is made anew on its storage),
  *   8 a guest Function Level Reset, 9 arm a fault
  *     (the n-th next backend/hook call, or config access at the function,
- *     fails), 10 save and restore, 11 size or move the table BAR.
+ *     fails), 10 save and restore, 11 size or move the table BAR, or flip
+ *     Memory Space Enable.
  *
  * After every operation (abort() on failure):
  * - the isolation invariants of dev_world.h check_invariants(): every
@@ -34,7 +35,11 @@
  *   pool's accounting is exact; entries are programmed and cleared only
  *   while masked at the function (DESIGN 4.3); no hook or backend call
  *   with a vector out of range; no remapped message with another source
- *   or vector;
+ *   or vector; every cfg hook call naturally aligned; the host's table
+ *   trap exactly where the table BAR decodes in the guest view (after
+ *   FLR, reset, restore, Memory Space Enable and moves), each bar_moved
+ *   report starting where the last one left it; a torn-down device leaves
+ *   nothing behind (and is made anew);
  * - every delivery the guest saw in this step is one of a vector that is
  *   now enabled and unmasked (or was unmasked before an 8-byte write of
  *   its Message Data and Vector Control: that is a write of the data,
@@ -337,6 +342,8 @@ static void op_bar(struct fuzz_in *in)
     CHECK(vmsix_dev_cfg_write(W.dev, bar, 4, v) <= 0);
     if (b & 1)
         CHECK(dw_cfg(bar, 4) == ~(st.bar_size - 1));
+    if (b & 2) /* the guest's Memory Space Enable, flipped */
+        CHECK(vmsix_dev_cfg_write(W.dev, 0x04, 2, dw_cfg(0x04, 2) ^ 0x2u) <= 0);
 }
 
 /* After a reset, teardown or FLR: no entry present, and the pool whole, or

@@ -65,7 +65,10 @@ static void linux_enable(unsigned nvec)
     assert_int_equal(gcfg_w(bar, 4, 0xffffffff), 0);
     assert_int_equal(dw_cfg(bar, 4), ~(st.bar_size - 1));
     assert_int_equal(gcfg_w(bar, 4, 0xfeb00000), 0);
+    assert_int_equal(W.bar_addr, VMSIX_BAR_UNMAPPED); /* placed, not decoding yet */
+    assert_int_equal(gcfg_w(0x04, 2, dw_cfg(0x04, 2) | 0x0006), 0); /* Memory, Bus Master */
     assert_int_equal(W.bar_addr, 0xfeb00000);
+    assert_true(phys(0x04, 2) & 0x0002); /* the function decodes its own BARs */
     check_invariants("bar");
     assert_int_equal(gcfg_w(mc_off, 2, 0xc000), 0);
     check_invariants("enable+fmask");
@@ -485,7 +488,7 @@ static void test_save_restore(void **state)
         {21, 0x00}, /* MSI-X Enable clear, but the table state says enabled */
         {16, 0x01}, /* BAR type/low bits */
         {17, 0x08}, /* BAR address bits inside the 4 KiB size */
-        {22, 0x01}, /* Command bits other than INTx Disable */
+        {22, 0x04}, /* Command bits other than the guest's (I/O, Memory, INTx Disable) */
         {28, 0x01}, /* reserved */
     };
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -506,7 +509,7 @@ static void test_save_restore(void **state)
     assert_int_equal(gcfg_w(0x52, 2, 0), 0);
     assert_int_equal(gcfg_w(0x18, 4, 0xfe000000), 0);
     assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
-    W.bar_addr = 0;
+    assert_int_equal(W.bar_addr, 0xfe000000); /* the guest moved it */
     assert_int_equal(vmsix_dev_restore(W.dev, a, n), 0);
     check_invariants("restored");
     assert_int_equal(W.bar_addr, 0xfeb00000); /* the host moves its trap back */
@@ -687,6 +690,55 @@ static void test_target_beyond_the_unit(void **state)
     assert_int_equal(simfn_fire(&W.fn, 1), 0); /* held at the function */
 }
 
+/* The host hears of every change of where the table BAR decodes (issue 14,
+ * defect 2): a guest FLR, a reset, Memory Space Enable, a move, restore;
+ * each report starts where the last one left it (dev_world checks that,
+ * and that the trap is where the guest view decodes, after every step). */
+static void test_bar_decode_follows(void **state)
+{
+    unsigned char a[4096];
+    size_t n;
+    unsigned long hooks;
+
+    (void)state;
+    world_init(3, true);
+    linux_enable(8);
+    assert_int_equal(W.bar_addr, 0xfeb00000);
+    assert_int_equal(vmsix_dev_save(W.dev, a, sizeof(a), &n), 0);
+    /* Memory Space Enable off and on */
+    assert_int_equal(gcfg_w(0x04, 2, dw_cfg(0x04, 2) & ~0x2u), 0);
+    assert_int_equal(W.bar_addr, VMSIX_BAR_UNMAPPED);
+    assert_false(phys(0x04, 2) & 0x2); /* the function's too */
+    /* a move while not decoding is reported when decoding starts */
+    hooks = W.hooks;
+    assert_int_equal(gcfg_w(0x18, 4, 0xfe800000), 0);
+    assert_int_equal(W.bar_addr, VMSIX_BAR_UNMAPPED);
+    assert_int_equal(gcfg_w(0x04, 2, dw_cfg(0x04, 2) | 0x2u), 0);
+    assert_int_equal(W.bar_addr, 0xfe800000);
+    assert_true(W.hooks > hooks);
+    check_invariants("moved");
+    /* a guest FLR: the BAR reads 0 and decodes nowhere */
+    assert_int_equal(gcfg_w(0x78, 2, 0x8000), 0);
+    assert_int_equal(W.bar_addr, VMSIX_BAR_UNMAPPED);
+    assert_int_equal(dw_cfg(0x18, 4), 0);
+    check_invariants("flr");
+    /* restore brings the saved place back */
+    assert_int_equal(vmsix_dev_restore(W.dev, a, n), 0);
+    assert_int_equal(W.bar_addr, 0xfeb00000);
+    check_invariants("restored");
+    /* a host reset */
+    assert_int_equal(vmsix_dev_reset(W.dev), 0);
+    assert_int_equal(W.bar_addr, VMSIX_BAR_UNMAPPED);
+    check_invariants("reset");
+    /* restore into a fresh device on a torn-down one's storage */
+    assert_int_equal(vmsix_dev_teardown(W.dev), 0);
+    dw_make_dev();
+    assert_int_equal(vmsix_dev_restore(W.dev, a, n), 0);
+    assert_int_equal(W.bar_addr, 0xfeb00000);
+    check_invariants("restored into a fresh device");
+    assert_int_equal(simfn_fire(&W.fn, 1), 1);
+}
+
 /* A guest's 2-byte access at an odd offset (byte enables 0110) reaches the
  * function's cfg hooks as naturally aligned accesses only, whatever the
  * register, and a write carries only the bytes the guest wrote. */
@@ -776,6 +828,7 @@ int main(void)
         cmocka_unit_test_teardown(test_target_beyond_the_unit, teardown),
         cmocka_unit_test_teardown(test_ops_size, teardown),
         cmocka_unit_test_teardown(test_unaligned_guest_access, teardown),
+        cmocka_unit_test_teardown(test_bar_decode_follows, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
