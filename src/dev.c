@@ -179,6 +179,54 @@ static int devctl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uin
     return first_error(ret, vmsix_dev_reset(d));
 }
 
+/* Advanced Features' Initiate FLR (conventional PCI), emulated as the PCI
+ * Express one is: vmsix starts the FLR at the function and resets its own
+ * state; the bit reads 0. */
+static int af_ctrl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
+{
+    struct vmsix_dev *d = ctx;
+    int ret;
+
+    (void)len;
+    (void)old;
+    if (!(val & PCI_AF_CTRL_FLR))
+        return 0;
+    vmsix_cfg_poke(d->cfg, off, 1, val & ~(uint32_t)PCI_AF_CTRL_FLR);
+    ret = vmsix_msi_phys_update16(&d->phys, off, 0, PCI_AF_CTRL_FLR);
+    return first_error(ret, vmsix_dev_reset(d));
+}
+
+/* PMCSR passes through; a function taken from D3hot to D0 with
+ * No_Soft_Reset clear has reset itself (MSI, its mask bits, Command, BARs),
+ * so the device's state follows: as after an FLR. */
+static int pmcsr_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
+{
+    struct vmsix_dev *d = ctx;
+    uint32_t now;
+    unsigned was = d->pm_state;
+    int rc;
+
+    (void)len;
+    (void)old;
+    (void)val;
+    rc = d->ops.cfg_read(d->ctx, off, 2, &now);
+    if (rc)
+        return failed(d, -1, "config read of PMCSR after a guest write", rc);
+    d->pm_state = (uint8_t)(now & PCI_PM_CTRL_STATE_MASK);
+    if (was == PCI_PM_STATE_D3HOT && d->pm_state == PCI_PM_STATE_D0 &&
+        !(now & PCI_PM_CTRL_NO_SOFT_RESET))
+        return vmsix_dev_reset(d);
+    return 0;
+}
+
+static const struct vmsix_cfg_field_ops af_ctrl_field = {
+    .size = sizeof(struct vmsix_cfg_field_ops),
+    .write = af_ctrl_write,
+};
+static const struct vmsix_cfg_field_ops pmcsr_field = {
+    .size = sizeof(struct vmsix_cfg_field_ops),
+    .write = pmcsr_write,
+};
 static const struct vmsix_cfg_field_ops msix_ctrl_field = {
     .size = sizeof(struct vmsix_cfg_field_ops),
     .write = msix_ctrl_write,
@@ -258,6 +306,20 @@ static const struct vmsix_cfg_reg exp_regs[] = {
      .ops = &devctl_field},
 };
 
+/* PMCSR: passes through, watched for the reset of D3hot -> D0. */
+static const struct vmsix_cfg_reg pm_regs[] = {
+    {.off = PCI_PM_CTRL, .size = 2, .rw = ALL16, .pt = ALL16, .ops = &pmcsr_field},
+};
+
+/* AF Control: Initiate FLR is vmsix's; the rest passes through. */
+static const struct vmsix_cfg_reg af_regs[] = {
+    {.off = PCI_AF_CTRL,
+     .size = 1,
+     .rw = 0xffu,
+     .pt = 0xffu & ~PCI_AF_CTRL_FLR,
+     .ops = &af_ctrl_field},
+};
+
 #define NREGS(t) (sizeof(t) / sizeof((t)[0]))
 
 /* Attributes of the guest view whose bytes the model already holds: every
@@ -279,6 +341,10 @@ static int build_model(struct vmsix_dev *d, size_t view)
         rc = vmsix_cfg_bar_emulate(c, l->slot, l->bar_size, VMSIX_BAR_MEM32, dev_bar_moved, d);
     if (!rc && l->exp_off)
         rc = vmsix_cfg_regs_add(c, l->exp_off, exp_regs, NREGS(exp_regs), d);
+    if (!rc && l->pm_off)
+        rc = vmsix_cfg_regs_add(c, l->pm_off, pm_regs, NREGS(pm_regs), d);
+    if (!rc && l->af_off)
+        rc = vmsix_cfg_regs_add(c, l->af_off, af_regs, NREGS(af_regs), d);
     /* the physical MSI capability last, so that nothing declared before can
      * pass one of its bytes through (eligibility refuses overlapping
      * capabilities anyway) */
@@ -382,6 +448,11 @@ int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
         return failed(d, -1, "init: building the guest view", rc);
     d->phys.guest_intx = dev_guest_intx_disabled(d); /* what the function had */
     d->table_decode = VMSIX_BAR_UNMAPPED;            /* the table BAR reads 0 */
+    if (d->lay.pm_off) {
+        uint32_t pmcsr = 0;
+        vmsix_cfg_peek(d->cfg, (uint16_t)(d->lay.pm_off + PCI_PM_CTRL), 2, &pmcsr);
+        d->pm_state = (uint8_t)(pmcsr & PCI_PM_CTRL_STATE_MASK);
+    }
 
     memset(&mp, 0, sizeof(mp));
     mp.nvec = d->lay.nvec;

@@ -45,7 +45,7 @@ const char *vmsix_elig_reason_name(uint32_t reason)
  * capability's place and known length (0: unknown, measured to the next
  * one, so it cannot overlap it). */
 struct found {
-    struct vmsix_cap msi, msix, exp;
+    struct vmsix_cap msi, msix, exp, pm, af;
     unsigned n_msi, n_msix;
     unsigned n;
     uint16_t off[MAX_STD_CAPS], len[MAX_STD_CAPS];
@@ -60,7 +60,10 @@ static void find_visit(void *arg, const struct vmsix_cap *cap)
         return;
     if (f->n < MAX_STD_CAPS) { /* the walk lists at most that many */
         f->off[f->n] = cap->off;
-        f->len[f->n] = cap->len;
+        /* Advanced Features has a fixed length too (6 bytes), which the
+         * walk does not measure: a capability inside it would take its
+         * AF Control */
+        f->len[f->n] = cap->id == VMSIX_CAP_ID_AF ? PCI_AF_LEN : cap->len;
         f->n++;
     }
     if (cap->id == VMSIX_CAP_ID_MSI) {
@@ -71,6 +74,10 @@ static void find_visit(void *arg, const struct vmsix_cap *cap)
         f->n_msix++;
     } else if (cap->id == VMSIX_CAP_ID_EXP) {
         slot = &f->exp;
+    } else if (cap->id == VMSIX_CAP_ID_PM) {
+        slot = &f->pm;
+    } else if (cap->id == VMSIX_CAP_ID_AF) {
+        slot = &f->af;
     }
     if (slot && slot->off == 0)
         *slot = *cap;
@@ -136,6 +143,11 @@ static void check(const uint8_t *cfg, size_t len, struct vmsix_eligibility *e, s
      * one would stay visible and pass through to the function */
     if (f->n_msi > 1 || f->n_msix > 1 || overlapping(f))
         e->reasons |= VMSIX_ELIG_MALFORMED_CHAIN;
+    /* an Advanced Features capability must fit: its FLR is emulated */
+    if (f->af.off && f->af.off + PCI_AF_LEN > PCI_CFG_SPACE_SIZE)
+        e->reasons |= VMSIX_ELIG_MALFORMED_CHAIN;
+    else if (f->af.off && f->af.off + PCI_AF_LEN > len)
+        e->reasons |= VMSIX_ELIG_TRUNCATED;
 
     if (f->msix.off) {
         e->msix_off = f->msix.off;
@@ -225,6 +237,8 @@ int vmsix_mom_plan(const uint8_t *cfg, size_t len, const struct vmsix_dev_option
     l->msi_off = f.msi.off;
     l->msi_len = f.msi.len;
     l->exp_off = f.exp.off;
+    l->pm_off = f.pm.off; /* 8 bytes, inside the view: the walk listed it */
+    l->af_off = f.af.off; /* 6 bytes, inside the view: check() said so */
     l->addr64 = e->addr64;
     return resolve(cfg, len, opt, e, l);
 }

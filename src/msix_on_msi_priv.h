@@ -12,6 +12,8 @@ struct vmsix_mom_layout {
     uint16_t msi_off;  /* the MSI capability: the guest's MSI-X capability */
     uint16_t msi_len;  /* its length (10, 14, 20 or 24) */
     uint16_t exp_off;  /* the PCI Express capability, 0 when none */
+    uint16_t pm_off;   /* the Power Management capability, 0 when none */
+    uint16_t af_off;   /* the Advanced Features capability, 0 when none */
     bool addr64;       /* MSI: 64-bit address */
     uint8_t nvec;      /* vectors shown, a power of two 2..32 */
     uint8_t slot;      /* the table BAR's slot */

@@ -110,6 +110,18 @@
 #define PCI_EXP_V1_LEN_ROOT 36u
 #define PCI_EXP_V2_LEN 60u
 
+/* ---- Power Management (capability ID 0x01) ---- */
+#define PCI_PM_CTRL 4u /* PMCSR */
+#define PCI_PM_CTRL_STATE_MASK 0x0003u
+#define PCI_PM_STATE_D0 0u
+#define PCI_PM_STATE_D3HOT 3u
+#define PCI_PM_CTRL_NO_SOFT_RESET 0x0008u
+
+/* ---- Advanced Features (capability ID 0x13) ---- */
+#define PCI_AF_CTRL 4u /* AF Control (byte), AF Status at 5 */
+#define PCI_AF_CTRL_FLR 0x01u
+#define PCI_AF_LEN 6u
+
 /* ---- what a header type implies ---- */
 
 /* The header type of configuration bytes (Multi-Function masked off). */

@@ -122,7 +122,7 @@ static void setup_bars(struct simfn *f)
 
 int simfn_init_cfg(struct simfn *f, const uint8_t *cfg, size_t len)
 {
-    struct vmsix_cap msi, exp;
+    struct vmsix_cap msi, exp, pm, af;
     unsigned mc;
 
     if (!f || !cfg || len < 64)
@@ -137,6 +137,12 @@ int simfn_init_cfg(struct simfn *f, const uint8_t *cfg, size_t len)
         return -ENOENT;
     if (vmsix_capchain_lookup(f->cfg, f->len, false, VMSIX_CAP_ID_EXP, &exp, NULL) == 0)
         f->exp_off = exp.off;
+    if (vmsix_capchain_lookup(f->cfg, f->len, false, VMSIX_CAP_ID_PM, &pm, NULL) == 0 &&
+        pm.off + 8u <= f->len)
+        f->pm_off = pm.off;
+    if (vmsix_capchain_lookup(f->cfg, f->len, false, VMSIX_CAP_ID_AF, &af, NULL) == 0 &&
+        af.off + 6u <= f->len)
+        f->af_off = af.off;
     mc = rd(f, msi.off + 2, 2);
     f->msi_off = msi.off;
     f->addr64 = (mc & MSI_CTRL_64BIT) != 0;
@@ -172,6 +178,17 @@ void simfn_init(struct simfn *f, unsigned mmc, bool addr64)
     put(cfg, 0x74, 4, 0x10008000);  /* DevCap: FLR capable */
     put(cfg, 0x100, 4, 0x00010001); /* AER v1, end */
     /* always 0: a type 0 header whose chain holds MSI within the view */
+    (void)simfn_init_cfg(f, cfg, sizeof(cfg));
+}
+
+void simfn_init_af(struct simfn *f, unsigned mmc, bool addr64)
+{
+    uint8_t cfg[256];
+
+    simfn_init(f, mmc, addr64);
+    memcpy(cfg, f->cfg, sizeof(cfg));
+    memset(cfg + 0x70, 0, 0x90);
+    put(cfg, 0x70, 4, 0x03060013); /* AF: length 6, TP and FLR capable */
     (void)simfn_init_cfg(f, cfg, sizeof(cfg));
 }
 
@@ -224,6 +241,10 @@ static uint8_t writable(const struct simfn *f, unsigned b)
         return 0xff; /* Device Control, low byte */
     if (f->exp_off && b == f->exp_off + 9u)
         return 0x7f; /* high byte; bit 15 (FLR) is handled apart */
+    if (f->pm_off && b == f->pm_off + 4u)
+        return 0x03; /* PowerState */
+    if (f->pm_off && b == f->pm_off + 5u)
+        return 0x01; /* PME_En */
     return 0;
 }
 
@@ -254,11 +275,25 @@ int simfn_cfg_write(struct simfn *f, uint16_t off, unsigned size, uint32_t val)
             return 0;
         }
     }
+    if (f->af_off) {
+        unsigned flr = f->af_off + 4u; /* AF Control: bit 0 Initiate FLR */
+        if (off <= flr && off + size > flr && ((val >> (8 * (flr - off))) & 0x01u)) {
+            reset(f, true);
+            return 0;
+        }
+    }
+    unsigned pstate = f->pm_off ? f->cfg[f->pm_off + 4u] & 0x03u : 0;
     old_mask = f->pvm ? rd(f, simfn_msi_mask_reg(f), 4) : 0;
     for (unsigned i = 0; i < size; i++) {
         unsigned b = off + i;
         uint8_t w = writable(f, b);
         f->cfg[b] = (uint8_t)((f->cfg[b] & ~w) | ((uint8_t)(val >> (8 * i)) & w));
+    }
+    /* D3hot to D0 without No_Soft_Reset: the function resets itself */
+    if (f->pm_off && pstate == 3u && (f->cfg[f->pm_off + 4u] & 0x03u) == 0 &&
+        !(f->cfg[f->pm_off + 4u] & 0x08u)) {
+        reset(f, true);
+        return 0;
     }
     if (!f->pvm)
         return 0;

@@ -6,7 +6,9 @@
  * Multiple Message Enable honoured (message k carries data with its low MME
  * bits replaced by k), mask bits hold messages back and set pending bits, an
  * unmask sends what was pending once, Function Level Reset through the PCI
- * Express capability's Device Control clears it all.
+ * Express capability's Device Control or the Advanced Features capability's
+ * AF Control clears it all, and so does a Power Management transition from
+ * D3hot to D0 while No_Soft_Reset (PMCSR bit 3) is 0.
  *
  * The function is made of configuration bytes: a synthetic function's
  * (simfn_init) or a real function's, from an `lspci -x` dump
@@ -25,7 +27,7 @@
  *   Disable), Cache Line Size, Latency Timer, Interrupt Line, the BARs'
  *   address bits, MSI Enable and Multiple Message Enable, the MSI address,
  *   data and mask bits (those of vectors that exist), PCI Express Device
- *   Control; every other byte is read-only;
+ *   Control, PMCSR's PowerState and PME_En; every other byte is read-only;
  * - the view is 64, 256 or 4096 bytes (what the bytes give, rounded up);
  *   accesses past it fail with -EIO, as a non-root reader's do.
  * Used by vmsix-demo and by the tests; hosted code, public headers only.
@@ -44,6 +46,8 @@ struct simfn {
     size_t len;        /* the view: 64, 256 or 4096 bytes */
     uint16_t msi_off;  /* the MSI capability */
     uint16_t exp_off;  /* the PCI Express capability, 0 when none */
+    uint16_t pm_off;   /* the Power Management capability, 0 when none */
+    uint16_t af_off;   /* the Advanced Features capability, 0 when none */
     bool addr64;
     bool pvm;         /* per-vector masking */
     unsigned mmc;     /* log2 of the vectors it can send */
@@ -63,6 +67,11 @@ struct simfn {
  * capability at 0x70, AER at 0x100 (a 4096-byte view), and a 64-bit memory
  * BAR of 16 KiB in slots 0-1: slot 2 is the first free one. */
 void simfn_init(struct simfn *f, unsigned mmc, bool addr64);
+
+/* The same function as a conventional PCI one: no PCI Express capability,
+ * an Advanced Features capability (FLR capable) at 0x70 in its place, and a
+ * 256-byte view. */
+void simfn_init_af(struct simfn *f, unsigned mmc, bool addr64);
 
 /* A function made of @len configuration bytes (see above). Returns 0;
  * -EINVAL for fewer than 64 bytes (@f untouched) or a header type other

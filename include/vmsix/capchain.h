@@ -46,6 +46,7 @@ extern "C" {
 #define VMSIX_CAP_ID_VNDR 0x09
 #define VMSIX_CAP_ID_EXP 0x10
 #define VMSIX_CAP_ID_MSIX 0x11
+#define VMSIX_CAP_ID_AF 0x13 /* Advanced Features (conventional PCI FLR) */
 
 /* Extended capability IDs used by vmsix. */
 #define VMSIX_ECAP_ID_AER 0x0001

@@ -150,7 +150,10 @@ VMSIX_API int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len,
  * them; the table BAR decodes with the guest's Memory Space Enable) and
  * INTx Disable (the function has it set while vmsix has MSI enabled). A
  * guest write of Initiate Function Level
- * Reset reaches the function and then resets the device's state. A host
+ * Reset (PCI Express Device Control, or Advanced Features' AF Control on a
+ * conventional function) reaches the function and then resets the
+ * device's state; so does a guest PMCSR write that takes the function from
+ * D3hot to D0 with No_Soft_Reset clear (the function resets itself). A host
  * that virtualizes other registers (BARs, ...) changes their attributes on
  * vmsix_dev_cfgspace().
  *

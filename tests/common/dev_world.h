@@ -87,6 +87,9 @@ struct world {
 
 /* Options of the next world's device (zero: the defaults). */
 static struct vmsix_dev_options dw_opt;
+/* The next world's function is conventional PCI with Advanced Features
+ * (simfn_init_af) instead of PCI Express. */
+static bool dw_af_layout;
 
 static struct world W;
 
@@ -398,7 +401,10 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
     order_violations = 0;
     mask_write_failed = false;
     dw_force_dest = -1;
-    simfn_init(&W.fn, mmc, addr64);
+    if (dw_af_layout)
+        simfn_init_af(&W.fn, mmc, addr64);
+    else
+        simfn_init(&W.fn, mmc, addr64);
     W.fn.emit = emit;
     /* (C11: the size a multiple of the alignment) */
     W.table = aligned_alloc(4096, (NENT * 16 + 4095) & ~(size_t)4095);

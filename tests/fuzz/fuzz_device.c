@@ -10,7 +10,8 @@
  * MAX_OPS operations).
  *   h0  bits 2:0 MMC - 1 (1..5, 6 and 7 read as 5); bit 3 a 64-bit address;
  *       bits 6:4 log2 of the vectors shown (0: all; above MMC: all)
- *   h1  the table BAR size: 4096 << (h1 & 3)
+ *   h1  the table BAR size: 4096 << (h1 & 3); bit 2: the function is
+ *       conventional PCI with Advanced Features instead of PCI Express
  * Each operation is one byte (mod 12) and its operands:
  *   0 guest config write (an interesting register or any offset, any size
  *     including invalid ones, Message Control values biased to Enable and
@@ -20,7 +21,8 @@
  *   4 the function raises interrupt k (k 0..32), 5 the host says vector k
  *     of the block fired (vmsix_dev_irq, k 0..39), 6 vmsix_dev_reset,
  *   7 vmsix_dev_teardown (a device it ended is made anew on its storage),
- *   8 a guest Function Level Reset, 9 arm a fault
+ *   8 a guest reset of the function (FLR through PCI Express or Advanced
+ *     Features, a PM transition D3hot/D0, No_Soft_Reset flipped), 9 arm a fault
  *     (the n-th next backend/hook call, or config access at the function,
  *     fails), 10 save and restore, 11 size or move the table BAR, or flip
  *     Memory Space Enable.
@@ -346,6 +348,36 @@ static void op_bar(struct fuzz_in *in)
         CHECK(vmsix_dev_cfg_write(W.dev, 0x04, 2, dw_cfg(0x04, 2) ^ 0x2u) <= 0);
 }
 
+/* The guest resets the function: an FLR through the capability it has
+ * (PCI Express Device Control, or Advanced Features' AF Control), or a
+ * Power Management transition (to D3hot, or to D0, which resets it unless
+ * No_Soft_Reset, which this op may flip at the function, is set). */
+static void check_teardown(void);
+static void op_reset_by_guest(struct fuzz_in *in)
+{
+    uint8_t sel = fuzz_get8(in);
+    uint16_t pmcsr = (uint16_t)(W.fn.pm_off + 4);
+
+    switch (sel % 4) {
+    case 0:
+        if (W.fn.af_off)
+            CHECK(vmsix_dev_cfg_write(W.dev, (uint16_t)(W.fn.af_off + 4), 1, 0x01) <= 0);
+        else
+            CHECK(vmsix_dev_cfg_write(W.dev, (uint16_t)(W.fn.exp_off + 8), 2, 0x8000) <= 0);
+        check_teardown();
+        break;
+    case 1:
+        CHECK(vmsix_dev_cfg_write(W.dev, pmcsr, 2, 0x0003) <= 0);
+        break;
+    case 2:
+        CHECK(vmsix_dev_cfg_write(W.dev, pmcsr, 2, 0x0000) <= 0);
+        break;
+    default:
+        W.fn.cfg[pmcsr] ^= 0x08; /* No_Soft_Reset, a read-only bit of the function */
+        break;
+    }
+}
+
 /* After a reset, teardown or FLR: no entry present, and the pool whole, or
  * short of exactly the block the backend refused to release (kept by the
  * device, released at its next setup, reset or teardown). */
@@ -373,6 +405,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (shown && shown <= mmc)
         dw_opt.nvec = (uint8_t)(1u << shown);
     dw_opt.bar_size = 4096u << (h1 & 3);
+    dw_af_layout = (h1 & 4) != 0;
     world_init(mmc, (h0 & 8) != 0);
     check_invariants("init");
 
@@ -437,8 +470,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 dw_make_dev();
             break;
         case 8:
-            CHECK(vmsix_dev_cfg_write(W.dev, (uint16_t)(W.fn.exp_off + 8), 2, 0x8000) <= 0);
-            check_teardown();
+            op_reset_by_guest(&in);
             break;
         case 9:
             op_arm_fault(&in);

@@ -739,6 +739,65 @@ static void test_bar_decode_follows(void **state)
     assert_int_equal(simfn_fire(&W.fn, 1), 1);
 }
 
+/* A function taken from D3hot to D0 with No_Soft_Reset clear resets
+ * itself; the device follows as after an FLR (issue 14, defect 3). */
+static void test_pm_reset(void **state)
+{
+    struct vmsix_dev_state st;
+
+    (void)state;
+    world_init(3, true);
+    linux_enable(8);
+    assert_int_equal(gcfg_w(0x44, 2, 0x0003), 0); /* D3hot */
+    check_invariants("d3hot");
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+    assert_true(st.phys_enabled);
+    assert_int_equal(gcfg_w(0x44, 2, 0x0000), 0); /* D0: the function resets */
+    check_invariants("d3hot -> d0");
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+    assert_false(st.phys_enabled);
+    assert_int_equal(dw_cfg(0x52, 2), 7); /* MSI-X disabled */
+    assert_int_equal(dw_cfg(0x18, 4), 0); /* the table BAR unassigned */
+    assert_int_equal(W.bar_addr, VMSIX_BAR_UNMAPPED);
+    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    /* with No_Soft_Reset set the function keeps its state, and so does vmsix */
+    linux_enable(8);
+    W.fn.cfg[0x44] |= 0x08;
+    assert_int_equal(gcfg_w(0x44, 2, 0x0003), 0);
+    assert_int_equal(gcfg_w(0x44, 2, 0x0000), 0);
+    check_invariants("no soft reset");
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+    assert_true(st.phys_enabled);
+    unsigned long before = W.injected[1];
+    assert_int_equal(simfn_fire(&W.fn, 1), 1);
+    assert_int_equal(W.injected[1], before + 1);
+}
+
+/* Advanced Features' FLR (conventional PCI) is emulated as the PCI Express
+ * one is (issue 14, defect 3). */
+static void test_af_flr(void **state)
+{
+    struct vmsix_dev_state st;
+
+    (void)state;
+    dw_af_layout = true;
+    world_init(3, true);
+    dw_af_layout = false;
+    assert_int_equal(W.fn.exp_off, 0);
+    assert_int_equal(W.fn.af_off, 0x70);
+    linux_enable(8);
+    assert_int_equal(gcfg_w(0x74, 1, 0x01), 0); /* Initiate FLR */
+    check_invariants("af flr");
+    assert_int_equal(dw_cfg(0x74, 1), 0); /* reads 0 */
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+    assert_false(st.phys_enabled);
+    assert_int_equal(dw_cfg(0x52, 2), 7);
+    assert_int_equal(W.bar_addr, VMSIX_BAR_UNMAPPED);
+    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    linux_enable(8); /* and the guest can start again */
+    assert_int_equal(simfn_fire(&W.fn, 2), 1);
+}
+
 /* A guest's 2-byte access at an odd offset (byte enables 0110) reaches the
  * function's cfg hooks as naturally aligned accesses only, whatever the
  * register, and a write carries only the bytes the guest wrote. */
@@ -829,6 +888,8 @@ int main(void)
         cmocka_unit_test_teardown(test_ops_size, teardown),
         cmocka_unit_test_teardown(test_unaligned_guest_access, teardown),
         cmocka_unit_test_teardown(test_bar_decode_follows, teardown),
+        cmocka_unit_test_teardown(test_pm_reset, teardown),
+        cmocka_unit_test_teardown(test_af_flr, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
