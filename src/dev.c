@@ -196,27 +196,38 @@ static int af_ctrl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, ui
     return first_error(ret, vmsix_dev_reset(d));
 }
 
-/* PMCSR passes through; a function taken from D3hot to D0 with
- * No_Soft_Reset clear has reset itself (MSI, its mask bits, Command, BARs),
- * so the device's state follows: as after an FLR. */
+/* PMCSR's PowerState is the guest's (read as written; a state the function
+ * does not support is ignored, as the function ignores it) and is written
+ * to the function; the rest of PMCSR passes through. A function taken from
+ * D3hot to D0 with No_Soft_Reset clear resets itself (MSI, its mask bits,
+ * Command, BARs): the device's state follows, as after an FLR. Knowing the
+ * transition from the guest's own bits, not from a read of the function,
+ * the device follows it even when that read would fail. */
 static int pmcsr_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
 {
     struct vmsix_dev *d = ctx;
-    uint32_t now;
-    unsigned was = d->pm_state;
+    unsigned was = old & PCI_PM_CTRL_STATE_MASK, now = val & PCI_PM_CTRL_STATE_MASK;
+    uint32_t hw;
     int rc;
 
     (void)len;
-    (void)old;
-    (void)val;
-    rc = d->ops.cfg_read(d->ctx, off, 2, &now);
+    if (was == now)
+        return 0;
+    if (!(d->pm_states & (1u << now))) {
+        vmsix_cfg_poke(d->cfg, off, 2, (val & ~(uint32_t)PCI_PM_CTRL_STATE_MASK) | was);
+        return 0;
+    }
+    /* read, set the state, write: PME_Status (RW1C) is written as 0 */
+    rc = d->ops.cfg_read(d->ctx, off, 2, &hw);
+    if (!rc)
+        rc = d->ops.cfg_write(
+            d->ctx, off, 2,
+            (hw & ~(uint32_t)(PCI_PM_CTRL_STATE_MASK | PCI_PM_CTRL_PME_STATUS) & 0xffffu) | now);
     if (rc)
-        return failed(d, -1, "config read of PMCSR after a guest write", rc);
-    d->pm_state = (uint8_t)(now & PCI_PM_CTRL_STATE_MASK);
-    if (was == PCI_PM_STATE_D3HOT && d->pm_state == PCI_PM_STATE_D0 &&
-        !(now & PCI_PM_CTRL_NO_SOFT_RESET))
-        return vmsix_dev_reset(d);
-    return 0;
+        rc = failed(d, -1, "PowerState write to the function", rc);
+    if (was == PCI_PM_STATE_D3HOT && now == PCI_PM_STATE_D0 && !d->pm_no_soft_reset)
+        rc = first_error(rc, vmsix_dev_reset(d));
+    return rc;
 }
 
 static const struct vmsix_cfg_field_ops af_ctrl_field = {
@@ -306,9 +317,14 @@ static const struct vmsix_cfg_reg exp_regs[] = {
      .ops = &devctl_field},
 };
 
-/* PMCSR: passes through, watched for the reset of D3hot -> D0. */
+/* PMCSR: PowerState is the guest's (see pmcsr_write), the rest passes
+ * through. */
 static const struct vmsix_cfg_reg pm_regs[] = {
-    {.off = PCI_PM_CTRL, .size = 2, .rw = ALL16, .pt = ALL16, .ops = &pmcsr_field},
+    {.off = PCI_PM_CTRL,
+     .size = 2,
+     .rw = ALL16,
+     .pt = ALL16 & ~PCI_PM_CTRL_STATE_MASK,
+     .ops = &pmcsr_field},
 };
 
 /* AF Control: Initiate FLR is vmsix's; the rest passes through. */
@@ -448,10 +464,14 @@ int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
         return failed(d, -1, "init: building the guest view", rc);
     d->phys.guest_intx = dev_guest_intx_disabled(d); /* what the function had */
     d->table_decode = VMSIX_BAR_UNMAPPED;            /* the table BAR reads 0 */
-    if (d->lay.pm_off) {
-        uint32_t pmcsr = 0;
+    if (d->lay.pm_off) { /* what the function's PM registers say, once */
+        uint32_t pmc = 0, pmcsr = 0;
+        vmsix_cfg_peek(d->cfg, (uint16_t)(d->lay.pm_off + PCI_PM_PMC), 2, &pmc);
         vmsix_cfg_peek(d->cfg, (uint16_t)(d->lay.pm_off + PCI_PM_CTRL), 2, &pmcsr);
-        d->pm_state = (uint8_t)(pmcsr & PCI_PM_CTRL_STATE_MASK);
+        d->pm_no_soft_reset = (pmcsr & PCI_PM_CTRL_NO_SOFT_RESET) != 0;
+        d->pm_states = (uint16_t)((1u << PCI_PM_STATE_D0) | (1u << PCI_PM_STATE_D3HOT) |
+                                  ((pmc & PCI_PM_CAP_D1) ? 1u << PCI_PM_STATE_D1 : 0) |
+                                  ((pmc & PCI_PM_CAP_D2) ? 1u << PCI_PM_STATE_D2 : 0));
     }
 
     memset(&mp, 0, sizeof(mp));

@@ -28,7 +28,8 @@ struct vmsix_dev {
     struct vmsix_cfg *cfg;   /* the guest view, in cfg_mem */
     struct vmsix_msix *msix; /* the guest's table, in msix_mem */
     uint64_t table_decode;   /* where the table BAR decodes, as bar_moved last said */
-    uint8_t pm_state;        /* the function's PowerState after the guest's last PMCSR write */
+    bool pm_no_soft_reset;   /* PMCSR's No_Soft_Reset, hardwired: read at init */
+    uint16_t pm_states;      /* PowerStates the function supports: bit n for Dn */
     /* the parts' storage, sized by their own size functions */
     uint64_t cfg_mem[(VMSIX_CFG_STORAGE_SIZE(PCI_CFG_SPACE_EXP_SIZE) + 7u) / 8u];
     uint64_t msix_mem[(VMSIX_MSIX_STORAGE_SIZE(DEV_MAX_VEC) + 7u) / 8u];

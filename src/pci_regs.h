@@ -111,9 +111,15 @@
 #define PCI_EXP_V2_LEN 60u
 
 /* ---- Power Management (capability ID 0x01) ---- */
-#define PCI_PM_CTRL 4u /* PMCSR */
+#define PCI_PM_PMC 2u /* Power Management Capabilities */
+#define PCI_PM_CAP_D1 0x0200u
+#define PCI_PM_CAP_D2 0x0400u
+#define PCI_PM_CTRL 4u                 /* PMCSR */
+#define PCI_PM_CTRL_PME_STATUS 0x8000u /* RW1C */
 #define PCI_PM_CTRL_STATE_MASK 0x0003u
 #define PCI_PM_STATE_D0 0u
+#define PCI_PM_STATE_D1 1u
+#define PCI_PM_STATE_D2 2u
 #define PCI_PM_STATE_D3HOT 3u
 #define PCI_PM_CTRL_NO_SOFT_RESET 0x0008u
 

@@ -11,7 +11,8 @@
  *   h0  bits 2:0 MMC - 1 (1..5, 6 and 7 read as 5); bit 3 a 64-bit address;
  *       bits 6:4 log2 of the vectors shown (0: all; above MMC: all)
  *   h1  the table BAR size: 4096 << (h1 & 3); bit 2: the function is
- *       conventional PCI with Advanced Features instead of PCI Express
+ *       conventional PCI with Advanced Features instead of PCI Express;
+ *       bit 3: its PMCSR's No_Soft_Reset is set
  * Each operation is one byte (mod 12) and its operands:
  *   0 guest config write (an interesting register or any offset, any size
  *     including invalid ones, Message Control values biased to Enable and
@@ -22,7 +23,7 @@
  *     of the block fired (vmsix_dev_irq, k 0..39), 6 vmsix_dev_reset,
  *   7 vmsix_dev_teardown (a device it ended is made anew on its storage),
  *   8 a guest reset of the function (FLR through PCI Express or Advanced
- *     Features, a PM transition D3hot/D0, No_Soft_Reset flipped), 9 arm a fault
+ *     Features, a PM transition to D3hot, D0 or D1), 9 arm a fault
  *     (the n-th next backend/hook call, or config access at the function,
  *     fails), 10 save and restore, 11 size or move the table BAR, or flip
  *     Memory Space Enable.
@@ -344,14 +345,18 @@ static void op_bar(struct fuzz_in *in)
     CHECK(vmsix_dev_cfg_write(W.dev, bar, 4, v) <= 0);
     if (b & 1)
         CHECK(dw_cfg(bar, 4) == ~(st.bar_size - 1));
-    if (b & 2) /* the guest's Memory Space Enable, flipped */
-        CHECK(vmsix_dev_cfg_write(W.dev, 0x04, 2, dw_cfg(0x04, 2) ^ 0x2u) <= 0);
+    if (b & 2) { /* the guest's Memory Space Enable, flipped (a read of the
+                  * function's bits may meet an armed fault) */
+        uint32_t cmd;
+        if (vmsix_dev_cfg_read(W.dev, 0x04, 2, &cmd) == 0)
+            CHECK(vmsix_dev_cfg_write(W.dev, 0x04, 2, cmd ^ 0x2u) <= 0);
+    }
 }
 
 /* The guest resets the function: an FLR through the capability it has
  * (PCI Express Device Control, or Advanced Features' AF Control), or a
- * Power Management transition (to D3hot, or to D0, which resets it unless
- * No_Soft_Reset, which this op may flip at the function, is set). */
+ * Power Management transition (to D3hot; to D0, which resets it unless
+ * No_Soft_Reset is set; to D1, which the function does not support). */
 static void check_teardown(void);
 static void op_reset_by_guest(struct fuzz_in *in)
 {
@@ -373,7 +378,7 @@ static void op_reset_by_guest(struct fuzz_in *in)
         CHECK(vmsix_dev_cfg_write(W.dev, pmcsr, 2, 0x0000) <= 0);
         break;
     default:
-        W.fn.cfg[pmcsr] ^= 0x08; /* No_Soft_Reset, a read-only bit of the function */
+        CHECK(vmsix_dev_cfg_write(W.dev, pmcsr, 2, 0x0001) <= 0);
         break;
     }
 }
@@ -406,7 +411,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dw_opt.nvec = (uint8_t)(1u << shown);
     dw_opt.bar_size = 4096u << (h1 & 3);
     dw_af_layout = (h1 & 4) != 0;
-    world_init(mmc, (h0 & 8) != 0);
+    world_init_dev(mmc, (h0 & 8) != 0, false);
+    if (h1 & 8)
+        W.fn.cfg[W.fn.pm_off + 4] |= 0x08; /* hardwired: before the device reads it */
+    dw_make_dev();
     check_invariants("init");
 
     unsigned steps = 0;

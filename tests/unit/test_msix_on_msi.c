@@ -760,10 +760,19 @@ static void test_pm_reset(void **state)
     assert_int_equal(dw_cfg(0x18, 4), 0); /* the table BAR unassigned */
     assert_int_equal(W.bar_addr, VMSIX_BAR_UNMAPPED);
     assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
-    /* with No_Soft_Reset set the function keeps its state, and so does vmsix */
-    linux_enable(8);
+    /* a state the function does not support (D1) is ignored, as the
+     * function ignores it */
+    assert_int_equal(gcfg_w(0x44, 2, 0x0001), 0);
+    assert_int_equal(dw_cfg(0x44, 2) & 3, 0);
+    /* a function whose No_Soft_Reset is set (hardwired: vmsix reads it at
+     * init) keeps its state, and so does vmsix */
+    world_init_dev(3, true, false);
     W.fn.cfg[0x44] |= 0x08;
+    dw_make_dev();
+    linux_enable(8);
     assert_int_equal(gcfg_w(0x44, 2, 0x0003), 0);
+    assert_int_equal(dw_cfg(0x44, 2) & 3, 3);
+    assert_int_equal(W.fn.cfg[0x44] & 3, 3); /* written to the function */
     assert_int_equal(gcfg_w(0x44, 2, 0x0000), 0);
     check_invariants("no soft reset");
     assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
