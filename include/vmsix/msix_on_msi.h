@@ -153,7 +153,9 @@ VMSIX_API int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len,
  * Reset (PCI Express Device Control, or Advanced Features' AF Control on a
  * conventional function) reaches the function and then resets the
  * device's state; so does a guest PMCSR write that takes the function from
- * D3hot to D0 with No_Soft_Reset clear (the function resets itself). A host
+ * D3hot to D0 with No_Soft_Reset clear (the function resets itself:
+ * PMCSR's PowerState is the guest's, read as written and written to the
+ * function; No_Soft_Reset is read once at init). A host
  * that virtualizes other registers (BARs, ...) changes their attributes on
  * vmsix_dev_cfgspace().
  *
