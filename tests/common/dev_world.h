@@ -82,6 +82,10 @@ struct world {
     struct vmsix_dev_params dp;     /* what the device was made with */
     unsigned long misaligned;       /* cfg hook calls off their contract (alignment, size) */
     unsigned long logs;             /* lines the device logged */
+    bool posted_mode;               /* made with dw_posted */
+    unsigned long posted[32];       /* posted_mode: interrupts the unit posted, per vector */
+    uint8_t posted_vector[32];      /* and the guest vector and descriptor of the last one */
+    uint64_t posted_pd[32];
     char last_log[160];             /* the last of them */
 };
 
@@ -90,6 +94,11 @@ static struct vmsix_dev_options dw_opt;
 /* The next world's function is conventional PCI with Advanced Features
  * (simfn_init_af) instead of PCI Express. */
 static bool dw_af_layout;
+/* The next world's VT-d unit is x2APIC with posted interrupts, and translate
+ * gives posted targets: the guest vector, to a posted-interrupt descriptor
+ * per guest CPU (PD_BASE + 64 * cpu). */
+static bool dw_posted;
+#define PD_BASE 0x7f000000u
 
 static struct world W;
 
@@ -291,6 +300,12 @@ static int h_translate(void *c, uint16_t vec, const struct vmsix_msg *g,
     if ((g->addr & 0xfff00000u) != 0xfee00000u || dest >= NCPU || dm > 1 || (g->addr & 4))
         return -EPERM;
     memset(t, 0, sizeof(*t));
+    if (W.posted_mode) {
+        t->posted = true;
+        t->vector = g->data & 0xffu;
+        t->pd_addr = PD_BASE + 64u * dest;
+        return 0;
+    }
     t->vector = HOST_VEC0 + vec;
     t->dest = dw_force_dest >= 0 ? (uint32_t)dw_force_dest : 8 + dest;
     t->delivery = (uint8_t)dm;
@@ -349,6 +364,18 @@ static void emit(void *c, const struct vmsix_msg *m)
     int rc = vmsix_vtd_resolve(W.unit, RID, m, &r);
     if (rc != 0) {
         W.faults++;
+        return;
+    }
+    if (r.irte.posted) { /* the unit posts it to the vCPU: vmsix is not involved */
+        struct vmsix_dev_state st;
+        if (r.irte.sid != RID || vmsix_dev_get_state(W.dev, &st) || r.index < st.block.base ||
+            r.index >= st.block.base + W.nvec) {
+            W.bad_deliveries++;
+            return;
+        }
+        W.posted[r.index - st.block.base]++;
+        W.posted_vector[r.index - st.block.base] = r.irte.vector;
+        W.posted_pd[r.index - st.block.base] = r.irte.pda;
         return;
     }
     if (r.irte.sid != RID || r.irte.vector < HOST_VEC0 || r.irte.vector >= HOST_VEC0 + 32) {
@@ -413,6 +440,8 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
     vp.table = W.table;
     vp.nentries = NENT;
     vp.mhmv = 4;
+    W.posted_mode = dw_posted;
+    vp.flags = dw_posted ? VMSIX_VTD_X2APIC | VMSIX_VTD_POSTED : 0;
     DW_CHECK_EQ(vmsix_vtd_unit_init(W.unit_mem, sizeof(W.unit_mem), &vp, &vtd_ops, NULL, &W.unit),
                 0);
     DW_CHECK_EQ(vmsix_irte_pool_init(W.pool_mem, sizeof(W.pool_mem), NENT, &W.pool), 0);
@@ -581,9 +610,13 @@ static VMSIX_ORACLE void check_invariants(const char *when)
         DW_CHECK_EQ(h_translate(NULL, (uint16_t)k, &gm, &t), 0);
         W.fail_at = save;
         uint32_t dest;
-        vmsix_vtd_dest_place(false, t.dest, &dest);
-        if (e.vector != t.vector || e.dest != dest || e.delivery != t.delivery)
-            DW_FAIL("%s: entry %u does not hold the target of the guest's message", when, i);
+        vmsix_vtd_dest_place(W.posted_mode, t.dest, &dest);
+        if (e.posted != t.posted || e.vector != t.vector || e.dest != dest ||
+            e.delivery != t.delivery || e.pda != t.pd_addr || e.urgent != t.urgent)
+            DW_FAIL("%s: entry %u does not hold the target of the guest's message (posted %d/%d "
+                    "vector %#x/%#x dest %#x/%#x dlm %u/%u pda %#llx/%#llx)",
+                    when, i, e.posted, t.posted, e.vector, t.vector, e.dest, dest, e.delivery,
+                    t.delivery, (unsigned long long)e.pda, (unsigned long long)t.pd_addr);
     }
     /* every effectively masked vector is masked at the function */
     for (unsigned k = 0; k < st.nvec; k++) {

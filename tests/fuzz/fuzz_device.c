@@ -25,7 +25,8 @@
  *   8 a guest reset of the function (FLR through PCI Express or Advanced
  *     Features, a PM transition to D3hot, D0 or D1), 9 arm a fault
  *     (the n-th next backend/hook call, or config access at the function,
- *     fails), 10 save and restore, 11 size or move the table BAR, or flip
+ *     fails), 10 save and restore (into the same device or a fresh one, a
+ *     part of the pool taken meanwhile), 11 size or move the table BAR, or flip
  *     Memory Space Enable.
  *
  * After every operation (abort() on failure):
@@ -312,13 +313,26 @@ static void op_arm_fault(struct fuzz_in *in)
         W.fail_at = W.calls + 1 + (b & 15); /* a backend call or translate */
 }
 
-static void op_save_restore(void)
+/* Save, then restore into the same device, or into a fresh one made on a
+ * torn-down one's storage (a migration), possibly with part of the pool
+ * taken meanwhile, so that the restored block lies elsewhere. */
+static void op_save_restore(struct fuzz_in *in)
 {
     size_t n = 0, n2 = 0;
+    uint8_t sel = fuzz_get8(in);
+    uint32_t other = 0;
+    bool took = false;
 
     CHECK(vmsix_dev_save(W.dev, save_a, sizeof(save_a), &n) == 0);
     CHECK(n == vmsix_dev_save_size(W.dev) && n <= sizeof(save_a));
+    if ((sel & 1) && vmsix_dev_teardown(W.dev) == 0) {
+        check_invariants("torn down to restore");
+        took = (sel & 2) && vmsix_irte_alloc(W.pool, 4, &other) == 0;
+        dw_make_dev();
+    }
     int rc = vmsix_dev_restore(W.dev, save_a, n);
+    if (took) /* given back before the pool's accounting is checked */
+        CHECK(vmsix_irte_free(W.pool, other, 4) == 0);
     CHECK(rc <= 0);
     if (rc == 0) {
         /* the restored device saves the same state (unless a hook failed
@@ -484,7 +498,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             op_arm_fault(&in);
             break;
         case 10:
-            op_save_restore();
+            op_save_restore(&in);
             break;
         default:
             op_bar(&in);
