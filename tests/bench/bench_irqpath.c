@@ -56,6 +56,7 @@
 
 #include <vmsix/vmsix.h>
 
+#include "bench_cli.h"
 #include "simfn.h"
 
 /* Out of line, never specialized nor merged with an identical function
@@ -430,13 +431,6 @@ static const struct bench_case cases[] = {
     {"plain-msi", run_plain, VEC_LIVE, 0, 10000000},
 };
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /* One injection per run of the case, of the guest's vector, on its vCPU;
  * nothing refused, no fault, nothing sent by the function. */
 static void check(const struct bench_case *c, uint64_t runs)
@@ -464,9 +458,9 @@ static void run_case(const struct bench_case *c, uint64_t iters)
 
     world_init();
     c->run(1000); /* warm up */
-    t0 = now_ns();
+    t0 = bench_now_ns();
     c->run(iters);
-    t1 = now_ns();
+    t1 = bench_now_ns();
     check(c, 1000 + iters);
     /* the masked cases time their whole loop */
     if (c->run == run_masked)
@@ -475,31 +469,28 @@ static void run_case(const struct bench_case *c, uint64_t iters)
         printf("bench: irqpath-%s ns_per_irq=%.2f\n", c->name, (t1 - t0) / (double)iters);
 }
 
-int main(int argc, char **argv)
-{
-    size_t ncases = sizeof(cases) / sizeof(cases[0]);
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
-        for (size_t i = 0; i < ncases; i++)
-            printf("%s\n", cases[i].name);
-        return 0;
-    }
-    if (argc == 5 && strcmp(argv[1], "--case") == 0 && strcmp(argv[3], "--iters") == 0) {
-        uint64_t iters = strtoull(argv[4], NULL, 10);
-        for (size_t i = 0; i < ncases; i++)
-            if (strcmp(cases[i].name, argv[2]) == 0) {
-                run_case(&cases[i], iters);
-                return 0;
-            }
-        fprintf(stderr, "bench-irqpath: no case %s\n", argv[2]);
-        return 2;
-    }
-    if (argc != 1) {
-        fprintf(stderr, "usage: %s [--list | --case NAME --iters N]\n", argv[0]);
-        return 2;
-    }
-    for (size_t i = 0; i < ncases; i++)
+static const char *case_name(size_t i)
+{
+    return cases[i].name;
+}
+
+static void case_one(size_t i, uint64_t iters)
+{
+    run_case(&cases[i], iters);
+}
+
+static void case_all(void)
+{
+    for (size_t i = 0; i < NCASES; i++)
         if (i == 0 || cases[i].run != cases[i - 1].run) /* each loop once */
             run_case(&cases[i], cases[i].iters);
-    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct bench_cli cli = {"bench-irqpath", NCASES, case_name, case_one, case_all};
+
+    return bench_cli_main(&cli, argc, argv);
 }
