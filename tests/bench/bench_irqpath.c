@@ -48,24 +48,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
 #include <vmsix/vmsix.h>
 
-#include "bench_cli.h"
+#include "bench_site.h"
 #include "simfn.h"
 
-/* Out of line, never specialized nor merged with an identical function
- * (gcc's noipa): the call site stays one call, under its own name. */
-#if defined(__clang__)
-#define SITE __attribute__((noinline, used))
-#else
-#define SITE __attribute__((noipa, used))
-#endif
 /* inlined into each site that uses it: the site is the whole handler */
 #define HANDLER static inline __attribute__((always_inline))
 

@@ -18,23 +18,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
 #include <vmsix/msix_table.h>
 
-#include "bench_cli.h"
-
-/* Out of line, never specialized nor merged with an identical function
- * (gcc's noipa): the call site stays one call, under its own name. */
-#if defined(__clang__)
-#define SITE __attribute__((noinline, used))
-#else
-#define SITE __attribute__((noipa, used))
-#endif
+#include "bench_site.h"
 
 static volatile uint64_t sink;
 static uint64_t delivered, updates, polls;

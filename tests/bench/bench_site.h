@@ -1,16 +1,31 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The command line and clock of the call-site benchmarks (bench-msix,
- * bench-irqpath): the protocol that tests/bench/callsite.py and irqpath.py
- * drive.
+ * What the call-site benchmarks (bench-msix, bench-irqpath) share: the
+ * attribute of a call site, their command line (the protocol that
+ * tests/bench/callsite.py and irqpath.py drive) and the clock of the timed
+ * runs.
  *   BENCH                        every case, timed
  *   BENCH --list                 the case names, one per line
  *   BENCH --case NAME --iters N  set up, run NAME N times, print its line
- * Include it once per program, after <stdint.h>, <stdio.h>, <stdlib.h>,
- * <string.h> and <time.h>.
+ * Include it once per program, after defining _POSIX_C_SOURCE.
  */
-#ifndef VMSIX_BENCH_CLI_H
-#define VMSIX_BENCH_CLI_H
+#ifndef VMSIX_BENCH_SITE_H
+#define VMSIX_BENCH_SITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Out of line, never specialized nor merged with an identical function
+ * (gcc's noipa): the call site stays one call, under its own name. */
+#if defined(__clang__)
+#define SITE __attribute__((noinline, used))
+#else
+#define SITE __attribute__((noipa, used))
+#endif
 
 struct bench_cli {
     const char *prog; /* for messages */
