@@ -18,21 +18,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
 #include <vmsix/msix_table.h>
 
-/* Out of line, never specialized nor merged with an identical function
- * (gcc's noipa): the call site stays one call, under its own name. */
-#if defined(__clang__)
-#define SITE __attribute__((noinline, used))
-#else
-#define SITE __attribute__((noipa, used))
-#endif
+#include "bench_site.h"
 
 static volatile uint64_t sink;
 static uint64_t delivered, updates, polls;
@@ -192,13 +180,6 @@ static const struct bench_case cases[] = {
     {"ctrl-write-fmask-toggle-32vec", setup_plain, site_ctrl_write_fmask_toggle_32vec, 1000000},
 };
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static void run(const struct bench_case *c, struct vmsix_msix *m, uint64_t n)
 {
     for (uint64_t i = 0; i < n; i++)
@@ -211,36 +192,33 @@ static void run_case(const struct bench_case *c, uint64_t iters)
     double t0, t1;
 
     run(c, m, 1000); /* warm up */
-    t0 = now_ns();
+    t0 = bench_now_ns();
     run(c, m, iters);
-    t1 = now_ns();
+    t1 = bench_now_ns();
     printf("bench: msix-%s ns_per_op=%.2f\n", c->name, (t1 - t0) / (double)iters);
+}
+
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+static const char *case_name(size_t i)
+{
+    return cases[i].name;
+}
+
+static void case_one(size_t i, uint64_t iters)
+{
+    run_case(&cases[i], iters);
+}
+
+static void case_all(void)
+{
+    for (size_t i = 0; i < NCASES; i++)
+        run_case(&cases[i], cases[i].iters);
 }
 
 int main(int argc, char **argv)
 {
-    size_t ncases = sizeof(cases) / sizeof(cases[0]);
+    static const struct bench_cli cli = {"bench-msix", NCASES, case_name, case_one, case_all};
 
-    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
-        for (size_t i = 0; i < ncases; i++)
-            printf("%s\n", cases[i].name);
-        return 0;
-    }
-    if (argc == 5 && strcmp(argv[1], "--case") == 0 && strcmp(argv[3], "--iters") == 0) {
-        uint64_t iters = strtoull(argv[4], NULL, 10);
-        for (size_t i = 0; i < ncases; i++)
-            if (strcmp(cases[i].name, argv[2]) == 0) {
-                run_case(&cases[i], iters);
-                return 0;
-            }
-        fprintf(stderr, "bench: no case %s\n", argv[2]);
-        return 2;
-    }
-    if (argc != 1) {
-        fprintf(stderr, "usage: %s [--list | --case NAME --iters N]\n", argv[0]);
-        return 2;
-    }
-    for (size_t i = 0; i < ncases; i++)
-        run_case(&cases[i], cases[i].iters);
-    return 0;
+    return bench_cli_main(&cli, argc, argv);
 }

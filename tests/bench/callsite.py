@@ -79,18 +79,30 @@ def parse_callgrind(path):
     return self_cost, arcs
 
 
-def measure(valgrind, bench, case, iters):
-    site = 'site_' + case.replace('-', '_')
+def run_callgrind(valgrind, bench, case, iters, toggle):
+    """Runs BENCH --case CASE --iters N under callgrind, counting only inside
+    the functions TOGGLE matches; returns parse_callgrind()'s result."""
     with tempfile.TemporaryDirectory(prefix='vmsix-callsite.') as tmp:
         out = os.path.join(tmp, 'callgrind.out')
-        cmd = [valgrind, '--tool=callgrind', '--toggle-collect=site_*',
+        cmd = [valgrind, '--tool=callgrind', '--toggle-collect=' + toggle,
                '--callgrind-out-file=' + out, bench, '--case', case, '--iters', str(iters)]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               universal_newlines=True)
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout + proc.stderr)
             raise SystemExit('callsite.py: `%s` exited with %d' % (' '.join(cmd), proc.returncode))
-        self_cost, arcs = parse_callgrind(out)
+        return parse_callgrind(out)
+
+
+def hook_cost(self_cost, arcs):
+    """Instructions executed in hook_* functions (and what they call)."""
+    hook = sum(c for f, c in self_cost.items() if f.startswith('hook_'))
+    return hook + sum(c[1] for (caller, _), c in arcs.items() if caller.startswith('hook_'))
+
+
+def measure(valgrind, bench, case, iters):
+    site = 'site_' + case.replace('-', '_')
+    self_cost, arcs = run_callgrind(valgrind, bench, case, iters, 'site_*')
     lib = [(callee, c) for (caller, callee), c in arcs.items()
            if caller == site and callee.startswith('vmsix_')]
     if len(lib) != 1:
@@ -99,9 +111,7 @@ def measure(valgrind, bench, case, iters):
     callee, (calls, incl) = lib[0]
     if calls == 0:
         raise SystemExit('callsite.py: %s: %s never called %s' % (case, site, callee))
-    hook = sum(c for f, c in self_cost.items() if f.startswith('hook_'))
-    hook += sum(c[1] for (caller, _), c in arcs.items() if caller.startswith('hook_'))
-    return incl / float(calls), hook / float(calls)
+    return incl / float(calls), hook_cost(self_cost, arcs) / float(calls)
 
 
 def fmt(x):

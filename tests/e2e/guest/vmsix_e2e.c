@@ -117,6 +117,17 @@ struct e2e_dev {
 };
 
 /* The outcome of one run: what the verdict line prints. */
+/*
+ * What one latency measurement reports: the median and the spread of its
+ * samples (the n-th percentile is sample n * count / 100 of the sorted
+ * ones, the median sample count / 2), in ns; the median in TSC cycles.
+ */
+struct e2e_lat_stats {
+	u64 median;
+	u64 p10, p25, p75, p90;
+	u64 median_tsc;
+};
+
 struct e2e_result {
 	const char *mode;
 	int vectors;
@@ -127,9 +138,8 @@ struct e2e_result {
 	int realloc_vectors;
 	unsigned int affinity_refires;
 	u32 pended;
-	u64 lat_ns;
-	u64 lat_tsc;
-	u64 lat_remote_ns;
+	struct e2e_lat_stats lat;
+	struct e2e_lat_stats lat_remote;
 	unsigned int lat_samples;
 	bool pass;
 };
@@ -583,18 +593,24 @@ static long e2e_lat_work(void *arg)
 	return 0;
 }
 
+static u64 e2e_pct(const u64 *sorted, unsigned int n, unsigned int pct)
+{
+	return sorted[min_t(unsigned int, n - 1, n * pct / 100)];
+}
+
 /*
- * Median doorbell-to-handler time of vector v delivered to irq_cpu while the
- * doorbell is written on fire_cpu. Returns false if a delivery timed out.
+ * Doorbell-to-handler times of vector v delivered to irq_cpu while the
+ * doorbell is written on fire_cpu: their median and spread. Returns false
+ * if a delivery timed out.
  */
 static bool e2e_latency(struct e2e_vec *v, unsigned int fire_cpu, unsigned int irq_cpu,
-			unsigned int n, u64 *med_ns, u64 *med_tsc, unsigned int *got)
+			unsigned int n, struct e2e_lat_stats *st, unsigned int *got)
 {
 	struct e2e_lat l = { .v = v, .n = n };
 	unsigned int refires = 0;
 	bool ok = false;
 
-	*med_ns = *med_tsc = 0;
+	memset(st, 0, sizeof(*st));
 	*got = 0;
 	if (!e2e_move_to(v, irq_cpu, &refires))
 		return false;
@@ -607,8 +623,12 @@ static bool e2e_latency(struct e2e_vec *v, unsigned int fire_cpu, unsigned int i
 	if (l.got == n) {
 		sort(l.ns, n, sizeof(*l.ns), e2e_cmp_u64, NULL);
 		sort(l.tsc, n, sizeof(*l.tsc), e2e_cmp_u64, NULL);
-		*med_ns = l.ns[n / 2];
-		*med_tsc = l.tsc[n / 2];
+		st->median = l.ns[n / 2];
+		st->p10 = e2e_pct(l.ns, n, 10);
+		st->p25 = e2e_pct(l.ns, n, 25);
+		st->p75 = e2e_pct(l.ns, n, 75);
+		st->p90 = e2e_pct(l.ns, n, 90);
+		st->median_tsc = l.tsc[n / 2];
 		ok = true;
 		pr_info(E2E_NAME ": latency cpu%u->cpu%u: n=%u min=%llu median=%llu max=%llu ns, median %llu TSC cycles\n",
 			fire_cpu, irq_cpu, n, l.ns[0], l.ns[n / 2], l.ns[n - 1], l.tsc[n / 2]);
@@ -678,14 +698,12 @@ static void e2e_run(struct e2e_dev *d, struct e2e_result *r)
 	nlat = clamp_t(unsigned int, samples, 1, E2E_LAT_MAX);
 	cpu0 = cpumask_first(cpu_online_mask);
 	cpu1 = cpumask_next(cpu0, cpu_online_mask);
-	if (!e2e_latency(&d->vec[0], cpu0, cpu0, nlat, &r->lat_ns, &r->lat_tsc,
-			 &r->lat_samples))
+	if (!e2e_latency(&d->vec[0], cpu0, cpu0, nlat, &r->lat, &r->lat_samples))
 		e2e_fail(d, "latency");
 	if (cpu1 < nr_cpu_ids) {
-		u64 tsc;
 		unsigned int got;
 
-		if (!e2e_latency(&d->vec[0], cpu0, cpu1, nlat, &r->lat_remote_ns, &tsc, &got))
+		if (!e2e_latency(&d->vec[0], cpu0, cpu1, nlat, &r->lat_remote, &got))
 			e2e_fail(d, "latency-remote");
 	}
 	irq_set_affinity(d->vec[0].irq, cpu_online_mask);
@@ -717,9 +735,11 @@ static void e2e_report(struct e2e_dev *d, const struct e2e_result *r)
 		sent = e2e_read(d, E2E_REG_SENT);
 		injected = e2e_read(d, E2E_REG_INJECTED);
 	}
-	pr_notice("VMSIX-E2E: %s vectors=%d delivered=%u masked_ok=%d affinity_ok=%d realloc_ok=%d latency_median_ns=%llu latency_median_tsc=%llu latency_remote_median_ns=%llu samples=%u realloc_vectors=%d affinity_refires=%u spurious=%u pended=%u doorbells=%u handled=%d sent=%u injected=%u cpus=%u reason=%s result=%s\n",
+	pr_notice("VMSIX-E2E: %s vectors=%d delivered=%u masked_ok=%d affinity_ok=%d realloc_ok=%d latency_median_ns=%llu latency_median_tsc=%llu latency_remote_median_ns=%llu samples=%u latency_p10_ns=%llu latency_p25_ns=%llu latency_p75_ns=%llu latency_p90_ns=%llu latency_remote_p25_ns=%llu latency_remote_p75_ns=%llu realloc_vectors=%d affinity_refires=%u spurious=%u pended=%u doorbells=%u handled=%d sent=%u injected=%u cpus=%u reason=%s result=%s\n",
 		  r->mode, r->vectors, r->delivered, r->masked_ok, r->affinity_ok,
-		  r->realloc_ok, r->lat_ns, r->lat_tsc, r->lat_remote_ns, r->lat_samples,
+		  r->realloc_ok, r->lat.median, r->lat.median_tsc, r->lat_remote.median,
+		  r->lat_samples, r->lat.p10, r->lat.p25, r->lat.p75, r->lat.p90,
+		  r->lat_remote.p25, r->lat_remote.p75,
 		  r->realloc_vectors, r->affinity_refires, d->spurious, r->pended, d->doorbells,
 		  atomic_read(&d->handled), sent, injected, num_online_cpus(),
 		  d->reason[0] ? d->reason : "none", r->pass ? "PASS" : "FAIL");
