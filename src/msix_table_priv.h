@@ -54,6 +54,20 @@ struct vmsix_msix {
     (sizeof(struct vmsix_msix) + 2u * (((size_t)(nvec) + 63u) / 64u) * sizeof(uint64_t) +          \
      (size_t)(nvec) * sizeof(union msix_entry))
 
+/* Is vector @v (< nvec) live: active, and its activation reported? A live
+ * vector's vmsix_msix_fire() is exactly deliver(v, vmsix_msix_msg(m, v)):
+ * the composed device's interrupt path takes that shortcut. */
+static inline bool vmsix_msix_live(const struct vmsix_msix *m, size_t v)
+{
+    return (m->live[v / 64u] >> (v % 64u)) & 1u;
+}
+
+/* Vector @v's message, where the table keeps it. */
+static inline const struct vmsix_msg *vmsix_msix_msg(const struct vmsix_msix *m, size_t v)
+{
+    return &m->ent[v].msg;
+}
+
 /*
  * vmsix_msix_restore_valid() - would vmsix_msix_restore(@m, @buf, @len)
  * accept the buffer? Every check restore makes before it changes
