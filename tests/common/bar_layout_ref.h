@@ -81,8 +81,8 @@ static inline void ref_push(struct vmsix_bar_range *r, unsigned *n, uint64_t off
 
 /* One trapped page [a, b): its guarded bytes emulated, the rest forwarded,
  * cut at every edge of the table and the PBA inside it. */
-static inline void ref_trapped_page(const struct vmsix_bar_layout_params *p, uint64_t a,
-                                    uint64_t b, struct vmsix_bar_range *r, unsigned *n)
+static inline void ref_trapped_page(const struct vmsix_bar_layout_params *p, uint64_t a, uint64_t b,
+                                    struct vmsix_bar_range *r, unsigned *n)
 {
     uint64_t cut[6], x = a;
     unsigned nc = 0, i, j;
@@ -277,8 +277,7 @@ struct qemu_mmap {
 };
 
 static inline void qemu_fixup(uint64_t size, uint64_t table_off, uint32_t entries, uint64_t page,
-                              bool msix_mappable, struct qemu_mmap m[2], unsigned *n,
-                              bool *whole)
+                              bool msix_mappable, struct qemu_mmap m[2], unsigned *n, bool *whole)
 {
     uint64_t start = table_off & ~(page - 1u);
     uint64_t end = (table_off + ref_tlen(entries) + page - 1u) & ~(page - 1u);

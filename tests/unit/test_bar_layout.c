@@ -36,8 +36,8 @@
 
 #define RANGES(...) ((const struct vmsix_bar_range[]){__VA_ARGS__})
 
-static struct vmsix_bar_layout_params lp(uint64_t size, uint64_t page, uint64_t table,
-                                         uint64_t pba, uint32_t nvec, uint32_t flags)
+static struct vmsix_bar_layout_params lp(uint64_t size, uint64_t page, uint64_t table, uint64_t pba,
+                                         uint32_t nvec, uint32_t flags)
 {
     struct vmsix_bar_layout_params p;
 
@@ -58,7 +58,8 @@ static void print_ranges(const char *what, const struct vmsix_bar_range *r, unsi
     print_message("%s:\n", what);
     for (unsigned i = 0; i < n; i++)
         print_message("  [%#llx, %#llx) %s\n", (unsigned long long)r[i].off,
-                      (unsigned long long)(r[i].off + r[i].len), names[r[i].kind < 5 ? r[i].kind : 0]);
+                      (unsigned long long)(r[i].off + r[i].len),
+                      names[r[i].kind < 5 ? r[i].kind : 0]);
 }
 
 static void expect_ranges(const struct vmsix_bar_range *got, unsigned ngot,
@@ -102,8 +103,8 @@ static void test_table_at_start_pba_on_its_page(void **state)
 
     (void)state;
     expect_layout(&p,
-                  RANGES({0, 0x100, EMU}, {0x100, 0x700, FWD}, {0x800, 8, EMU},
-                         {0x808, 0x7f8, FWD}, {0x1000, 0x3000, MAP}),
+                  RANGES({0, 0x100, EMU}, {0x100, 0x700, FWD}, {0x800, 8, EMU}, {0x808, 0x7f8, FWD},
+                         {0x1000, 0x3000, MAP}),
                   5, VMSIX_BAR_REPORT_FORWARDS);
 }
 
@@ -146,16 +147,16 @@ static void test_pba_from_device(void **state)
         lp(64 * KiB, 4 * KiB, 0x2000, 0x3000, 64, VMSIX_BAR_LAYOUT_PBA_FROM_DEVICE);
 
     (void)state;
-    expect_layout(&p,
-                  RANGES({0, 0x2000, MAP}, {0x2000, 0x400, EMU}, {0x2400, 0xc00, FWD},
-                         {0x3000, 0xd000, MAP}),
-                  4, VMSIX_BAR_REPORT_FORWARDS);
+    expect_layout(
+        &p,
+        RANGES({0, 0x2000, MAP}, {0x2000, 0x400, EMU}, {0x2400, 0xc00, FWD}, {0x3000, 0xd000, MAP}),
+        4, VMSIX_BAR_REPORT_FORWARDS);
     /* on the table's page it is forwarded with the other device bytes */
     p.pba_off = 0x2800;
-    expect_layout(&p,
-                  RANGES({0, 0x2000, MAP}, {0x2000, 0x400, EMU}, {0x2400, 0xc00, FWD},
-                         {0x3000, 0xd000, MAP}),
-                  4, VMSIX_BAR_REPORT_FORWARDS);
+    expect_layout(
+        &p,
+        RANGES({0, 0x2000, MAP}, {0x2000, 0x400, EMU}, {0x2400, 0xc00, FWD}, {0x3000, 0xd000, MAP}),
+        4, VMSIX_BAR_REPORT_FORWARDS);
 }
 
 static void test_nine_ranges(void **state)
@@ -200,6 +201,9 @@ static void test_nothing_in_the_bar(void **state)
                   VMSIX_BAR_REPORT_FORWARDS);
     p.flags = VMSIX_BAR_LAYOUT_PBA_FROM_DEVICE;
     expect_layout(&p, RANGES({0, 8 * KiB, MAP}), 1, 0);
+    /* half a page: still one trapped page, with nothing to emulate */
+    p.page_size = 16 * KiB;
+    expect_layout(&p, RANGES({0, 8 * KiB, FWD}), 1, VMSIX_BAR_REPORT_FORWARDS);
 }
 
 static void test_msix_mappable_is_reported_only(void **state)
@@ -235,8 +239,9 @@ static void test_huge_bars(void **state)
     p.table_off = 0;
     p.pba_off = s - 256;
     expect_layout(&p,
-                  RANGES({0, 32 * KiB, EMU}, {32 * KiB, 32 * KiB, FWD}, {64 * KiB, s - 128 * KiB, MAP},
-                         {s - 64 * KiB, 64 * KiB - 256, FWD}, {s - 256, 256, EMU}),
+                  RANGES({0, 32 * KiB, EMU}, {32 * KiB, 32 * KiB, FWD},
+                         {64 * KiB, s - 128 * KiB, MAP}, {s - 64 * KiB, 64 * KiB - 256, FWD},
+                         {s - 256, 256, EMU}),
                   5, VMSIX_BAR_REPORT_FORWARDS);
 }
 
@@ -255,8 +260,7 @@ static void test_pba_sizes(void **state)
                   VMSIX_BAR_REPORT_FORWARDS);
     /* table and PBA adjacent: one emulated range */
     p.pba_off = 0x410;
-    expect_layout(&p, RANGES({0, 0x420, EMU}, {0x420, 0xbe0, FWD}), 2,
-                  VMSIX_BAR_REPORT_FORWARDS);
+    expect_layout(&p, RANGES({0, 0x420, EMU}, {0x420, 0xbe0, FWD}), 2, VMSIX_BAR_REPORT_FORWARDS);
 }
 
 /* A refusal writes nothing: not the ranges, not the report. */
@@ -315,10 +319,10 @@ static void test_refusals(void **state)
 #undef BAD
     /* adjacent is fine */
     p = lp(16384, 4096, 0x108, 0x100, 64, 0);
-    expect_layout(&p,
-                  RANGES({0, 0x100, FWD}, {0x100, 0x408, EMU}, {0x508, 0xaf8, FWD},
-                         {0x1000, 0x3000, MAP}),
-                  4, VMSIX_BAR_REPORT_FORWARDS);
+    expect_layout(
+        &p,
+        RANGES({0, 0x100, FWD}, {0x100, 0x408, EMU}, {0x508, 0xaf8, FWD}, {0x1000, 0x3000, MAP}), 4,
+        VMSIX_BAR_REPORT_FORWARDS);
 }
 
 static void test_capacity(void **state)
@@ -572,10 +576,9 @@ static void test_relocate_pba_half(void **state)
     check_relo(&p, &x);
     assert_int_equal(x.r.table_off, 0);
     assert_int_equal(x.r.pba_off, 2 * KiB);
-    expect_ranges(x.g, x.r.nguest,
-                  RANGES({0, 0x200, EMU}, {0x200, 0x600, ZERO}, {0x800, 8, EMU},
-                         {0x808, 0x7f8, ZERO}),
-                  4);
+    expect_ranges(
+        x.g, x.r.nguest,
+        RANGES({0, 0x200, EMU}, {0x200, 0x600, ZERO}, {0x800, 8, EMU}, {0x808, 0x7f8, ZERO}), 4);
     /* twice the table: 2048 vectors need 64 KiB */
     p.nvec = 2048;
     x = relo(&p);
@@ -604,8 +607,8 @@ static void test_relocate_msix_on_msi_placement(void **state)
     for (uint64_t size = 4 * KiB; size <= 2 * GiB; size *= 2)
         for (uint32_t n = 2; n <= 32; n *= 2) {
             p = rp(1, n, size,
-                   VMSIX_BAR_RELOC_FREE_ONLY | VMSIX_BAR_RELOC_MEM32 |
-                       VMSIX_BAR_RELOC_NO_PREFETCH | VMSIX_BAR_RELOC_PBA_HALF);
+                   VMSIX_BAR_RELOC_FREE_ONLY | VMSIX_BAR_RELOC_MEM32 | VMSIX_BAR_RELOC_NO_PREFETCH |
+                       VMSIX_BAR_RELOC_PBA_HALF);
             p.sizes = NULL;
             x = relo(&p);
             check_relo(&p, &x);
@@ -733,14 +736,14 @@ static void test_relocate_bad_args(void **state)
     BAD(p.target = 6);
     BAD(p.target = 0xfe);
     BAD(p.dev_table_bar = 6);
-    BAD(sizes[0] = 12 * KiB);          /* not a power of two */
-    BAD(sizes[0] = 0);                 /* an implemented BAR without a size */
-    BAD(p.sizes = NULL);               /* a device table needs its BAR's size */
-    BAD(p.dev_table_off = 0x3f08);     /* 256 bytes of table past 16 KiB */
+    BAD(sizes[0] = 12 * KiB);      /* not a power of two */
+    BAD(sizes[0] = 0);             /* an implemented BAR without a size */
+    BAD(p.sizes = NULL);           /* a device table needs its BAR's size */
+    BAD(p.dev_table_off = 0x3f08); /* 256 bytes of table past 16 KiB */
     BAD(p.dev_table_off = UINT64_MAX - 7);
-    BAD(p.dev_table_off = 0x1004);     /* not qword aligned */
-    BAD(p.dev_table_bar = 1);          /* an I/O BAR holds no table */
-    BAD(p.dev_table_bar = 3);          /* an unimplemented one neither */
+    BAD(p.dev_table_off = 0x1004); /* not qword aligned */
+    BAD(p.dev_table_bar = 1);      /* an I/O BAR holds no table */
+    BAD(p.dev_table_bar = 3);      /* an unimplemented one neither */
 #undef BAD
     sizes[0] = 16 * KiB;
     /* the upper half of a 64-bit BAR has no size of its own */
@@ -933,10 +936,10 @@ static void test_acrn_pr8256_registers_in_the_table_page_are_forwarded(void **st
     int n;
 
     (void)state;
-    expect_layout(&p,
-                  RANGES({0, 0x2000, MAP}, {0x2000, 0x108, EMU}, {0x2108, 0xef8, FWD},
-                         {0x3000, 0x1000, MAP}),
-                  4, VMSIX_BAR_REPORT_FORWARDS);
+    expect_layout(
+        &p,
+        RANGES({0, 0x2000, MAP}, {0x2000, 0x108, EMU}, {0x2108, 0xef8, FWD}, {0x3000, 0x1000, MAP}),
+        4, VMSIX_BAR_REPORT_FORWARDS);
     n = vmsix_bar_layout_compute(&p, r, VMSIX_BAR_LAYOUT_MAX_RANGES, NULL);
     for (int i = 0; i < n; i++)
         if (r[i].kind == FWD) {
