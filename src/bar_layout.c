@@ -163,6 +163,7 @@ int vmsix_bar_layout_compute(const struct vmsix_bar_layout_params *p, struct vms
         return -EINVAL;
     pba_emul = pba && !(p->flags & VMSIX_BAR_LAYOUT_PBA_FROM_DEVICE);
 
+    /* DESIGN 4.6 rule 2 */
     if (p->bar_size < p->page_size) {
         /* one trapped page: no part of it can be mapped */
         canvas_init(&c, p->bar_size, VMSIX_BAR_RANGE_FORWARD);
@@ -226,7 +227,7 @@ static int auto_slot(const struct vmsix_bar_reloc_params *p, unsigned count, uns
     return vmsix_bar_free_slot(p->cfg, p->len, p->sizes ? sized : NULL, slot) ? -ENOSPC : 0;
 }
 
-/* Where the structures go, as the guest sees them. */
+/* Where the structures go, as the guest sees them (DESIGN 4.6 rule 6). */
 struct place {
     unsigned slot;
     bool grown, is64, prefetch;
@@ -295,7 +296,8 @@ static int place(const struct vmsix_bar_reloc_params *p, const struct vmsix_bar 
     return 0;
 }
 
-/* The device's table BAR once the guest's table lives elsewhere. */
+/* The device's table BAR once the guest's table lives elsewhere (DESIGN 4.6
+ * rule 7). */
 static void paint_phys(struct canvas *c, const struct vmsix_bar_reloc_params *p, uint64_t size)
 {
     uint64_t off = p->dev_table_off, tlen = table_bytes(p->nvec);

@@ -139,7 +139,7 @@ int vmsix_msix_on_msi_check(const uint8_t *cfg, size_t len, struct vmsix_eligibi
 }
 
 /* The table BAR as DESIGN 4.3 has it, placed by the BAR layout's
- * relocation (DESIGN 4.6) like any relocated table: a free slot only, a
+ * relocation (DESIGN 4.6 rule 8) like any relocated table: a free slot only, a
  * 32-bit non-prefetchable BAR of one "page" (the BAR size the options ask
  * for), the table at 0 and the PBA at half the BAR (PBA_HALF keeps the
  * guest view, and the device's saved states, as they have always been). */
