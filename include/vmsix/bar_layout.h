@@ -190,9 +190,11 @@ struct vmsix_bar_reloc {
  * BAR) or mapped (forwarded under a page), and ZERO past it. The physical
  * layout, of the device's table BAR: its old table is no longer the
  * guest's; with MSIX_MAPPABLE (and a BAR of at least a page) all of it is
- * mapped, which is what relocation is for (Linux allows it only behind
- * interrupt remapping, which checks the source of every message); without,
- * the table's pages stay trapped, its bytes ZERO and the rest forwarded.
+ * mapped, old table included, which is what relocation is for (the
+ * registers on its pages stop exiting) and what QEMU does: Linux offers
+ * that mapping only where interrupt remapping checks the source of every
+ * message the device sends. Without it the table's pages stay trapped, its
+ * bytes ZERO (no guest value reaches them) and the rest forwarded.
  * These are offsets in the device's BAR and never reach past it, whatever
  * the guest's offsets are.
  *
