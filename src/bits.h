@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Private: the one set of power-of-two and log2 helpers of the core. */
+/* Private: the one set of power-of-two, alignment and log2 helpers of the core. */
 #ifndef VMSIX_SRC_BITS_H
 #define VMSIX_SRC_BITS_H
 
@@ -35,6 +35,19 @@ static VMSIX_ALWAYS_INLINE unsigned vmsix_log2_ceil(uint32_t v)
 static inline uint32_t vmsix_roundup_pow2(uint32_t v)
 {
     return UINT32_C(1) << vmsix_log2_ceil(v);
+}
+
+/* @v rounded down to a multiple of @a, a power of two. */
+static inline uint64_t vmsix_align_down(uint64_t v, uint64_t a)
+{
+    return v & ~(a - 1u);
+}
+
+/* @v rounded up to a multiple of @a, a power of two; the caller makes sure
+ * that the result fits (v + a - 1 does not wrap). */
+static inline uint64_t vmsix_align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1u) & ~(a - 1u);
 }
 
 #endif /* VMSIX_SRC_BITS_H */

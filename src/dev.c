@@ -476,8 +476,8 @@ int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
 
     memset(&mp, 0, sizeof(mp));
     mp.nvec = d->lay.nvec;
-    mp.table_off = 0;
-    mp.pba_off = d->lay.bar_size / 2u;
+    mp.table_off = d->lay.table_off;
+    mp.pba_off = d->lay.pba_off;
     rc = vmsix_msix_init(d->msix_mem, sizeof(d->msix_mem), &mp, &dev_msix_ops, d, &d->msix);
     if (rc)
         return failed(d, -1, "init: the MSI-X table", rc);

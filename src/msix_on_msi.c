@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <vmsix/bar.h>
+#include <vmsix/bar_layout.h>
 #include <vmsix/capchain.h>
 #include <vmsix/msix_on_msi.h>
 #include <vmsix/msix_table.h>
@@ -21,6 +22,7 @@
 
 #define DEFAULT_BAR_SIZE 4096u
 #define MAX_BAR_SIZE 0x80000000u /* a 32-bit memory BAR */
+#define MAX_SLOT 5u
 
 static const char *const reason_names[] = {
     "no-msi",      "has-msix", "single-vector",   "no-per-vector-mask",
@@ -193,36 +195,57 @@ int vmsix_msix_on_msi_check(const uint8_t *cfg, size_t len, struct vmsix_eligibi
     return out->reasons ? -ENOTSUP : 0;
 }
 
+/* The table BAR as DESIGN 4.3 has it, placed by the BAR layout's
+ * relocation (DESIGN 4.6 rule 8) like any relocated table: a free slot only, a
+ * 32-bit non-prefetchable BAR of one "page" (the BAR size the options ask
+ * for), the table at 0 and the PBA at half the BAR (PBA_HALF keeps the
+ * guest view, and the device's saved states, as they have always been). */
+static int place_table(const uint8_t *cfg, size_t len, struct vmsix_mom_layout *l)
+{
+    struct vmsix_bar_reloc_params rp;
+    struct vmsix_bar_reloc r;
+
+    memset(&rp, 0, sizeof(rp));
+    rp.cfg = cfg;
+    rp.len = len;
+    rp.page_size = l->bar_size;
+    rp.nvec = l->nvec;
+    rp.flags = VMSIX_BAR_RELOC_FREE_ONLY | VMSIX_BAR_RELOC_MEM32 | VMSIX_BAR_RELOC_NO_PREFETCH |
+               VMSIX_BAR_RELOC_PBA_HALF;
+    rp.target = l->slot;
+    rp.dev_table_bar = VMSIX_BAR_RELOC_NO_TABLE;
+    if (vmsix_bar_layout_relocate(&rp, &r, NULL, 0, NULL, 0))
+        return -ENOTSUP; /* the slot is not free, or not there */
+    l->bar_size = (uint32_t)r.bar_size;
+    l->table_off = (uint32_t)r.table_off;
+    l->pba_off = (uint32_t)r.pba_off;
+    return 0;
+}
+
 /* The options against the function: slot, BAR size, vectors. */
 static int resolve(const uint8_t *cfg, size_t len, const struct vmsix_dev_options *opt,
                    const struct vmsix_eligibility *e, struct vmsix_mom_layout *l)
 {
-    struct vmsix_bar bars[6];
-    unsigned n;
-
     l->slot = (uint8_t)e->table_bar;
     l->bar_size = DEFAULT_BAR_SIZE;
     l->nvec = e->vectors;
-    if (!opt)
-        return 0;
-    if (opt->bar_size) {
+    if (opt && opt->bar_size) {
         if (!vmsix_is_pow2(opt->bar_size) || opt->bar_size < DEFAULT_BAR_SIZE ||
             opt->bar_size > MAX_BAR_SIZE)
             return -ENOTSUP;
         l->bar_size = opt->bar_size;
     }
-    if (opt->nvec) {
+    if (opt && opt->nvec) {
         if (!vmsix_is_pow2(opt->nvec) || opt->nvec > e->vectors || opt->nvec < 2)
             return -ENOTSUP;
         l->nvec = opt->nvec;
     }
-    if (opt->table_bar_set) {
-        if (vmsix_bar_decode(cfg, len, bars, &n) || opt->table_bar >= n ||
-            bars[opt->table_bar].kind != VMSIX_BAR_NONE)
+    if (opt && opt->table_bar_set) {
+        if (opt->table_bar > MAX_SLOT) /* (0xff would ask relocation for any slot) */
             return -ENOTSUP;
         l->slot = opt->table_bar;
     }
-    return 0;
+    return place_table(cfg, len, l);
 }
 
 int vmsix_mom_plan(const uint8_t *cfg, size_t len, const struct vmsix_dev_options *opt,
@@ -248,13 +271,13 @@ int vmsix_mom_apply(uint8_t *cfg, size_t len, const struct vmsix_mom_layout *l)
     uint8_t cap[PCI_MSIX_CAP_LEN];
     int rc;
 
-    /* MSI-X: ID, (next kept), Message Control = N - 1, table at 0 in the
-     * slot, PBA at half the BAR */
+    /* MSI-X: ID, (next kept), Message Control = N - 1, table and PBA
+     * where the plan placed them in the slot */
     memset(cap, 0, sizeof(cap));
     cap[PCI_CAP_ID] = VMSIX_CAP_ID_MSIX;
     vmsix_wr16(cap + PCI_MSIX_FLAGS, (uint16_t)(l->nvec - 1u));
-    vmsix_wr32(cap + PCI_MSIX_TABLE, l->slot);
-    vmsix_wr32(cap + PCI_MSIX_PBA, (l->bar_size / 2u) | l->slot);
+    vmsix_wr32(cap + PCI_MSIX_TABLE, l->table_off | l->slot);
+    vmsix_wr32(cap + PCI_MSIX_PBA, l->pba_off | l->slot);
     rc = vmsix_capchain_replace(cfg, len, false, l->msi_off, cap, sizeof(cap));
     if (rc)
         return rc;

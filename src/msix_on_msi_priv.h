@@ -9,15 +9,17 @@
 
 /* Where everything is, for a function that qualifies with its options. */
 struct vmsix_mom_layout {
-    uint16_t msi_off;  /* the MSI capability: the guest's MSI-X capability */
-    uint16_t msi_len;  /* its length (10, 14, 20 or 24) */
-    uint16_t exp_off;  /* the PCI Express capability, 0 when none */
-    uint16_t pm_off;   /* the Power Management capability, 0 when none */
-    uint16_t af_off;   /* the Advanced Features capability, 0 when none */
-    bool addr64;       /* MSI: 64-bit address */
-    uint8_t nvec;      /* vectors shown, a power of two 2..32 */
-    uint8_t slot;      /* the table BAR's slot */
-    uint32_t bar_size; /* the table BAR's size; the PBA is at half of it */
+    uint16_t msi_off;   /* the MSI capability: the guest's MSI-X capability */
+    uint16_t msi_len;   /* its length (10, 14, 20 or 24) */
+    uint16_t exp_off;   /* the PCI Express capability, 0 when none */
+    uint16_t pm_off;    /* the Power Management capability, 0 when none */
+    uint16_t af_off;    /* the Advanced Features capability, 0 when none */
+    bool addr64;        /* MSI: 64-bit address */
+    uint8_t nvec;       /* vectors shown, a power of two 2..32 */
+    uint8_t slot;       /* the table BAR's slot */
+    uint32_t bar_size;  /* the table BAR's size */
+    uint32_t table_off; /* the table's offset in it: 0 */
+    uint32_t pba_off;   /* the PBA's: half the BAR (DESIGN 4.3, placed by 4.6) */
 };
 
 /*

@@ -82,9 +82,12 @@
 /* ---- MSI-X (capability ID 0x11) ---- */
 #define PCI_MSIX_FLAGS 2u /* Message Control */
 #define PCI_MSIX_FLAGS_QSIZE 0x07ffu
-#define PCI_MSIX_TABLE 4u /* Table Offset/BIR */
-#define PCI_MSIX_PBA 8u   /* PBA Offset/BIR */
-#define PCI_MSIX_BIR_MASK 0x7u
+#define PCI_MSIX_TABLE 4u           /* Table Offset/BIR */
+#define PCI_MSIX_PBA 8u             /* PBA Offset/BIR */
+#define PCI_MSIX_BIR_MASK 0x7u      /* the offsets' low bits: table and PBA are qword aligned */
+#define PCI_MSIX_ENTRY_SIZE 16u     /* one table entry */
+#define PCI_MSIX_MAX_VECTORS 2048u  /* Table Size is 11 bits, N - 1 */
+#define PCI_MSIX_PBA_QWORD_VECS 64u /* one PBA qword holds 64 Pending bits */
 #define PCI_MSIX_CAP_LEN 12u
 #define PCI_PM_CAP_LEN 8u
 

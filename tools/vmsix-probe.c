@@ -7,7 +7,10 @@
  * and prints the facts, the verdict and every reason, as text or as JSON
  * (--json). With -s SLOT --virtual it prints, in `lspci -xxxx` format, the
  * configuration space that vmsix would present to a guest for that function
- * (vmsix_msix_on_msi_view()). See vmsix-probe(1).
+ * (vmsix_msix_on_msi_view()). For a function with MSI-X, and for an eligible
+ * one the emulated table BAR, it also prints which ranges of the table's BAR
+ * a VMM maps, traps and emulates, or forwards at the host's page size or
+ * --page-size (vmsix/bar_layout.h). See vmsix-probe(1).
  *
  * Exit status: 0 on success, 2 on a bad argument or unreadable input.
  */
@@ -22,9 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pciaccess.h>
 
+#include <vmsix/bar_layout.h>
 #include <vmsix/cfgspace.h>
 #include <vmsix/msix_on_msi.h>
 
@@ -42,14 +47,31 @@ struct func {
     uint8_t cfg[CFG_MAX]; /* the bytes */
     bool sized_known;     /* sized[] holds what a sizing write reads back */
     uint32_t sized[6];    /* per BAR slot: libpciaccess's region sizes or --bar-sizes */
+    uint64_t sizes[6];    /* the sizes themselves, when sized_known */
     unsigned nnotes;
     char notes[NOTE_MAX][160];
+};
+
+/* The layout of one BAR that holds MSI-X structures (vmsix/bar_layout.h). */
+struct layout_bar {
+    unsigned bar;
+    uint64_t size;
+    bool size_known; /* from the host or --bar-sizes; else the smallest that holds them */
+    bool emulated;   /* the emulated table BAR of MSI-X on MSI */
+    uint64_t table_off, pba_off; /* VMSIX_BAR_LAYOUT_ABSENT when not in this BAR */
+    int err;                     /* 0, or why it cannot be laid out */
+    unsigned n;
+    struct vmsix_bar_range r[VMSIX_BAR_LAYOUT_MAX_RANGES];
 };
 
 /* The result for one function. */
 struct result {
     struct vmsix_eligibility e;
     bool eligible;
+    bool has_layout; /* MSI-X, or eligible: the bars below */
+    unsigned nbars;  /* the table's BAR, and the PBA's when it is another */
+    struct layout_bar bars[2];
+    const char *layout_note; /* why a function with MSI-X has no layout */
 };
 
 /* An lspci-style slot filter; -1 = any. */
@@ -63,6 +85,8 @@ struct options {
     const char *slot;
     struct slot_filter filter;
     bool json, virt;
+    bool page_size_given;
+    uint64_t page_size; /* --page-size, else the host's */
     bool bar_sizes_given;
     uint64_t bar_sizes[6]; /* --bar-sizes */
     struct vmsix_dev_options dev_opt;
@@ -74,17 +98,20 @@ static const char *prog = "vmsix-probe";
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: %s [--dump FILE [--bar-sizes LIST]] [-s SLOT] [--json]\n"
+            "Usage: %s [--dump FILE [--bar-sizes LIST]] [-s SLOT] [--json] [--page-size N]\n"
             "       %s [--dump FILE [--bar-sizes LIST]] -s SLOT --virtual\n"
             "                 [--bar-size N] [--vectors N] [--table-bar N]\n"
             "\n"
             "Tell, for each PCI function, whether vmsix can show its multi-message MSI\n"
-            "to a guest as MSI-X, and why not.\n"
+            "to a guest as MSI-X, and why not; and which ranges of its MSI-X BAR a VMM\n"
+            "maps, emulates or forwards.\n"
             "\n"
             "      --dump FILE    read an `lspci -x` dump instead of the host's PCI bus\n"
             "  -s, --slot SLOT    only the function(s) at [[domain:]bus:][dev][.fn]\n"
             "                     (hex; an empty field or * matches any)\n"
             "      --json         print a JSON array, one object per function\n"
+            "      --page-size N  lay out the MSI-X BARs for host pages of N bytes, a power\n"
+            "                     of two from 4096 to 0x80000000 (default: this host's)\n"
             "      --virtual      with -s: print the configuration space a guest would\n"
             "                     see, in `lspci -xxxx` format (decode it with\n"
             "                     `lspci -vvv -F FILE`)\n"
@@ -335,15 +362,18 @@ static void sized_from_list(struct func *f, const uint64_t sizes[6])
         b[i].prefetch = !b[i].io && (v & 8u) != 0;
     }
     f->sized_known = true;
+    memcpy(f->sizes, sizes, sizeof(f->sizes));
     sized_from_sizes(b, vmsix_bar_count(f->cfg, f->len), f->sized);
 }
 
 /* The live path: libpciaccess's regions, indexed by BAR slot. */
-static void sized_from_regions(const struct pci_device *dev, unsigned nslots, uint32_t sized[6])
+static void sized_from_regions(const struct pci_device *dev, unsigned nslots, uint32_t sized[6],
+                               uint64_t sizes[6])
 {
     struct bar_size b[6];
 
     for (unsigned i = 0; i < 6; i++) {
+        sizes[i] = dev->regions[i].size;
         b[i].size = dev->regions[i].size;
         b[i].io = dev->regions[i].is_IO;
         b[i].is64 = dev->regions[i].is_64;
@@ -426,7 +456,7 @@ static void read_live_one(struct pci_device *dev, struct func *f)
     f->device = dev->device_id;
     if (pci_device_probe(dev) == 0 && f->len >= 64) {
         f->sized_known = true;
-        sized_from_regions(dev, vmsix_bar_count(f->cfg, f->len), f->sized);
+        sized_from_regions(dev, vmsix_bar_count(f->cfg, f->len), f->sized, f->sizes);
     } else if (f->len >= 64) {
         add_note(f, "BAR sizes unknown (libpciaccess probe failed): a free slot is one that "
                     "reads 0");
@@ -471,9 +501,120 @@ static int read_live(const struct options *o, struct func_list *out)
     return 0;
 }
 
+/* ---- the layout ---- */
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t pow2_at_least(uint64_t v)
+{
+    uint64_t p = 16; /* the smallest memory BAR */
+    while (p < v)
+        p <<= 1;
+    return p;
+}
+
+/* One BAR of the device that holds the table and/or the PBA. */
+static void layout_device_bar(const struct func *f, uint64_t page, unsigned bar, uint64_t table,
+                              uint64_t pba, uint32_t nvec, struct layout_bar *lb)
+{
+    struct vmsix_bar_layout_params p;
+    uint64_t t_end = table == VMSIX_BAR_LAYOUT_ABSENT ? 0 : table + 16u * (uint64_t)nvec;
+    uint64_t p_end = pba == VMSIX_BAR_LAYOUT_ABSENT ? 0 : pba + 8u * ((nvec + 63u) / 64u);
+    int n;
+
+    memset(lb, 0, sizeof(*lb));
+    lb->bar = bar;
+    lb->table_off = table;
+    lb->pba_off = pba;
+    lb->size_known = f->sized_known;
+    lb->size = f->sized_known ? f->sizes[bar] : pow2_at_least(t_end > p_end ? t_end : p_end);
+    memset(&p, 0, sizeof(p));
+    p.bar_size = lb->size;
+    p.page_size = page;
+    p.table_off = table;
+    p.pba_off = pba;
+    p.nvec = nvec;
+    n = vmsix_bar_layout_compute(&p, lb->r, VMSIX_BAR_LAYOUT_MAX_RANGES, NULL);
+    if (n < 0)
+        lb->err = n;
+    else
+        lb->n = (unsigned)n;
+}
+
+/* The table BAR that MSI-X on MSI emulates: one page, table at 0, PBA at
+ * half of it, where the guest view puts them. */
+static void layout_emulated_bar(const struct func *f, const struct result *r, uint64_t page,
+                                struct layout_bar *lb)
+{
+    struct vmsix_bar_reloc_params p;
+    struct vmsix_bar_reloc rel;
+    int rc;
+
+    memset(lb, 0, sizeof(*lb));
+    lb->bar = (unsigned)r->e.table_bar;
+    lb->emulated = true;
+    lb->size_known = true;
+    memset(&p, 0, sizeof(p));
+    p.cfg = f->cfg;
+    p.len = f->len;
+    p.page_size = page;
+    p.nvec = r->e.vectors;
+    p.flags = VMSIX_BAR_RELOC_FREE_ONLY | VMSIX_BAR_RELOC_MEM32 | VMSIX_BAR_RELOC_NO_PREFETCH |
+              VMSIX_BAR_RELOC_PBA_HALF;
+    p.target = (uint8_t)r->e.table_bar;
+    p.dev_table_bar = VMSIX_BAR_RELOC_NO_TABLE;
+    rc = vmsix_bar_layout_relocate(&p, &rel, lb->r, VMSIX_BAR_LAYOUT_MAX_RANGES, NULL, 0);
+    if (rc) {
+        lb->err = rc;
+        return;
+    }
+    lb->size = rel.bar_size;
+    lb->table_off = rel.table_off;
+    lb->pba_off = rel.pba_off;
+    lb->n = rel.nguest;
+}
+
+static void layout(const struct func *f, uint64_t page, struct result *r)
+{
+    const struct vmsix_eligibility *e = &r->e;
+    uint32_t table, pba;
+    unsigned tb, pb;
+
+    if (r->eligible) {
+        r->has_layout = true;
+        r->nbars = 1;
+        layout_emulated_bar(f, r, page, &r->bars[0]);
+        return;
+    }
+    if (!e->msix_off)
+        return;
+    if ((size_t)e->msix_off + 12u > f->len) {
+        r->layout_note = "the MSI-X capability lies past the bytes read";
+        return;
+    }
+    table = rd32(f->cfg + e->msix_off + 4);
+    pba = rd32(f->cfg + e->msix_off + 8);
+    tb = table & 7u;
+    pb = pba & 7u;
+    if (tb > 5 || pb > 5) {
+        r->layout_note = "the MSI-X table or PBA names a reserved BAR (BIR 6 or 7)";
+        return;
+    }
+    r->has_layout = true;
+    layout_device_bar(f, page, tb, table & ~7u, pb == tb ? pba & ~7u : VMSIX_BAR_LAYOUT_ABSENT,
+                      e->msix_vectors, &r->bars[0]);
+    r->nbars = 1;
+    if (pb != tb)
+        layout_device_bar(f, page, pb, VMSIX_BAR_LAYOUT_ABSENT, pba & ~7u, e->msix_vectors,
+                          &r->bars[r->nbars++]);
+}
+
 /* ---- the check ---- */
 
-static void analyse(const struct func *f, struct result *r)
+static void analyse(const struct func *f, uint64_t page, struct result *r)
 {
     unsigned slot;
 
@@ -498,6 +639,7 @@ static void analyse(const struct func *f, struct result *r)
     r->eligible = r->e.reasons == 0;
     if (!r->eligible)
         r->e.table_bar = -1;
+    layout(f, page, r);
 }
 
 /* ---- output ---- */
@@ -530,7 +672,64 @@ static void json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void print_json(const struct func *f, const struct result *r, bool last, FILE *out)
+static const char *const kind_names[] = {"?", "map", "emulate", "forward", "zero"};
+
+static const char *kind_name(uint32_t k)
+{
+    return kind_names[k < 5 ? k : 0];
+}
+
+/* Why a BAR cannot be laid out. */
+static const char *layout_error(const struct layout_bar *lb)
+{
+    if (lb->err == -EINVAL)
+        return lb->size_known ? "the table or PBA overlaps the other or does not fit the BAR"
+                              : "the table and PBA overlap";
+    return strerror(-lb->err);
+}
+
+static void json_offset(FILE *out, const char *key, uint64_t off)
+{
+    if (off == VMSIX_BAR_LAYOUT_ABSENT)
+        fprintf(out, "\"%s\": null", key);
+    else
+        fprintf(out, "\"%s\": %llu", key, (unsigned long long)off);
+}
+
+static void print_json_layout(const struct result *r, uint64_t page, FILE *out)
+{
+    fputs(",\n   \"layout\": ", out);
+    if (!r->has_layout) {
+        fputs("null", out);
+        return;
+    }
+    fprintf(out, "{\"page_size\": %llu, \"bars\": [", (unsigned long long)page);
+    for (unsigned b = 0; b < r->nbars; b++) {
+        const struct layout_bar *lb = &r->bars[b];
+
+        fprintf(out, "%s\n    {\"bar\": %u, \"size\": %llu, \"size_known\": %s, \"emulated\": %s, ",
+                b ? "," : "", lb->bar, (unsigned long long)lb->size,
+                lb->size_known ? "true" : "false", lb->emulated ? "true" : "false");
+        json_offset(out, "table_offset", lb->table_off);
+        fputs(", ", out);
+        json_offset(out, "pba_offset", lb->pba_off);
+        fputs(", \"error\": ", out);
+        if (lb->err)
+            json_string(out, layout_error(lb));
+        else
+            fputs("null", out);
+        fputs(",\n     \"ranges\": [", out);
+        for (unsigned i = 0; i < lb->n; i++)
+            fprintf(out, "%s{\"offset\": %llu, \"length\": %llu, \"kind\": \"%s\"}", i ? ", " : "",
+                    (unsigned long long)lb->r[i].off, (unsigned long long)lb->r[i].len,
+                    kind_name(lb->r[i].kind));
+        fputs("]}", out);
+    }
+    fputs("]}", out);
+}
+
+static void print_json(const struct func *f, const struct result *r, uint64_t page, bool last,
+                       FILE *out)
 {
     const struct vmsix_eligibility *e = &r->e;
 
@@ -563,10 +762,55 @@ static void print_json(const struct func *f, const struct result *r, bool last, 
             fputs(", ", out);
         json_string(out, f->notes[i]);
     }
-    fprintf(out, "]}%s\n", last ? "" : ",");
+    fputc(']', out);
+    print_json_layout(r, page, out);
+    fprintf(out, "}%s\n", last ? "" : ",");
 }
 
-static void print_text(const struct func *f, const struct result *r, FILE *out)
+/* 4096 -> "4 KiB"; sizes that are not whole KiB in bytes. */
+static const char *size_text(uint64_t v, char *buf, size_t len)
+{
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    unsigned u = 0;
+
+    while (u < 6 && v >= 1024 && v % 1024 == 0) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%llu %s", (unsigned long long)v, units[u]);
+    return buf;
+}
+
+static void print_text_layout(const struct result *r, uint64_t page, FILE *out)
+{
+    char a[32], b[32];
+
+    if (r->layout_note)
+        fprintf(out, "\tlayout: none (%s)\n", r->layout_note);
+    for (unsigned k = 0; k < r->nbars; k++) {
+        const struct layout_bar *lb = &r->bars[k];
+
+        fprintf(out, "\tlayout at %s pages: BAR %u, %s%s", size_text(page, a, sizeof(a)), lb->bar,
+                size_text(lb->size, b, sizeof(b)),
+                lb->emulated     ? ", emulated by vmsix"
+                : lb->size_known ? ""
+                                 : " (size unknown: the smallest that holds them)");
+        if (lb->table_off != VMSIX_BAR_LAYOUT_ABSENT)
+            fprintf(out, ", table at 0x%llx", (unsigned long long)lb->table_off);
+        if (lb->pba_off != VMSIX_BAR_LAYOUT_ABSENT)
+            fprintf(out, ", PBA at 0x%llx", (unsigned long long)lb->pba_off);
+        if (lb->err) {
+            fprintf(out, ": cannot be laid out: %s\n", layout_error(lb));
+            continue;
+        }
+        fputc('\n', out);
+        for (unsigned i = 0; i < lb->n; i++)
+            fprintf(out, "\t\t[0x%llx, 0x%llx) %s\n", (unsigned long long)lb->r[i].off,
+                    (unsigned long long)(lb->r[i].off + lb->r[i].len), kind_name(lb->r[i].kind));
+    }
+}
+
+static void print_text(const struct func *f, const struct result *r, uint64_t page, FILE *out)
 {
     const struct vmsix_eligibility *e = &r->e;
 
@@ -595,6 +839,7 @@ static void print_text(const struct func *f, const struct result *r, FILE *out)
         reasons_text(e->reasons, ", ", false, out);
         fputc('\n', out);
     }
+    print_text_layout(r, page, out);
     for (unsigned i = 0; i < f->nnotes; i++)
         fprintf(out, "\tnote: %s\n", f->notes[i]);
 }
@@ -645,6 +890,7 @@ enum {
     OPT_VECTORS,
     OPT_TABLE_BAR,
     OPT_BAR_SIZES,
+    OPT_PAGE_SIZE,
     OPT_VERSION,
 };
 
@@ -660,6 +906,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"vectors", required_argument, NULL, OPT_VECTORS},
         {"table-bar", required_argument, NULL, OPT_TABLE_BAR},
         {"bar-sizes", required_argument, NULL, OPT_BAR_SIZES},
+        {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -713,6 +960,13 @@ static int parse_args(int argc, char **argv, struct options *o)
                             optarg);
             o->bar_sizes_given = true;
             break;
+        case OPT_PAGE_SIZE:
+            if (parse_num(optarg, 4096, 0x80000000ul, &v) || !is_pow2(v))
+                return fail("--page-size %s: expected a power of two from 4096 to 0x80000000",
+                            optarg);
+            o->page_size = v;
+            o->page_size_given = true;
+            break;
         case 'h':
             usage(stdout);
             return -1;
@@ -737,6 +991,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         return fail("--bar-sizes needs --dump (on the host, libpciaccess gives the sizes)");
     if (o->dev_opt_given && !o->virt)
         return fail("--bar-size, --vectors and --table-bar need --virtual");
+    if (o->page_size_given && o->virt)
+        return fail("--page-size lays out the MSI-X BARs, which --virtual does not print (its "
+                    "table BAR's size is --bar-size)");
     return 0;
 }
 
@@ -751,6 +1008,11 @@ int main(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
+    if (!o.page_size_given) {
+        long ps = sysconf(_SC_PAGESIZE);
+        /* the layout needs at least 4 KiB; a host with less maps 4 KiB anyway */
+        o.page_size = ps >= 4096 && is_pow2((unsigned long)ps) ? (uint64_t)ps : 4096;
+    }
     rc = o.dump ? read_dump(o.dump, &o, &list) : read_live(&o, &list);
     if (rc)
         goto out;
@@ -766,7 +1028,7 @@ int main(int argc, char **argv)
             rc = fail("-s %s matches %zu functions; --virtual needs exactly one", o.slot, list.n);
             goto out;
         }
-        analyse(&list.v[0], &r);
+        analyse(&list.v[0], o.page_size, &r);
         rc = print_virtual(&list.v[0], &r, &o);
         goto out;
     }
@@ -775,11 +1037,11 @@ int main(int argc, char **argv)
     if (o.json)
         fputs("[\n", stdout);
     for (size_t i = 0; i < list.n; i++) {
-        analyse(&list.v[i], &r);
+        analyse(&list.v[i], o.page_size, &r);
         if (o.json)
-            print_json(&list.v[i], &r, i + 1 == list.n, stdout);
+            print_json(&list.v[i], &r, o.page_size, i + 1 == list.n, stdout);
         else
-            print_text(&list.v[i], &r, stdout);
+            print_text(&list.v[i], &r, o.page_size, stdout);
     }
     if (o.json)
         fputs("]\n", stdout);

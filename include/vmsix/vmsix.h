@@ -6,6 +6,7 @@
 #include <vmsix/common.h>
 #include <vmsix/capchain.h>
 #include <vmsix/bar.h>
+#include <vmsix/bar_layout.h>
 #include <vmsix/cfgspace.h>
 #include <vmsix/msix_table.h>
 #include <vmsix/irte_alloc.h>

@@ -68,7 +68,8 @@ def probe_json(args, json_tool=False):
 
 
 def check_object(what, o):
-    for k in ('slot', 'vendor', 'device', 'msi', 'msix', 'eligible', 'reasons', 'table_bar'):
+    for k in ('slot', 'vendor', 'device', 'msi', 'msix', 'eligible', 'reasons', 'table_bar',
+              'layout'):
         expect(what, k in o, 'no key %s in %s' % (k, o))
     expect(what, re.fullmatch(r'[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]', o['slot']) is not None,
            'slot %r' % o['slot'])

@@ -324,6 +324,54 @@ static void test_vtd(void **state)
     EXPECT(vmsix_vtd_remap_init(unit, pool, ~0u, &rb), -EINVAL);
 }
 
+static void test_bar_layout(void **state)
+{
+    struct vmsix_bar_layout_params lp;
+    struct vmsix_bar_reloc_params rp;
+    struct vmsix_bar_reloc r;
+    struct vmsix_bar_range out[VMSIX_BAR_LAYOUT_MAX_RANGES];
+    uint64_t sizes[6] = {0};
+
+    (void)state;
+    memset(&lp, 0, sizeof(lp));
+    EXPECT(vmsix_bar_layout_compute(NULL, out, VMSIX_BAR_LAYOUT_MAX_RANGES, NULL), -EINVAL);
+    EXPECT(vmsix_bar_layout_compute(&lp, out, VMSIX_BAR_LAYOUT_MAX_RANGES, NULL), -EINVAL);
+    lp.bar_size = UINT64_MAX;
+    lp.page_size = UINT64_MAX;
+    lp.table_off = UINT64_MAX - 7;
+    lp.pba_off = UINT64_MAX - 7;
+    lp.nvec = UINT32_MAX;
+    lp.flags = UINT32_MAX;
+    EXPECT(vmsix_bar_layout_compute(&lp, out, VMSIX_BAR_LAYOUT_MAX_RANGES, NULL), -EINVAL);
+    lp.bar_size = UINT64_C(1) << 63;
+    lp.page_size = UINT64_C(1) << 63;
+    lp.nvec = 2048;
+    lp.flags = 0;
+    EXPECT(vmsix_bar_layout_compute(&lp, out, VMSIX_BAR_LAYOUT_MAX_RANGES, NULL), -EINVAL);
+    lp.table_off = 0;
+    lp.pba_off = VMSIX_BAR_LAYOUT_ABSENT;
+    EXPECT(vmsix_bar_layout_compute(&lp, out, 0, NULL), -ENOSPC);
+
+    memset(&rp, 0, sizeof(rp));
+    EXPECT(vmsix_bar_layout_relocate(NULL, &r, NULL, 0, NULL, 0), -EINVAL);
+    EXPECT(vmsix_bar_layout_relocate(&rp, &r, NULL, 0, NULL, 0), -EINVAL);
+    rp.cfg = view;
+    rp.len = sizeof(view);
+    rp.sizes = sizes;
+    rp.page_size = 4096;
+    rp.nvec = 1;
+    rp.target = 0xfe;
+    rp.dev_table_bar = 0xfe;
+    EXPECT(vmsix_bar_layout_relocate(&rp, &r, out, VMSIX_BAR_LAYOUT_MAX_RANGES, out,
+                                     VMSIX_BAR_LAYOUT_MAX_RANGES),
+           -EINVAL);
+    rp.target = VMSIX_BAR_RELOC_AUTO;
+    rp.dev_table_bar = VMSIX_BAR_RELOC_NO_TABLE;
+    EXPECT(vmsix_bar_layout_relocate(&rp, NULL, NULL, 0, NULL, 0), -EINVAL);
+    rp.len = 63;
+    EXPECT(vmsix_bar_layout_relocate(&rp, &r, NULL, 0, NULL, 0), -EINVAL);
+}
+
 static void test_msix_on_msi(void **state)
 {
     struct vmsix_eligibility e;
@@ -902,6 +950,7 @@ int main(void)
         cmocka_unit_test_setup(test_msix_table, setup),
         cmocka_unit_test_setup(test_irte_alloc, setup),
         cmocka_unit_test_setup(test_vtd, setup),
+        cmocka_unit_test_setup(test_bar_layout, setup),
         cmocka_unit_test_setup(test_msix_on_msi, setup),
         cmocka_unit_test_setup(test_lifecycle_cfg, setup),
         cmocka_unit_test_setup(test_lifecycle_msix, setup),
