@@ -28,14 +28,7 @@ size_t vmsix_dev_storage_size(void)
 /* Log a failed step of the glue and pass its error on. */
 static int failed(struct vmsix_dev *d, int vec, const char *what, int rc)
 {
-    rc = rc > 0 ? -EIO : rc;
-    vmsix_log_fail(&d->log, vec, what, rc);
-    return rc;
-}
-
-static int first_error(int ret, int rc)
-{
-    return ret ? ret : rc;
+    return vmsix_log_failed(&d->log, vec, what, rc);
 }
 
 /* ---- msix_table hooks: the guest's vectors ---- */
@@ -133,9 +126,9 @@ static int msix_ctrl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, 
     (void)len;
     if (!was && now)
         ret = vmsix_msi_phys_setup(&d->phys);
-    ret = first_error(ret, vmsix_msix_ctrl_write(d->msix, (uint16_t)val));
+    ret = vmsix_first_error(ret, vmsix_msix_ctrl_write(d->msix, (uint16_t)val));
     if (was && !now)
-        ret = first_error(ret, vmsix_msi_phys_teardown(&d->phys));
+        ret = vmsix_first_error(ret, vmsix_msi_phys_teardown(&d->phys));
     return ret;
 }
 
@@ -156,7 +149,7 @@ static int command_write(void *ctx, uint16_t off, unsigned len, uint32_t old, ui
         ret = vmsix_msi_phys_update16(&d->phys, PCI_COMMAND, changed & (uint16_t)~val,
                                       changed & (uint16_t)val);
     if ((old ^ val) & PCI_COMMAND_INTX_DISABLE)
-        ret = first_error(
+        ret = vmsix_first_error(
             ret, vmsix_msi_phys_set_guest_intx(&d->phys, (val & PCI_COMMAND_INTX_DISABLE) != 0));
     vmsix_dev_sync_decode(d);
     return ret;
@@ -176,7 +169,7 @@ static int devctl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uin
         return 0;
     vmsix_cfg_poke(d->cfg, off, 2, val & ~(uint32_t)PCI_EXP_DEVCTL_FLR);
     ret = vmsix_msi_phys_update16(&d->phys, off, 0, PCI_EXP_DEVCTL_FLR);
-    return first_error(ret, vmsix_dev_reset(d));
+    return vmsix_first_error(ret, vmsix_dev_reset(d));
 }
 
 /* Advanced Features' Initiate FLR (conventional PCI), emulated as the PCI
@@ -193,7 +186,7 @@ static int af_ctrl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, ui
         return 0;
     vmsix_cfg_poke(d->cfg, off, 1, val & ~(uint32_t)PCI_AF_CTRL_FLR);
     ret = vmsix_msi_phys_update16(&d->phys, off, 0, PCI_AF_CTRL_FLR);
-    return first_error(ret, vmsix_dev_reset(d));
+    return vmsix_first_error(ret, vmsix_dev_reset(d));
 }
 
 /* PMCSR's PowerState is the guest's (read as written; a state the function
@@ -226,7 +219,7 @@ static int pmcsr_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint
     if (rc)
         rc = failed(d, -1, "PowerState write to the function", rc);
     if (was == PCI_PM_STATE_D3HOT && now == PCI_PM_STATE_D0 && !d->pm_no_soft_reset)
-        rc = first_error(rc, vmsix_dev_reset(d));
+        rc = vmsix_first_error(rc, vmsix_dev_reset(d));
     return rc;
 }
 
@@ -562,7 +555,7 @@ int vmsix_dev_reset(struct vmsix_dev *d)
     ret = vmsix_msi_phys_teardown(&d->phys);
     vmsix_dev_guest_reset(d);
     vmsix_dev_sync_decode(d); /* the table BAR decodes nowhere now */
-    return first_error(ret, vmsix_msi_phys_set_guest_intx(&d->phys, false));
+    return vmsix_first_error(ret, vmsix_msi_phys_set_guest_intx(&d->phys, false));
 }
 
 int vmsix_dev_teardown(struct vmsix_dev *d)

@@ -36,11 +36,6 @@ enum {
 
 #define CTRL_SAVED (VMSIX_MSIX_CTRL_ENABLE | VMSIX_MSIX_CTRL_FMASK)
 
-static int first_error_of(int ret, int rc)
-{
-    return ret ? ret : rc;
-}
-
 size_t vmsix_dev_save_size(const struct vmsix_dev *d)
 {
     if (!dev_ok(d))
@@ -131,17 +126,17 @@ int vmsix_dev_restore(struct vmsix_dev *d, const void *buf, size_t len)
     cmd = (cmd & ~(uint32_t)DEV_CMD_GUEST) | vmsix_rd16(b + SAVE_CMD);
     vmsix_cfg_poke(d->cfg, PCI_COMMAND, 2, cmd);
     /* the function decodes its BARs with the guest's enables */
-    ret = first_error_of(
+    ret = vmsix_first_error(
         ret, vmsix_msi_phys_update16(&d->phys, PCI_COMMAND,
                                      (uint16_t)(~cmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)),
                                      (uint16_t)(cmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY))));
     if (mc & VMSIX_MSIX_CTRL_ENABLE)
-        ret = first_error_of(ret, vmsix_msi_phys_setup(&d->phys));
+        ret = vmsix_first_error(ret, vmsix_msi_phys_setup(&d->phys));
     /* releases what was active (on the new block: harmless), then programs
      * every vector active in the restored state */
-    ret = first_error_of(
+    ret = vmsix_first_error(
         ret, vmsix_msix_restore(d->msix, b + DEV_SAVE_HDR, vmsix_msix_save_size(d->msix)));
-    ret = first_error_of(
+    ret = vmsix_first_error(
         ret, vmsix_msi_phys_set_guest_intx(&d->phys, (cmd & PCI_COMMAND_INTX_DISABLE) != 0));
     vmsix_dev_sync_decode(d);
     return ret;

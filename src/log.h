@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Private: the log lines of the composed device, formatted without libc. */
+/* Private: the log lines of the composed device, formatted without libc,
+ * and the error plumbing of its failed steps. */
 #ifndef VMSIX_SRC_LOG_H
 #define VMSIX_SRC_LOG_H
 
 #include <stddef.h>
 
 #include <vmsix/common.h>
+
+#include "vmsix_errno.h"
 
 /* Where a layer's failure lines go: the host's log hook, or nowhere. */
 struct vmsix_logger {
@@ -62,6 +65,27 @@ static inline void vmsix_log_fail(const struct vmsix_logger *l, int vec, const c
     vmsix_log_putd(line, &n, rc);
     vmsix_log_puts(line, &n, ")");
     l->fn(l->ctx, VMSIX_LOG_ERR, line);
+}
+
+/* A hook's or backend's return as a negative errno (a positive one is a
+ * broken promise: -EIO). */
+static inline int vmsix_errno_of(int rc)
+{
+    return rc > 0 ? -EIO : rc;
+}
+
+/* The first error of a sequence of steps that goes on after errors. */
+static inline int vmsix_first_error(int ret, int rc)
+{
+    return ret ? ret : vmsix_errno_of(rc);
+}
+
+/* Log a failed step and pass its error on (as a negative errno). */
+static inline int vmsix_log_failed(const struct vmsix_logger *l, int vec, const char *what, int rc)
+{
+    rc = vmsix_errno_of(rc);
+    vmsix_log_fail(l, vec, what, rc);
+    return rc;
 }
 
 #endif /* VMSIX_SRC_LOG_H */

@@ -15,24 +15,10 @@
 
 #define ALL_MASKED 0xffffffffu
 
-/* A hook's or backend's return as a negative errno (a positive one is a
- * broken promise: -EIO). */
-static int as_errno(int rc)
-{
-    return rc > 0 ? -EIO : rc;
-}
-
-static int first_error(int ret, int rc)
-{
-    return ret ? ret : as_errno(rc);
-}
-
 /* Log a failed step and pass its error on. */
 static int failed(struct vmsix_msi_phys *p, int vec, const char *what, int rc)
 {
-    rc = as_errno(rc);
-    vmsix_log_fail(p->log, vec, what, rc);
-    return rc;
+    return vmsix_log_failed(p->log, vec, what, rc);
 }
 
 static uint16_t reg(const struct vmsix_msi_phys *p, unsigned off)
@@ -130,31 +116,32 @@ int vmsix_msi_phys_teardown(struct vmsix_msi_phys *p)
 
     if (!p->on)
         return p->blk_held ? release(p) : 0;
-    ret = first_error(ret, write_mask(p, ALL_MASKED));
+    ret = vmsix_first_error(ret, write_mask(p, ALL_MASKED));
     p->active = 0;
-    ret = first_error(ret, vmsix_msi_phys_update16(p, reg(p, PCI_MSI_FLAGS),
-                                                   PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE, 0));
+    ret = vmsix_first_error(ret,
+                            vmsix_msi_phys_update16(p, reg(p, PCI_MSI_FLAGS),
+                                                    PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE, 0));
     for (k = 0; k < p->blk.count; k++) {
         int rc = b->clear(p->be_ctx, &p->blk, k);
         if (rc)
-            ret = first_error(ret, failed(p, (int)k, "backend clear", rc));
+            ret = vmsix_first_error(ret, failed(p, (int)k, "backend clear", rc));
     }
     if (p->blk.count) {
         int rc = b->invalidate(p->be_ctx, &p->blk, 0, p->blk.count);
         if (rc)
-            ret = first_error(ret, failed(p, -1, "backend invalidate of the block", rc));
+            ret = vmsix_first_error(ret, failed(p, -1, "backend invalidate of the block", rc));
     }
     /* the doorbell goes before the block it was mapped for (release may
      * forget the block) */
     if (p->doorbell && b->doorbell_unmap) {
         int rc = b->doorbell_unmap(p->be_ctx, &p->blk);
         if (rc)
-            ret = first_error(ret, failed(p, -1, "backend doorbell_unmap", rc));
+            ret = vmsix_first_error(ret, failed(p, -1, "backend doorbell_unmap", rc));
     }
     p->doorbell = false;
-    ret = first_error(ret, release(p));
+    ret = vmsix_first_error(ret, release(p));
     p->on = false;
-    return first_error(ret, sync_intx(p));
+    return vmsix_first_error(ret, sync_intx(p));
 }
 
 /* Address, data, Multiple Message Enable and Enable of the function's MSI,
@@ -302,10 +289,10 @@ int vmsix_msi_phys_vec_off(struct vmsix_msi_phys *p, uint16_t vec)
     p->active &= ~(1u << vec);
     rc = b->clear(p->be_ctx, &p->blk, vec);
     if (rc)
-        ret = first_error(ret, failed(p, vec, "backend clear", rc));
+        ret = vmsix_first_error(ret, failed(p, vec, "backend clear", rc));
     rc = b->invalidate(p->be_ctx, &p->blk, vec, 1);
     if (rc)
-        ret = first_error(ret, failed(p, vec, "backend invalidate", rc));
+        ret = vmsix_first_error(ret, failed(p, vec, "backend invalidate", rc));
     return ret;
 }
 
