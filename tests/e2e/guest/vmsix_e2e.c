@@ -784,6 +784,15 @@ static void e2e_msg_addr_write(struct e2e_dev *d, unsigned int k, u32 a)
 	pci_write_config_dword(d->pdev, d->pdev->msi_cap + PCI_MSI_ADDRESS_LO, a);
 }
 
+/* One live write of the test, counted (move: to another CPU's APIC ID). */
+static void e2e_live_write(struct e2e_dev *d, struct e2e_result *r, unsigned int k, u32 a,
+			   bool move)
+{
+	e2e_msg_addr_write(d, k, a);
+	r->live_rewrites++;
+	r->live_moves += move;
+}
+
 /* Is k's entry live: not masked (MSI-X Vector Control, or MSI's mask bit k)? */
 static bool e2e_msg_unmasked(struct e2e_dev *d, unsigned int k)
 {
@@ -825,12 +834,10 @@ static bool e2e_rewrite_mode(struct e2e_dev *d, struct e2e_vec *v, struct e2e_re
 	}
 	a1 = (a0 & ~E2E_MSI_DEST_MASK) | (BIT(dest) << E2E_MSI_DEST_SHIFT) | E2E_MSI_LOGICAL;
 	ok &= e2e_expect_on(d, k, v, cpu, "live rewrite", "physical, before");
-	e2e_msg_addr_write(d, k, a1);
-	r->live_rewrites++;
+	e2e_live_write(d, r, k, a1, false);
 	ok &= e2e_expect_on(d, k, v, cpu, "live rewrite", "logical, right after the write");
 	ok &= e2e_expect_on(d, k, v, cpu, "live rewrite", "logical, again");
-	e2e_msg_addr_write(d, k, a0);
-	r->live_rewrites++;
+	e2e_live_write(d, r, k, a0, false);
 	ok &= e2e_expect_on(d, k, v, cpu, "live rewrite", "physical, restored");
 	if (verbose || !ok)
 		pr_info(E2E_NAME ": live rewrite: vector %u on cpu %d: address %#x -> %#x -> %#x: ok=%d\n",
@@ -943,23 +950,15 @@ static bool e2e_rewrite_move(struct e2e_dev *d, struct e2e_result *r)
 	for (round = 0; round < E2E_REWRITE_ROUNDS && ok; round++) {
 		ok &= e2e_expect_on(d, i, vi, ca, "live move", "i at home");
 		ok &= e2e_expect_on(d, j, vj, cb, "live move", "j at home");
-		e2e_msg_addr_write(d, i, aj);
-		r->live_rewrites++;
-		r->live_moves++;
+		e2e_live_write(d, r, i, aj, true);
 		ok &= e2e_expect_on(d, i, vj, cb, "live move", "i moved to j's cpu, right after the write");
 		ok &= e2e_expect_on(d, i, vj, cb, "live move", "i moved, again");
-		e2e_msg_addr_write(d, j, ai);
-		r->live_rewrites++;
-		r->live_moves++;
+		e2e_live_write(d, r, j, ai, true);
 		ok &= e2e_expect_on(d, j, vi, ca, "live move", "j moved to i's cpu, right after the write");
 		ok &= e2e_expect_on(d, i, vj, cb, "live move", "i still moved");
-		e2e_msg_addr_write(d, i, ai);
-		r->live_rewrites++;
-		r->live_moves++;
+		e2e_live_write(d, r, i, ai, true);
 		ok &= e2e_expect_on(d, i, vi, ca, "live move", "i back, right after the write");
-		e2e_msg_addr_write(d, j, aj);
-		r->live_rewrites++;
-		r->live_moves++;
+		e2e_live_write(d, r, j, aj, true);
 		ok &= e2e_expect_on(d, j, vj, cb, "live move", "j back, right after the write");
 	}
 	/* Linux's bookkeeping (its cached messages) stays right */
