@@ -6,12 +6,16 @@
  * e2e_regs.h), lets Linux allocate up to 32 MSI/MSI-X vectors, and checks
  * with the function's doorbell that every vector is delivered exactly once
  * to its handler, that masking holds a message back until the unmask, that
- * an affinity change moves the interrupt to the CPU asked for, and that the
- * vectors can be freed and allocated again. It measures the time from the
+ * an affinity change moves the interrupt to the CPU asked for, that the
+ * function follows a Message Address rewritten while its entry is live
+ * (unmasked), that managed-affinity vectors (PCI_IRQ_AFFINITY) fire on
+ * their managed CPUs, and that the vectors can be freed and allocated
+ * again. It measures the time from the
  * doorbell write to the handler's entry, prints one machine-readable line
  *
  *   VMSIX-E2E: <msix|msi|intx|none> vectors=<n> delivered=<n> masked_ok=<0|1>
- *     affinity_ok=<0|1> realloc_ok=<0|1> latency_median_ns=<n> ... result=<PASS|FAIL>
+ *     affinity_ok=<0|1> realloc_ok=<0|1> latency_median_ns=<n> live_rewrite_ok=<0|1>
+ *     managed_ok=<0|1> ... result=<PASS|FAIL>
  *
  * (one line on the console) and writes the verdict to E2E_REG_EXIT, which
  * ends the run. Everything that waits is bounded by a timeout; the test runs
@@ -56,6 +60,8 @@
 #define E2E_QUIET_MS 10		/* no (further) delivery within this window */
 #define E2E_AFFINITY_FIRES 20	/* fires until an affinity change shows */
 #define E2E_AFFINITY_GAP_MS 5	/* between them: the old vector's cleanup */
+#define E2E_REWRITE_ROUNDS 3	/* live rewrite: moves there and back, per pair */
+#define E2E_CPUS 8		/* deliveries counted per CPU (higher CPUs: the last slot) */
 #define E2E_LAT_DEFAULT 200
 #define E2E_LAT_MAX 4096
 
@@ -82,6 +88,7 @@ struct e2e_vec {
 	bool requested;
 	unsigned int expect;	/* deliveries the test caused so far */
 	atomic_t count;		/* handler invocations */
+	atomic_t on_cpu[E2E_CPUS];	/* the same, per CPU */
 	int last_cpu;
 	u64 last_ns;
 	u64 last_tsc;
@@ -113,6 +120,7 @@ struct e2e_dev {
 	atomic_t seq;		/* orders fires and deliveries across CPUs */
 	u32 fired[E2E_MAX_VEC];	/* doorbells per function interrupt, the whole run */
 	unsigned int spurious;	/* unrequested deliveries after affinity moves */
+	void __iomem *table;	/* the MSI-X table, mapped for the live rewrite */
 	char reason[64];	/* first failure, one word */
 };
 
@@ -135,6 +143,11 @@ struct e2e_result {
 	bool masked_ok;
 	bool affinity_ok;
 	bool realloc_ok;
+	bool live_rewrite_ok;
+	bool managed_ok;
+	unsigned int live_rewrites;	/* live Message Address writes made */
+	unsigned int live_moves;	/* of them, moves to another CPU */
+	int managed_vectors;
 	int realloc_vectors;
 	unsigned int affinity_refires;
 	u32 pended;
@@ -158,14 +171,24 @@ static u32 e2e_read(struct e2e_dev *d, unsigned int reg)
 	return readl(d->regs + reg);
 }
 
+/*
+ * Rings the doorbell of function interrupt k, whose delivery the caller
+ * expects at w's handler (counted in w->expect already): w is k's own
+ * vector, except while the live rewrite points k's entry at another one.
+ */
+static void e2e_doorbell(struct e2e_dev *d, unsigned int k, struct e2e_vec *w)
+{
+	w->fires[(w->expect - 1) % E2E_HIST].ns = ktime_get_ns();
+	w->fires[(w->expect - 1) % E2E_HIST].seq = atomic_inc_return(&d->seq);
+	d->doorbells++;
+	d->fired[k]++;
+	writel(k, d->regs + E2E_REG_DOORBELL);
+}
+
 static void e2e_fire(struct e2e_vec *v)
 {
 	/* every caller counted this fire in v->expect already */
-	v->fires[(v->expect - 1) % E2E_HIST].ns = ktime_get_ns();
-	v->fires[(v->expect - 1) % E2E_HIST].seq = atomic_inc_return(&v->dev->seq);
-	v->dev->doorbells++;
-	v->dev->fired[v->index]++;
-	writel(v->index, v->dev->regs + E2E_REG_DOORBELL);
+	e2e_doorbell(v->dev, v->index, v);
 }
 
 static irqreturn_t e2e_irq(int irq, void *data)
@@ -196,6 +219,7 @@ static irqreturn_t e2e_irq(int irq, void *data)
 	WRITE_ONCE(v->last_ns, now);
 	WRITE_ONCE(v->last_tsc, tsc);
 	WRITE_ONCE(v->last_cpu, smp_processor_id());
+	atomic_inc(&v->on_cpu[min_t(unsigned int, smp_processor_id(), E2E_CPUS - 1)]);
 	atomic_inc(&v->dev->handled);
 	atomic_inc_return(&v->count);	/* fully ordered: the fields above first */
 	wake_up(&v->dev->wq);
@@ -291,14 +315,19 @@ static const char *e2e_irq_mode(struct pci_dev *pdev)
 	return "intx";
 }
 
-/* Allocates between 1 and max vectors and requests each; returns how many. */
-static int e2e_alloc_vectors(struct e2e_dev *d, unsigned int max)
+/*
+ * Allocates between 1 and max vectors and requests each; returns how many.
+ * affd: managed affinity (PCI_IRQ_AFFINITY), or NULL.
+ */
+static int e2e_alloc_vectors(struct e2e_dev *d, unsigned int max, struct irq_affinity *affd)
 {
-	int n, i, ret;
+	unsigned int flags = PCI_IRQ_MSI | PCI_IRQ_MSIX | (affd ? PCI_IRQ_AFFINITY : 0);
+	int n, i, ret, c;
 
-	n = pci_alloc_irq_vectors(d->pdev, 1, max, PCI_IRQ_MSI | PCI_IRQ_MSIX);
+	n = pci_alloc_irq_vectors_affinity(d->pdev, 1, max, flags, affd);
 	if (n < 0) {
-		pr_warn(E2E_NAME ": pci_alloc_irq_vectors(1, %u) failed: %d\n", max, n);
+		pr_warn(E2E_NAME ": pci_alloc_irq_vectors%s(1, %u) failed: %d\n",
+			affd ? "_affinity" : "", max, n);
 		return n;
 	}
 	d->nvec = n;
@@ -309,6 +338,8 @@ static int e2e_alloc_vectors(struct e2e_dev *d, unsigned int max)
 		v->index = i;
 		v->expect = 0;
 		atomic_set(&v->count, 0);
+		for (c = 0; c < E2E_CPUS; c++)
+			atomic_set(&v->on_cpu[c], 0);
 		v->last_cpu = -1;
 		v->requested = false;
 		v->irq = pci_irq_vector(d->pdev, i);
@@ -641,6 +672,396 @@ out:
 	return ok;
 }
 
+/*
+ * x86 MSI Message Address (SDM vol. 3, 11.11.1): the destination in bits
+ * 19:12, the destination mode in bit 2 (1: logical).
+ */
+#define E2E_MSI_DEST_SHIFT 12
+#define E2E_MSI_DEST_MASK (0xffu << E2E_MSI_DEST_SHIFT)
+#define E2E_MSI_LOGICAL BIT(2)
+
+static unsigned int e2e_cpu_slot(int cpu)
+{
+	return min_t(unsigned int, cpu, E2E_CPUS - 1);
+}
+
+/* The one CPU Linux delivers v's irq to now (its effective affinity), or -1. */
+static int e2e_irq_cpu(struct e2e_vec *v)
+{
+	const struct cpumask *m = irq_get_effective_affinity_mask(v->irq);
+
+	if (!m || cpumask_weight(m) != 1)
+		return -1;
+	return cpumask_first(m);
+}
+
+/*
+ * Rings function interrupt k's doorbell and checks that exactly one
+ * delivery follows, at w's handler on cpu, and none anywhere else (the
+ * run's handler count grows by exactly one).
+ */
+static bool e2e_expect_on(struct e2e_dev *d, unsigned int k, struct e2e_vec *w, int cpu,
+			  const char *phase, const char *what)
+{
+	int h0 = atomic_read(&d->handled);
+	int c0 = atomic_read(&w->on_cpu[e2e_cpu_slot(cpu)]);
+	int dh, dc;
+	bool came;
+
+	w->expect++;
+	e2e_doorbell(d, k, w);
+	came = e2e_wait_count(w, w->expect, E2E_WAIT_MS);
+	msleep(E2E_QUIET_MS);
+	dh = atomic_read(&d->handled) - h0;
+	dc = atomic_read(&w->on_cpu[e2e_cpu_slot(cpu)]) - c0;
+	if (!came || dh != 1 || dc != 1) {
+		pr_warn(E2E_NAME ": %s (%s): doorbell %u: %d deliveries in all, %d of them at vector %u's handler on cpu %d (want exactly one, there); vector %u last ran on cpu %d; the VMM injected interrupt %u %u times for %u doorbells\n",
+			phase, what, k, dh, dc, w->index, cpu, w->index, READ_ONCE(w->last_cpu), k,
+			e2e_read(d, E2E_REG_VEC_INJECTED(k)), d->fired[k]);
+		e2e_dump_hist(w);
+		return false;
+	}
+	if (verbose)
+		pr_info(E2E_NAME ": %s (%s): doorbell %u -> vector %u on cpu %d\n", phase, what, k,
+			w->index, cpu);
+	return true;
+}
+
+/*
+ * The live rewrite reaches function interrupt k's message the way a driver
+ * with its own MSI-X handling does, with no help from Linux's MSI core:
+ * the MSI-X table through a mapping of its own of the table's BAR range
+ * (d->table, pci_iomap_range(); the MSI core has its own mapping), or, in
+ * the plain-MSI control run, the MSI capability in configuration space.
+ */
+static int e2e_map_table(struct e2e_dev *d)
+{
+	struct pci_dev *pdev = d->pdev;
+	u32 tbl = 0;
+
+	if (!pdev->msix_enabled)
+		return 0;
+	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &tbl);
+	d->table = pci_iomap_range(pdev, tbl & PCI_MSIX_TABLE_BIR, tbl & PCI_MSIX_TABLE_OFFSET,
+				   d->nvec * PCI_MSIX_ENTRY_SIZE);
+	return d->table ? 0 : -ENOMEM;
+}
+
+static void e2e_unmap_table(struct e2e_dev *d)
+{
+	if (d->table)
+		pci_iounmap(d->pdev, d->table);
+	d->table = NULL;
+}
+
+static void __iomem *e2e_entry(struct e2e_dev *d, unsigned int k, unsigned int reg)
+{
+	return d->table + k * PCI_MSIX_ENTRY_SIZE + reg;
+}
+
+static u32 e2e_msg_addr(struct e2e_dev *d, unsigned int k)
+{
+	u32 a = 0;
+
+	if (d->table)
+		return readl(e2e_entry(d, k, PCI_MSIX_ENTRY_LOWER_ADDR));
+	pci_read_config_dword(d->pdev, d->pdev->msi_cap + PCI_MSI_ADDRESS_LO, &a);
+	return a;
+}
+
+/*
+ * Writes k's Message Address (its low dword) while the entry is live: no
+ * mask before, no unmask after, Linux not told. The read back makes sure
+ * the write reached the device before the next doorbell.
+ */
+static void e2e_msg_addr_write(struct e2e_dev *d, unsigned int k, u32 a)
+{
+	if (d->table) {
+		writel(a, e2e_entry(d, k, PCI_MSIX_ENTRY_LOWER_ADDR));
+		readl(e2e_entry(d, k, PCI_MSIX_ENTRY_LOWER_ADDR));
+		return;
+	}
+	pci_write_config_dword(d->pdev, d->pdev->msi_cap + PCI_MSI_ADDRESS_LO, a);
+}
+
+/* One live write of the test, counted (move: to another CPU's APIC ID). */
+static void e2e_live_write(struct e2e_dev *d, struct e2e_result *r, unsigned int k, u32 a,
+			   bool move)
+{
+	e2e_msg_addr_write(d, k, a);
+	r->live_rewrites++;
+	r->live_moves += move;
+}
+
+/* Is k's entry live: not masked (MSI-X Vector Control, or MSI's mask bit k)? */
+static bool e2e_msg_unmasked(struct e2e_dev *d, unsigned int k)
+{
+	struct pci_dev *pdev = d->pdev;
+	u16 flags = 0;
+	u32 mask = 0;
+
+	if (d->table)
+		return !(readl(e2e_entry(d, k, PCI_MSIX_ENTRY_VECTOR_CTRL)) &
+			 PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	pci_read_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, &flags);
+	if (!(flags & PCI_MSI_FLAGS_MASKBIT))
+		return true;
+	pci_read_config_dword(pdev, pdev->msi_cap + ((flags & PCI_MSI_FLAGS_64BIT) ?
+						     PCI_MSI_MASK_64 : PCI_MSI_MASK_32), &mask);
+	return !(mask & BIT(k));
+}
+
+/*
+ * The same CPU, another address: v's live Message Address goes from
+ * physical destination mode to logical mode naming the same CPU (flat
+ * model bit = APIC ID, as the VMM's policy and Linux's LDR have it), and
+ * back. Each fire must reach v's handler on that CPU exactly once.
+ */
+static bool e2e_rewrite_mode(struct e2e_dev *d, struct e2e_vec *v, struct e2e_result *r)
+{
+	unsigned int k = v->index;
+	u32 a0, a1, dest;
+	bool ok = true;
+	int cpu;
+
+	cpu = e2e_irq_cpu(v);
+	a0 = e2e_msg_addr(d, k);
+	dest = (a0 & E2E_MSI_DEST_MASK) >> E2E_MSI_DEST_SHIFT;
+	if (cpu < 0 || (a0 & E2E_MSI_LOGICAL) || dest >= 8 || !e2e_msg_unmasked(d, k)) {
+		pr_warn(E2E_NAME ": live rewrite: vector %u: no physical-mode live entry to start from (cpu %d, address %#x, unmasked %d)\n",
+			k, cpu, a0, e2e_msg_unmasked(d, k));
+		return false;
+	}
+	a1 = (a0 & ~E2E_MSI_DEST_MASK) | (BIT(dest) << E2E_MSI_DEST_SHIFT) | E2E_MSI_LOGICAL;
+	ok &= e2e_expect_on(d, k, v, cpu, "live rewrite", "physical, before");
+	e2e_live_write(d, r, k, a1, false);
+	ok &= e2e_expect_on(d, k, v, cpu, "live rewrite", "logical, right after the write");
+	ok &= e2e_expect_on(d, k, v, cpu, "live rewrite", "logical, again");
+	e2e_live_write(d, r, k, a0, false);
+	ok &= e2e_expect_on(d, k, v, cpu, "live rewrite", "physical, restored");
+	if (verbose || !ok)
+		pr_info(E2E_NAME ": live rewrite: vector %u on cpu %d: address %#x -> %#x -> %#x: ok=%d\n",
+			k, cpu, a0, a1, a0, ok);
+	return ok;
+}
+
+/*
+ * Two live MSI-X vectors on different CPUs to which Linux gave the same
+ * CPU vector number: their messages differ only in the Message Address's
+ * destination, so writing one's address into the other's entry moves that
+ * function interrupt to the other CPU, where Linux runs the other
+ * vector's handler (Linux's vector numbers are per CPU: this is the only
+ * way an address-only move can land on a handler of ours).
+ */
+static bool e2e_find_pair(struct e2e_dev *d, struct e2e_vec **pi, struct e2e_vec **pj)
+{
+	/* each entry read once: every read is a trapped access */
+	struct {
+		u32 addr, upper, data;
+		int cpu;	/* -1: not a candidate */
+	} e[E2E_MAX_VEC];
+	unsigned int i, j;
+
+	for (i = 0; i < d->nvec; i++) {
+		e[i].addr = e2e_msg_addr(d, i);
+		e[i].upper = readl(e2e_entry(d, i, PCI_MSIX_ENTRY_UPPER_ADDR));
+		e[i].data = readl(e2e_entry(d, i, PCI_MSIX_ENTRY_DATA));
+		e[i].cpu = e2e_irq_cpu(&d->vec[i]);
+		if ((e[i].addr & E2E_MSI_LOGICAL) || !e2e_msg_unmasked(d, i))
+			e[i].cpu = -1;
+	}
+	for (i = 0; i < d->nvec; i++) {
+		for (j = 0; j < d->nvec; j++) {
+			if (e[i].cpu < 0 || e[j].cpu < 0 || e[i].cpu == e[j].cpu ||
+			    (e[i].addr & ~E2E_MSI_DEST_MASK) != (e[j].addr & ~E2E_MSI_DEST_MASK) ||
+			    e[i].addr == e[j].addr || e[i].upper != e[j].upper ||
+			    e[i].data != e[j].data)
+				continue;
+			*pi = &d->vec[i];
+			*pj = &d->vec[j];
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Finds such a pair; when there is none, moves vectors (Linux's way, each
+ * move proven by a delivery) from the CPU that holds more of them to the
+ * other, each move taking the lowest free vector number there, until one
+ * appears.
+ */
+static bool e2e_make_pair(struct e2e_dev *d, struct e2e_vec **pi, struct e2e_vec **pj)
+{
+	unsigned int tries, i, refires = 0;
+	int c0 = cpumask_first(cpu_online_mask);
+	int c1 = cpumask_next(c0, cpu_online_mask);
+
+	for (tries = 0; tries <= d->nvec; tries++) {
+		unsigned int n0 = 0, n1 = 0;
+		int from, to;
+
+		if (e2e_find_pair(d, pi, pj))
+			return true;
+		for (i = 0; i < d->nvec; i++) {
+			n0 += e2e_irq_cpu(&d->vec[i]) == c0;
+			n1 += e2e_irq_cpu(&d->vec[i]) == c1;
+		}
+		from = n0 > n1 ? c0 : c1;
+		to = from == c0 ? c1 : c0;
+		for (i = d->nvec; i-- > 0;) {
+			if (e2e_irq_cpu(&d->vec[i]) == from)
+				break;
+		}
+		if (i >= d->nvec || !e2e_move_to(&d->vec[i], to, &refires))
+			break;
+		if (verbose)
+			pr_info(E2E_NAME ": live rewrite: no pair yet; moved vector %u to cpu %d\n", i, to);
+	}
+	pr_warn(E2E_NAME ": live rewrite: no two vectors on different CPUs with the same CPU vector number\n");
+	return false;
+}
+
+/*
+ * The move: function interrupt i (cpu a) and j (cpu b), same Message Data.
+ * Per round: each at home; i's live entry rewritten to b's APIC ID (it
+ * must arrive at once, on b, exactly once, at j's handler); j's to a's
+ * (at i's handler, on a) while i is still moved; both back. Whatever
+ * happens, both entries end as Linux wrote them.
+ */
+static bool e2e_rewrite_move(struct e2e_dev *d, struct e2e_result *r)
+{
+	struct e2e_vec *vi, *vj;
+	unsigned int i, j, round;
+	u32 ai, aj;
+	int ca, cb;
+	bool ok = true;
+
+	if (!e2e_make_pair(d, &vi, &vj))
+		return false;
+	i = vi->index;
+	j = vj->index;
+	ca = e2e_irq_cpu(vi);
+	cb = e2e_irq_cpu(vj);
+	ai = e2e_msg_addr(d, i);
+	aj = e2e_msg_addr(d, j);
+	pr_info(E2E_NAME ": live rewrite: vectors %u (cpu %d, address %#x) and %u (cpu %d, address %#x), data %#x\n",
+		i, ca, ai, j, cb, aj, readl(e2e_entry(d, i, PCI_MSIX_ENTRY_DATA)));
+	for (round = 0; round < E2E_REWRITE_ROUNDS && ok; round++) {
+		ok &= e2e_expect_on(d, i, vi, ca, "live move", "i at home");
+		ok &= e2e_expect_on(d, j, vj, cb, "live move", "j at home");
+		e2e_live_write(d, r, i, aj, true);
+		ok &= e2e_expect_on(d, i, vj, cb, "live move", "i moved to j's cpu, right after the write");
+		ok &= e2e_expect_on(d, i, vj, cb, "live move", "i moved, again");
+		e2e_live_write(d, r, j, ai, true);
+		ok &= e2e_expect_on(d, j, vi, ca, "live move", "j moved to i's cpu, right after the write");
+		ok &= e2e_expect_on(d, i, vj, cb, "live move", "i still moved");
+		e2e_live_write(d, r, i, ai, true);
+		ok &= e2e_expect_on(d, i, vi, ca, "live move", "i back, right after the write");
+		e2e_live_write(d, r, j, aj, true);
+		ok &= e2e_expect_on(d, j, vj, cb, "live move", "j back, right after the write");
+	}
+	/* Linux's bookkeeping (its cached messages) stays right */
+	e2e_msg_addr_write(d, i, ai);
+	e2e_msg_addr_write(d, j, aj);
+	return ok;
+}
+
+/*
+ * Live Message Address rewrites (Linux 6.1 masks an entry before it
+ * rewrites it, so nothing else here writes a live entry): vector 0's
+ * destination mode on the same CPU (both runs), and, with MSI-X, two
+ * CPUs and two vectors, moves between the CPUs. The VMM must not count a
+ * fault meanwhile (its cross-check of the remapping entry against the
+ * guest's message of the vector: a stale entry shows there).
+ */
+static bool e2e_live_rewrite(struct e2e_dev *d, struct e2e_result *r)
+{
+	u32 faults0, faults1;
+	bool ok = true;
+
+	if (e2e_map_table(d)) {
+		pr_warn(E2E_NAME ": live rewrite: cannot map the MSI-X table\n");
+		return false;
+	}
+	faults0 = e2e_read(d, E2E_REG_FAULTS);
+	/* completes any affinity change Linux still has pending: from here on
+	 * the messages stay as Linux wrote them */
+	if (e2e_fire_each(d, "live rewrite (first)") != d->nvec)
+		ok = false;
+	if (!e2e_rewrite_mode(d, &d->vec[0], r))
+		ok = false;
+	if (d->table && d->nvec >= 2 && num_online_cpus() >= 2 && !e2e_rewrite_move(d, r))
+		ok = false;
+	faults1 = e2e_read(d, E2E_REG_FAULTS);
+	if (faults1 != faults0) {
+		pr_warn(E2E_NAME ": live rewrite: the VMM counted %u fault(s) (a remapping entry that did not follow the guest's message, or a refused one)\n",
+			faults1 - faults0);
+		ok = false;
+	}
+	e2e_unmap_table(d);
+	return e2e_counts_exact(d, "live rewrite") && ok;
+}
+
+/*
+ * Managed affinity: pci_alloc_irq_vectors_affinity(PCI_IRQ_AFFINITY) spreads
+ * the vectors over the CPUs (min(max, possible CPUs) of them; one for
+ * plain MSI without interrupt remapping, affine to every CPU). Each must
+ * be managed, delivered to one CPU of its mask, and its fires handled
+ * there exactly once; together they cover every online CPU.
+ */
+static bool e2e_managed(struct e2e_dev *d, struct e2e_result *r)
+{
+	struct irq_affinity affd = { 0 };
+	cpumask_var_t covered;
+	unsigned int i, want;
+	bool ok = true;
+	int n, t;
+
+	if (!zalloc_cpumask_var(&covered, GFP_KERNEL))
+		return false;
+	n = e2e_alloc_vectors(d, E2E_MAX_VEC, &affd);
+	r->managed_vectors = n < 0 ? 0 : n;
+	want = d->dev_mode == E2E_MODE_VMSIX ? min_t(unsigned int, E2E_MAX_VEC, num_possible_cpus()) : 1;
+	if (n <= 0 || strcmp(e2e_irq_mode(d->pdev), r->mode) || n != (int)want) {
+		pr_warn(E2E_NAME ": managed: %s with %d vector(s), want %s with %u\n",
+			n > 0 ? e2e_irq_mode(d->pdev) : "none", n, r->mode, want);
+		ok = false;
+	}
+	for (i = 0; n > 0 && i < d->nvec; i++) {
+		struct e2e_vec *v = &d->vec[i];
+		struct irq_data *irqd = irq_get_irq_data(v->irq);
+		const struct cpumask *aff = irqd ? irq_data_get_affinity_mask(irqd) : NULL;
+		const struct cpumask *eff = irqd ? irq_data_get_effective_affinity_mask(irqd) : NULL;
+		int cpu = eff ? (int)cpumask_first(eff) : -1;
+
+		if (!aff || !eff || !irqd_affinity_is_managed(irqd) || cpumask_weight(eff) != 1 ||
+		    !cpumask_subset(eff, aff) || !cpu_online(cpu)) {
+			pr_warn(E2E_NAME ": managed: vector %u (irq %d): managed=%d affinity %*pbl effective %*pbl\n",
+				i, v->irq, irqd && irqd_affinity_is_managed(irqd),
+				cpumask_pr_args(aff ? aff : cpu_none_mask),
+				cpumask_pr_args(eff ? eff : cpu_none_mask));
+			ok = false;
+			continue;
+		}
+		cpumask_or(covered, covered, aff);
+		if (verbose)
+			pr_info(E2E_NAME ": managed: vector %u (irq %d): affinity %*pbl, on cpu %d\n",
+				i, v->irq, cpumask_pr_args(aff), cpu);
+		for (t = 0; t < 2; t++)
+			ok &= e2e_expect_on(d, i, v, cpu, "managed", "its managed cpu");
+	}
+	if (n > 0 && !cpumask_subset(cpu_online_mask, covered)) {
+		pr_warn(E2E_NAME ": managed: the vectors' masks %*pbl leave out online CPUs %*pbl\n",
+			cpumask_pr_args(covered), cpumask_pr_args(cpu_online_mask));
+		ok = false;
+	}
+	ok = e2e_counts_exact(d, "managed") && ok;
+	e2e_free_vectors(d);
+	free_cpumask_var(covered);
+	return ok;
+}
+
 static void e2e_run(struct e2e_dev *d, struct e2e_result *r)
 {
 	bool expect_msix = d->dev_mode == E2E_MODE_VMSIX;
@@ -649,7 +1070,7 @@ static void e2e_run(struct e2e_dev *d, struct e2e_result *r)
 	int n;
 
 	/* 1. allocation: MSI-X with 32 vectors (vmsix), plain MSI otherwise */
-	n = e2e_alloc_vectors(d, E2E_MAX_VEC);
+	n = e2e_alloc_vectors(d, E2E_MAX_VEC, NULL);
 	r->mode = d->nvec ? e2e_irq_mode(d->pdev) : "none";
 	r->vectors = n < 0 ? 0 : n;
 	pr_info(E2E_NAME ": device mode %s; Linux gave %s with %d vector(s)\n",
@@ -710,10 +1131,16 @@ static void e2e_run(struct e2e_dev *d, struct e2e_result *r)
 	if (!e2e_counts_exact(d, "latency"))
 		e2e_fail(d, "latency-count");
 
-	/* 6. free everything, allocate again with at most 4 vectors */
+	/* 6. live Message Address rewrites, unmasked: same CPU, moves */
+	pr_info(E2E_NAME ": phase live rewrite\n");
+	r->live_rewrite_ok = e2e_live_rewrite(d, r);
+	if (!r->live_rewrite_ok)
+		e2e_fail(d, "live-rewrite");
+
+	/* 7. free everything, allocate again with at most 4 vectors */
 	pr_info(E2E_NAME ": phase realloc\n");
 	e2e_free_vectors(d);
-	n = e2e_alloc_vectors(d, E2E_REALLOC_MAX);
+	n = e2e_alloc_vectors(d, E2E_REALLOC_MAX, NULL);
 	r->realloc_vectors = n < 0 ? 0 : n;
 	ok = n > 0 && !strcmp(e2e_irq_mode(d->pdev), r->mode) &&
 	     n == min_t(int, r->vectors, E2E_REALLOC_MAX);
@@ -725,6 +1152,13 @@ static void e2e_run(struct e2e_dev *d, struct e2e_result *r)
 	pr_info(E2E_NAME ": realloc: %s with %d vector(s)\n",
 		n > 0 ? e2e_irq_mode(d->pdev) : "none", n);
 	e2e_free_vectors(d);
+
+	/* 8. managed affinity: each vector on its managed CPU */
+	pr_info(E2E_NAME ": phase managed\n");
+	r->managed_ok = e2e_managed(d, r);
+	if (!r->managed_ok)
+		e2e_fail(d, "managed");
+	pr_info(E2E_NAME ": managed: %d vector(s)\n", r->managed_vectors);
 }
 
 static void e2e_report(struct e2e_dev *d, const struct e2e_result *r)
@@ -735,12 +1169,14 @@ static void e2e_report(struct e2e_dev *d, const struct e2e_result *r)
 		sent = e2e_read(d, E2E_REG_SENT);
 		injected = e2e_read(d, E2E_REG_INJECTED);
 	}
-	pr_notice("VMSIX-E2E: %s vectors=%d delivered=%u masked_ok=%d affinity_ok=%d realloc_ok=%d latency_median_ns=%llu latency_median_tsc=%llu latency_remote_median_ns=%llu samples=%u latency_p10_ns=%llu latency_p25_ns=%llu latency_p75_ns=%llu latency_p90_ns=%llu latency_remote_p25_ns=%llu latency_remote_p75_ns=%llu realloc_vectors=%d affinity_refires=%u spurious=%u pended=%u doorbells=%u handled=%d sent=%u injected=%u cpus=%u reason=%s result=%s\n",
+	pr_notice("VMSIX-E2E: %s vectors=%d delivered=%u masked_ok=%d affinity_ok=%d realloc_ok=%d latency_median_ns=%llu live_rewrite_ok=%d managed_ok=%d latency_median_tsc=%llu latency_remote_median_ns=%llu samples=%u latency_p10_ns=%llu latency_p25_ns=%llu latency_p75_ns=%llu latency_p90_ns=%llu latency_remote_p25_ns=%llu latency_remote_p75_ns=%llu realloc_vectors=%d managed_vectors=%d live_rewrites=%u live_moves=%u affinity_refires=%u spurious=%u pended=%u doorbells=%u handled=%d sent=%u injected=%u cpus=%u reason=%s result=%s\n",
 		  r->mode, r->vectors, r->delivered, r->masked_ok, r->affinity_ok,
-		  r->realloc_ok, r->lat.median, r->lat.median_tsc, r->lat_remote.median,
+		  r->realloc_ok, r->lat.median, r->live_rewrite_ok, r->managed_ok,
+		  r->lat.median_tsc, r->lat_remote.median,
 		  r->lat_samples, r->lat.p10, r->lat.p25, r->lat.p75, r->lat.p90,
 		  r->lat_remote.p25, r->lat_remote.p75,
-		  r->realloc_vectors, r->affinity_refires, d->spurious, r->pended, d->doorbells,
+		  r->realloc_vectors, r->managed_vectors, r->live_rewrites, r->live_moves,
+		  r->affinity_refires, d->spurious, r->pended, d->doorbells,
 		  atomic_read(&d->handled), sent, injected, num_online_cpus(),
 		  d->reason[0] ? d->reason : "none", r->pass ? "PASS" : "FAIL");
 }
@@ -798,7 +1234,7 @@ static int e2e_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	r.pass = !d->reason[0] && r.delivered == (unsigned int)r.vectors &&
 		 r.vectors > 0 && r.masked_ok && r.affinity_ok && r.realloc_ok &&
-		 r.lat_samples > 0;
+		 r.live_rewrite_ok && r.managed_ok && r.lat_samples > 0;
 	if (!r.pass && !d->reason[0])
 		e2e_fail(d, "incomplete");
 	pr_info(E2E_NAME ": function counters: sent %u pended %u dropped %u injected %u faults %u\n",
@@ -846,7 +1282,7 @@ static int __init e2e_init(void)
 	if (ret)
 		return ret;
 	if (!e2e_probed) {
-		pr_notice("VMSIX-E2E: none vectors=0 delivered=0 masked_ok=0 affinity_ok=0 realloc_ok=0 latency_median_ns=0 reason=no-device-%04x:%04x result=FAIL\n",
+		pr_notice("VMSIX-E2E: none vectors=0 delivered=0 masked_ok=0 affinity_ok=0 realloc_ok=0 latency_median_ns=0 live_rewrite_ok=0 managed_ok=0 reason=no-device-%04x:%04x result=FAIL\n",
 			  E2E_VENDOR_ID, E2E_DEVICE_ID);
 		pci_unregister_driver(&e2e_driver);
 		return -ENODEV;
