@@ -82,30 +82,10 @@ void vmsix_amdvi_unlock(const struct vmsix_amdvi_unit *u)
         u->ops.unlock(u->ctx);
 }
 
+/* The 128-bit entry steps of table_atomic.h with this unit's hooks. */
 static bool have_store128(const struct vmsix_amdvi_unit *u)
 {
-    return u->ops.store128 || (VMSIX_HAVE_CX16 && !(u->flags & VMSIX_AMDVI_NO_CX16));
-}
-
-static void store_atomic(const struct vmsix_amdvi_unit *u, uint64_t *e, const uint64_t v[2])
-{
-    if (u->ops.store128) {
-        u->ops.store128(u->ctx, e, v);
-    } else {
-#if VMSIX_HAVE_CX16
-        vmsix_cx16_store(e, v[0], v[1]);
-#endif
-    }
-    flush(u, e);
-}
-
-/* High qword first, then the low qword that holds RemapEn. */
-static void store_ordered(const struct vmsix_amdvi_unit *u, uint64_t *e, const uint64_t v[2])
-{
-    vmsix_st64(&e[1], v[1]);
-    flush(u, e);
-    vmsix_st64(&e[0], v[0]);
-    flush(u, e);
+    return vmsix_e128_atomic_ok(u->ops.store128, (u->flags & VMSIX_AMDVI_NO_CX16) != 0);
 }
 
 /* RemapEn off first (one store), then the rest. */
@@ -113,12 +93,7 @@ static void store_clear(const struct vmsix_amdvi_unit *u, const struct amdvi_tab
                         uint32_t index)
 {
     if (wide(u)) {
-        uint64_t *e = slot128(t, index);
-
-        vmsix_st64(&e[0], 0);
-        flush(u, e);
-        vmsix_st64(&e[1], 0);
-        flush(u, e);
+        vmsix_e128_clear(u->ops.flush, u->ctx, slot128(t, index));
     } else {
         vmsix_st32(slot32(t, index), 0);
         flush(u, slot32(t, index));
@@ -306,9 +281,9 @@ static int write_locked(const struct vmsix_amdvi_unit *u, const struct amdvi_tab
     if (guest || old_guest || (old_remapped && !(flags & VMSIX_AMDVI_WR_QUIESCED))) {
         if (!have_store128(u))
             return -ENOTSUP;
-        store_atomic(u, e, v);
+        vmsix_e128_store_atomic(u->ops.store128, u->ops.flush, u->ctx, e, v);
     } else {
-        store_ordered(u, e, v);
+        vmsix_e128_store_ordered(u->ops.flush, u->ctx, e, v);
     }
     return 0;
 }

@@ -31,12 +31,6 @@ static uint64_t *slot(const struct vmsix_vtd_unit *u, uint32_t index)
     return u->table + 2u * (size_t)index;
 }
 
-static void flush(const struct vmsix_vtd_unit *u, const uint64_t *e)
-{
-    if (u->ops.flush)
-        u->ops.flush(u->ctx, e, VMSIX_VTD_IRTE_SIZE);
-}
-
 static void lock(const struct vmsix_vtd_unit *u)
 {
     if (u->ops.lock)
@@ -49,39 +43,25 @@ static void unlock(const struct vmsix_vtd_unit *u)
         u->ops.unlock(u->ctx);
 }
 
+/* The 128-bit entry steps of table_atomic.h with this unit's hooks. */
 static bool have_store128(const struct vmsix_vtd_unit *u)
 {
-    return u->ops.store128 || (VMSIX_HAVE_CX16 && !(u->flags & VMSIX_VTD_NO_CX16));
+    return vmsix_e128_atomic_ok(u->ops.store128, (u->flags & VMSIX_VTD_NO_CX16) != 0);
 }
 
 static void store_atomic(const struct vmsix_vtd_unit *u, uint64_t *e, const uint64_t v[2])
 {
-    if (u->ops.store128) {
-        u->ops.store128(u->ctx, e, v);
-    } else {
-#if VMSIX_HAVE_CX16
-        vmsix_cx16_store(e, v[0], v[1]);
-#endif
-    }
-    flush(u, e);
+    vmsix_e128_store_atomic(u->ops.store128, u->ops.flush, u->ctx, e, v);
 }
 
-/* High qword first, then the low qword that holds Present. */
 static void store_ordered(const struct vmsix_vtd_unit *u, uint64_t *e, const uint64_t v[2])
 {
-    vmsix_st64(&e[1], v[1]);
-    flush(u, e);
-    vmsix_st64(&e[0], v[0]);
-    flush(u, e);
+    vmsix_e128_store_ordered(u->ops.flush, u->ctx, e, v);
 }
 
-/* Present = 0 first (one 64-bit store), then the rest. */
 static void store_clear(const struct vmsix_vtd_unit *u, uint64_t *e)
 {
-    vmsix_st64(&e[0], 0);
-    flush(u, e);
-    vmsix_st64(&e[1], 0);
-    flush(u, e);
+    vmsix_e128_clear(u->ops.flush, u->ctx, e);
 }
 
 /* ---- unit -------------------------------------------------------------- */
