@@ -590,7 +590,9 @@ VMSIX_API int vmsix_amdvi_resolve(const struct vmsix_amdvi_unit *u, uint16_t dev
  * remapped entry (-EBUSY), else frees it in the pool and zeroes *blk. A
  * block that this backend did not hand out (or one already released) is
  * -EINVAL. doorbell_map/unmap are NULL. The operations call the unit's
- * hooks as the functions they map to do, and the pool's lock hooks.
+ * hooks as the functions they map to do, and the pool's lock hooks
+ * (reserve() and release() hold the unit's lock around the pool's, so a
+ * pool's hooks must not take the unit's lock).
  * vmsix_amdvi_remap_init() itself calls no hook.
  *
  * Return: 0; -EINVAL (NULL argument, unknown flags).
