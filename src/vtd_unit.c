@@ -7,12 +7,8 @@
  * write against the table as the hardware does.
  *
  * Table memory is accessed only through single-copy-atomic 64-bit loads and
- * stores (__atomic on uint64_t, inlined by gcc and clang on every target
- * vmsix supports) and, for 128-bit stores, lock cmpxchg16b in inline
- * assembly on x86-64 or the caller's store128 hook. gcc 12 compiles
- * __atomic on a 16-byte type to a libatomic call with or without -mcx16,
- * clang 14 only inlines it with -mcx16, so the builtins are not used for
- * that: the core must not reference libatomic.
+ * stores and, for 128-bit stores, lock cmpxchg16b on x86-64 or the caller's
+ * store128 hook (table_atomic.h).
  */
 #include <string.h>
 
@@ -20,6 +16,7 @@
 
 #include "bits.h"
 #include "ops_copy.h"
+#include "table_atomic.h"
 #include "vmsix_errno.h"
 #include "vtd_priv.h"
 
@@ -27,39 +24,11 @@
  * rest of the field is reserved. */
 #define XAPIC_DEST_MASK 0x0000ff00u
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define VTD_HAVE_CX16 1
-#else
-#define VTD_HAVE_CX16 0
-#endif
-
 /* ---- table access ------------------------------------------------------ */
 
 static uint64_t *slot(const struct vmsix_vtd_unit *u, uint32_t index)
 {
     return u->table + 2u * (size_t)index;
-}
-
-/* Table qwords are 8-byte aligned (the table is 4 KiB aligned); saying so
- * lets 32-bit targets, where uint64_t is only 4-byte aligned, inline the
- * 64-bit atomics instead of calling libatomic. */
-typedef uint64_t vtd_q __attribute__((aligned(8)));
-
-static uint64_t ld64(const uint64_t *p)
-{
-    return __atomic_load_n((const vtd_q *)p, __ATOMIC_ACQUIRE);
-}
-
-/* One single-copy-atomic 64-bit store, ordered after the previous ones. */
-static void st64(uint64_t *p, uint64_t v)
-{
-    __atomic_store_n((vtd_q *)p, v, __ATOMIC_RELEASE);
-}
-
-static void flush(const struct vmsix_vtd_unit *u, const uint64_t *e)
-{
-    if (u->ops.flush)
-        u->ops.flush(u->ctx, e, VMSIX_VTD_IRTE_SIZE);
 }
 
 static void lock(const struct vmsix_vtd_unit *u)
@@ -74,63 +43,25 @@ static void unlock(const struct vmsix_vtd_unit *u)
         u->ops.unlock(u->ctx);
 }
 
-#if VTD_HAVE_CX16
-struct q2 {
-    uint64_t q[2];
-};
-
-/* lock cmpxchg16b until it succeeds: one 128-bit single-copy-atomic store.
- * Each failed attempt loads the current value into rdx:rax, so the next
- * one succeeds unless the entry changed meanwhile. @e is 16-byte aligned
- * (the table is 4 KiB aligned), as cmpxchg16b requires. */
-static void cx16_store(uint64_t *e, uint64_t lo, uint64_t hi)
-{
-    uint64_t olo = ld64(&e[0]);
-    uint64_t ohi = ld64(&e[1]);
-    unsigned char ok;
-
-    do {
-        __asm__ __volatile__("lock cmpxchg16b %1\n\tsete %0"
-                             : "=q"(ok), "+m"(*(struct q2 *)e), "+a"(olo), "+d"(ohi)
-                             : "b"(lo), "c"(hi)
-                             : "memory", "cc");
-    } while (!ok);
-}
-#endif
-
+/* The 128-bit entry steps of table_atomic.h with this unit's hooks. */
 static bool have_store128(const struct vmsix_vtd_unit *u)
 {
-    return u->ops.store128 || (VTD_HAVE_CX16 && !(u->flags & VMSIX_VTD_NO_CX16));
+    return vmsix_e128_atomic_ok(u->ops.store128, (u->flags & VMSIX_VTD_NO_CX16) != 0);
 }
 
 static void store_atomic(const struct vmsix_vtd_unit *u, uint64_t *e, const uint64_t v[2])
 {
-    if (u->ops.store128) {
-        u->ops.store128(u->ctx, e, v);
-    } else {
-#if VTD_HAVE_CX16
-        cx16_store(e, v[0], v[1]);
-#endif
-    }
-    flush(u, e);
+    vmsix_e128_store_atomic(u->ops.store128, u->ops.flush, u->ctx, e, v);
 }
 
-/* High qword first, then the low qword that holds Present. */
 static void store_ordered(const struct vmsix_vtd_unit *u, uint64_t *e, const uint64_t v[2])
 {
-    st64(&e[1], v[1]);
-    flush(u, e);
-    st64(&e[0], v[0]);
-    flush(u, e);
+    vmsix_e128_store_ordered(u->ops.flush, u->ctx, e, v);
 }
 
-/* Present = 0 first (one 64-bit store), then the rest. */
 static void store_clear(const struct vmsix_vtd_unit *u, uint64_t *e)
 {
-    st64(&e[0], 0);
-    flush(u, e);
-    st64(&e[1], 0);
-    flush(u, e);
+    vmsix_e128_clear(u->ops.flush, u->ctx, e);
 }
 
 /* ---- unit -------------------------------------------------------------- */
@@ -207,7 +138,7 @@ int vmsix_vtd_irte_write(struct vmsix_vtd_unit *u, uint32_t index, const struct 
     lock(u);
     e = slot(u, index);
     {
-        uint64_t old_lo = ld64(&e[0]);
+        uint64_t old_lo = vmsix_ld64(&e[0]);
         old_present = (old_lo & LO_P) != 0;
         old_posted = old_present && (old_lo & LO_IM);
     }
@@ -241,14 +172,14 @@ int vmsix_vtd_irte_read(const struct vmsix_vtd_unit *u, uint32_t index, uint64_t
     if (!vmsix_vtd_unit_valid(u) || !out || index >= u->nentries)
         return -EINVAL;
     e = slot(u, index);
-    out[0] = ld64(&e[0]);
-    out[1] = ld64(&e[1]);
+    out[0] = vmsix_ld64(&e[0]);
+    out[1] = vmsix_ld64(&e[1]);
     return 0;
 }
 
 bool vmsix_vtd_entry_present(const struct vmsix_vtd_unit *u, uint32_t index)
 {
-    return (ld64(&slot(u, index)[0]) & LO_P) != 0;
+    return (vmsix_ld64(&slot(u, index)[0]) & LO_P) != 0;
 }
 
 /* Largest k <= MHMV with @index aligned to 2^k and 2^k <= @left. */
@@ -345,8 +276,8 @@ int vmsix_vtd_resolve(const struct vmsix_vtd_unit *u, uint16_t sid, const struct
     if (index >= u->nentries)
         return VMSIX_VTD_FAULT_INDEX;
     out->index = index;
-    raw[0] = ld64(&slot(u, index)[0]);
-    raw[1] = ld64(&slot(u, index)[1]);
+    raw[0] = vmsix_ld64(&slot(u, index)[0]);
+    raw[1] = vmsix_ld64(&slot(u, index)[1]);
     rc = vmsix_vtd_irte_decode(raw, &out->irte);
     if (!out->irte.present)
         return VMSIX_VTD_FAULT_NOT_PRESENT;

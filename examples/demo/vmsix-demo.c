@@ -11,7 +11,10 @@
  * - a VT-d unit whose 256-entry interrupt-remapping table lives in memory,
  *   entries 0..23 reserved in the pool for the host's IOAPIC; every memory
  *   write the function emits is resolved by vmsix_vtd_resolve(), the
- *   reference decoder, as the hardware would;
+ *   reference decoder, as the hardware would. With --iommu amdvi, an AMD-Vi
+ *   unit instead: a device table and the function's own 512-entry table of
+ *   32-bit entries (entry 0 kept unused), resolved by vmsix_amdvi_resolve()
+ *   through the function's DTE;
  * - the host (hypervisor): its translate hook enforces isolation (physical
  *   destination among the guest's vCPUs, fixed or lowest-priority delivery,
  *   edge) and maps guest vCPU -> host CPU and the device's vector k -> host
@@ -51,6 +54,8 @@
 #define IO_WINDOW 0xe000u      /* and I/O BARs */
 #define IRQ_QUEUE 64u
 #define DEFAULT_RID 0x0300u /* the synthetic function sits at 0000:03:00.0 */
+#define AMD_NENT 512u       /* AMD-Vi: entries of the function's table */
+#define AMD_RESERVED 1u     /* AMD-Vi: entry 0, never remapped (data 0 before setup) */
 
 /* Host APIC IDs of the CPUs that run vCPU 0..3. */
 static const uint8_t host_apic[NVCPU] = {1, 3, 5, 7};
@@ -64,6 +69,22 @@ struct guest {
     unsigned table_bir, pba_bir;
     uint32_t table_off, pba_off;
     uint8_t vcpu[MAX_VEC]; /* where the driver wants each vector */
+};
+
+/* One remapping entry, whichever the unit: what the checks and the JSON
+ * need. */
+struct entry {
+    bool present; /* VT-d Present, AMD-Vi RemapEn */
+    bool clean;   /* decodes with no reserved bit set */
+    bool posted;
+    bool src_ok; /* VT-d: SVT 1, SQ 0, the function's SID; AMD-Vi: in the
+                    function's own DeviceID table */
+    uint8_t vector;
+    uint8_t delivery;
+    uint32_t dest; /* the APIC ID */
+    uint8_t svt, sq;
+    uint16_t sid; /* VT-d only */
+    uint64_t raw[2];
 };
 
 /* One remapped interrupt waiting for its host CPU. */
@@ -100,7 +121,7 @@ struct snapshot {
     uint32_t msi_data, msi_mask;
     unsigned mme;
     bool msi_enabled;
-    struct vmsix_vtd_irte irte[MAX_VEC];
+    struct entry irte[MAX_VEC];
     unsigned present_total;
     uint32_t pool_free;
     struct delivery del[MAX_VEC];
@@ -114,6 +135,7 @@ struct demo {
     const char *dump_path;
     const char *slot;
     unsigned want_vec;
+    bool amdvi; /* --iommu amdvi */
 
     /* the function */
     struct simfn *fn;
@@ -123,10 +145,16 @@ struct demo {
     uint16_t vendor, device;
     struct vmsix_eligibility elig;
 
-    /* the VT-d unit and its pool */
+    /* the remapping unit (VT-d, or AMD-Vi) and its pool */
+    uint32_t nent; /* entries of the table the function's block is in */
     uint64_t *table;
     void *unit_mem, *pool_mem;
     struct vmsix_vtd_unit *unit;
+    uint64_t *dev_table; /* AMD-Vi: the device table */
+    uint32_t ndte;
+    void *amd_table; /* AMD-Vi: the function's table */
+    uint64_t cw_sem;
+    struct vmsix_amdvi_unit *amd;
     struct vmsix_irte_pool *pool;
     struct vmsix_remap backend;
     uint32_t pool_free0;
@@ -233,23 +261,83 @@ static uint64_t phys_msi_addr(struct demo *d)
 
 /* ---- the host ---- */
 
+/* Entry @i of the table the function's block is in. */
+static void entry_read(struct demo *d, uint32_t i, struct entry *e)
+{
+    memset(e, 0, sizeof(*e));
+    if (d->amdvi) {
+        struct vmsix_amdvi_irte f;
+
+        vmsix_amdvi_irte_read(d->amd, d->rid, i, e->raw);
+        e->clean = vmsix_amdvi_irte32_decode((uint32_t)e->raw[0], &f) == 0;
+        e->present = f.remap_en;
+        e->src_ok = true; /* the DeviceID's own table: the unit indexes by it */
+        e->vector = f.vector;
+        e->dest = f.dest;
+        e->delivery = f.int_type;
+    } else {
+        struct vmsix_vtd_irte f;
+
+        vmsix_vtd_irte_read(d->unit, i, e->raw);
+        e->clean = vmsix_vtd_irte_decode(e->raw, &f) == 0;
+        e->present = f.present;
+        e->posted = f.posted;
+        e->src_ok = f.svt == VMSIX_VTD_SVT_RID && f.sq == VMSIX_VTD_SQ_ALL && f.sid == d->rid;
+        e->svt = f.svt;
+        e->sq = f.sq;
+        e->sid = f.sid;
+        e->vector = f.vector;
+        e->dest = f.dest >> 8; /* xAPIC: the APIC ID in bits 15:8 of the field */
+        e->delivery = f.delivery;
+    }
+}
+
+/* The physical MSI the backend composes for a block at @base. */
+static struct vmsix_msg composed(const struct demo *d, uint32_t base)
+{
+    struct vmsix_msg m = {0, 0};
+
+    if (d->amdvi)
+        vmsix_amdvi_msi_compose(base, 0, &m);
+    else
+        vmsix_vtd_msi_compose((uint16_t)base, &m);
+    return m;
+}
+
 /* The function's memory write reaches the remapping unit. */
 static void emit(void *ctx, const struct vmsix_msg *m)
 {
     struct demo *d = ctx;
-    struct vmsix_vtd_result r;
-    int rc = vmsix_vtd_resolve(d->unit, d->rid, m, &r);
+    struct host_irq h;
+    int rc;
 
     d->p.emitted++;
-    if (!check(d, rc == 0 && !r.compat,
-               "the function's write %#" PRIx64 "/%#" PRIx32 " did not remap (%d%s)", m->addr,
-               m->data, rc, r.compat ? ", compatibility format" : "")) {
-        d->p.faults++;
-        return;
+    if (d->amdvi) {
+        struct vmsix_amdvi_result r;
+
+        rc = vmsix_amdvi_resolve(d->amd, d->rid, m, &r);
+        if (!check(d, rc == 0 && !r.passthrough,
+                   "the function's write %#" PRIx64 "/%#" PRIx32 " did not remap (%d%s)", m->addr,
+                   m->data, rc, r.passthrough ? ", passed through" : "")) {
+            d->p.faults++;
+            return;
+        }
+        h = (struct host_irq){r.apic_id, r.irte.vector, r.index};
+    } else {
+        struct vmsix_vtd_result r;
+
+        rc = vmsix_vtd_resolve(d->unit, d->rid, m, &r);
+        if (!check(d, rc == 0 && !r.compat,
+                   "the function's write %#" PRIx64 "/%#" PRIx32 " did not remap (%d%s)", m->addr,
+                   m->data, rc, r.compat ? ", compatibility format" : "")) {
+            d->p.faults++;
+            return;
+        }
+        h = (struct host_irq){r.apic_id, r.irte.vector, r.index};
     }
     if (!check(d, d->qn < IRQ_QUEUE, "host interrupt queue overflow"))
         return;
-    d->q[(d->qhead + d->qn) % IRQ_QUEUE] = (struct host_irq){r.apic_id, r.irte.vector, r.index};
+    d->q[(d->qhead + d->qn) % IRQ_QUEUE] = h;
     d->qn++;
 }
 
@@ -382,6 +470,23 @@ static const struct vmsix_vtd_ops vtd_ops = {
     .invalidate = vtd_invalidate,
 };
 
+/* The AMD-Vi command queue: no cache either; COMPLETION_WAIT stores its
+ * data at the semaphore, as the IOMMU does when the commands before it
+ * are done. */
+static int amdvi_command(void *ctx, const uint64_t cmd[2])
+{
+    struct demo *d = ctx;
+
+    if ((cmd[0] >> 60) == VMSIX_AMDVI_CMD_COMPLETION_WAIT && (cmd[0] & VMSIX_AMDVI_CW_STORE))
+        d->cw_sem = cmd[1];
+    return 0;
+}
+
+static const struct vmsix_amdvi_ops amdvi_ops = {
+    .size = sizeof(struct vmsix_amdvi_ops),
+    .command = amdvi_command,
+};
+
 /* ---- the guest's accesses, through the host's traps ---- */
 
 static uint32_t gcfg(struct demo *d, uint16_t off, unsigned size)
@@ -467,11 +572,14 @@ static void verify(struct demo *d, const char *when)
     fmask = mc & VMSIX_MSIX_CTRL_FMASK;
     mask = phys(d, msi_mask_reg(d), 4);
     if (st.phys_enabled) {
-        struct vmsix_msg want;
+        struct vmsix_msg want = composed(d, st.block.base);
         uint32_t pmc = phys(d, (uint16_t)(st.msi_off + 2), 2);
         unsigned mme = (pmc >> 4) & 7u;
 
-        vmsix_vtd_msi_compose((uint16_t)st.block.base, &want);
+        /* AMD-Vi: the function replaces the data's low bits with k */
+        check(d, !d->amdvi || (st.block.base & (st.block.count - 1)) == 0,
+              "%s: block at %" PRIu32 " not aligned to its %" PRIu32 " entries", when,
+              st.block.base, st.block.count);
         check(d, pmc & 1u, "%s: physical MSI not enabled", when);
         check(d, (1u << mme) == st.nvec && (1u << mme) <= st.block.count,
               "%s: MME %u for %u vectors, block %u", when, mme, st.nvec, st.block.count);
@@ -485,14 +593,13 @@ static void verify(struct demo *d, const char *when)
               when);
         check(d, !(phys(d, (uint16_t)(st.msi_off + 2), 2) & 1u), "%s: physical MSI enabled", when);
     }
-    for (uint32_t i = 0; i < NENT; i++) {
-        uint64_t raw[2];
-        struct vmsix_vtd_irte e;
+    for (uint32_t i = 0; i < d->nent; i++) {
+        struct entry e;
         uint64_t ctrl;
         unsigned k;
 
-        vmsix_vtd_irte_read(d->unit, i, raw);
-        if (!check(d, vmsix_vtd_irte_decode(raw, &e) == 0, "%s: IRTE %u malformed", when, i))
+        entry_read(d, i, &e);
+        if (!check(d, e.clean, "%s: IRTE %u malformed", when, i))
             continue;
         if (!e.present)
             continue;
@@ -501,15 +608,14 @@ static void verify(struct demo *d, const char *when)
                    "%s: IRTE %u present outside the block", when, i))
             continue;
         k = i - st.block.base;
-        check(d, e.svt == VMSIX_VTD_SVT_RID && e.sq == VMSIX_VTD_SQ_ALL && e.sid == d->rid,
-              "%s: IRTE %u: SVT %u SQ %u SID %#x", when, i, e.svt, e.sq, e.sid);
+        check(d, e.src_ok, "%s: IRTE %u: SVT %u SQ %u SID %#x", when, i, e.svt, e.sq, e.sid);
         check(d, !e.posted && e.delivery <= VMSIX_REMAP_DLM_LOWPRI,
               "%s: IRTE %u: delivery %u posted %d", when, i, e.delivery, e.posted);
         if (vmsix_dev_mmio_read(d->dev, 16u * k + 12, 4, &ctrl))
             ctrl = 1;
         check(d, enabled && !fmask && !(ctrl & 1u), "%s: IRTE %u present for masked vector %u",
               when, i, k);
-        check(d, e.vector == HOST_VEC0 + k && e.dest == (uint32_t)host_apic[d->g.vcpu[k]] << 8,
+        check(d, e.vector == HOST_VEC0 + k && e.dest == host_apic[d->g.vcpu[k]],
               "%s: IRTE %u: vector %#x dest %#x, not vector %u's target", when, i, e.vector, e.dest,
               k);
     }
@@ -768,11 +874,14 @@ static void print_phys(struct demo *d)
     uint32_t pmc = phys(d, (uint16_t)(d->elig.msi_off + 2), 2);
 
     vmsix_dev_get_state(d->dev, &st);
-    say(d,
-        "  physical MSI: address %#" PRIx64 " (remappable: handle %u, SHV) data 0x%04x\n"
-        "    MME %u (%u messages), Enable%c, mask 0x%08x; INTx Disable%c at the function\n",
-        phys_msi_addr(d), st.block.base, phys(d, msi_data_reg(d), 2), (pmc >> 4) & 7u,
-        1u << ((pmc >> 4) & 7u), pmc & 1u ? '+' : '-', phys(d, msi_mask_reg(d), 4),
+    if (d->amdvi)
+        say(d, "  physical MSI: address %#" PRIx64 " (interrupt range) data 0x%04x (index %u)\n",
+            phys_msi_addr(d), phys(d, msi_data_reg(d), 2), st.block.base);
+    else
+        say(d, "  physical MSI: address %#" PRIx64 " (remappable: handle %u, SHV) data 0x%04x\n",
+            phys_msi_addr(d), st.block.base, phys(d, msi_data_reg(d), 2));
+    say(d, "    MME %u (%u messages), Enable%c, mask 0x%08x; INTx Disable%c at the function\n",
+        (pmc >> 4) & 7u, 1u << ((pmc >> 4) & 7u), pmc & 1u ? '+' : '-', phys(d, msi_mask_reg(d), 4),
         phys(d, 0x04, 2) & 0x400u ? '+' : '-');
 }
 
@@ -816,11 +925,9 @@ static void take_snapshot(struct demo *d)
     s->msi_mask = phys(d, msi_mask_reg(d), 4);
     s->mme = (phys(d, (uint16_t)(d->elig.msi_off + 2), 2) >> 4) & 7u;
     s->msi_enabled = phys(d, (uint16_t)(d->elig.msi_off + 2), 2) & 1u;
-    for (uint32_t i = 0; i < NENT; i++) {
-        uint64_t raw[2];
-        struct vmsix_vtd_irte e;
-        vmsix_vtd_irte_read(d->unit, i, raw);
-        vmsix_vtd_irte_decode(raw, &e);
+    for (uint32_t i = 0; i < d->nent; i++) {
+        struct entry e;
+        entry_read(d, i, &e);
         s->present_total += e.present;
         if (s->st.phys_enabled && i >= s->st.block.base && i < s->st.block.base + d->nvec)
             s->irte[i - s->st.block.base] = e;
@@ -900,16 +1007,23 @@ static void story(struct demo *d)
     say(d, "  %u vectors active; physical mask 0x%08x; %u IRTEs present\n", popcount32(st.active),
         phys(d, msi_mask_reg(d), 4), n);
     {
-        uint64_t raw[2];
-        struct vmsix_vtd_irte e;
+        struct entry e;
 
-        vmsix_vtd_irte_read(d->unit, st.block.base, raw);
-        vmsix_vtd_irte_decode(raw, &e);
-        say(d,
-            "  IRTE %" PRIu32 " = 0x%016" PRIx64 "_%016" PRIx64 ":\n"
-            "    present, SVT %u, SQ %u, SID 0x%04x, vector 0x%02x, dest APIC %" PRIu32 ", %s%s\n",
-            st.block.base, raw[1], raw[0], e.svt, e.sq, e.sid, e.vector, e.dest >> 8,
-            e.delivery ? "lowest priority" : "fixed", e.posted ? ", posted" : ", remapped format");
+        entry_read(d, st.block.base, &e);
+        if (d->amdvi)
+            say(d,
+                "  IRTE %" PRIu32 " of DeviceID 0x%04x = 0x%08" PRIx64 ":\n"
+                "    RemapEn, vector 0x%02x, dest APIC %" PRIu32 ", %s, physical\n",
+                st.block.base, d->rid, e.raw[0], e.vector, e.dest,
+                e.delivery ? "arbitrated" : "fixed");
+        else
+            say(d,
+                "  IRTE %" PRIu32 " = 0x%016" PRIx64 "_%016" PRIx64 ":\n"
+                "    present, SVT %u, SQ %u, SID 0x%04x, vector 0x%02x, dest APIC %" PRIu32
+                ", %s%s\n",
+                st.block.base, e.raw[1], e.raw[0], e.svt, e.sq, e.sid, e.vector, e.dest,
+                e.delivery ? "lowest priority" : "fixed",
+                e.posted ? ", posted" : ", remapped format");
     }
     say(d, "[6] the function fires every vector (message k = data | k -> IRTE %" PRIu32 " + k)\n",
         st.block.base);
@@ -1018,6 +1132,7 @@ static void print_json(struct demo *d)
     unsigned n = d->nvec;
 
     printf("{\n");
+    printf("  \"iommu\": \"%s\",\n", d->amdvi ? "amdvi" : "vtd");
     printf("  \"device\": {\"source\": \"%s\", \"slot\": \"%04x:%02x:%02x.%x\", "
            "\"vendor\": %u, \"device\": %u, \"sid\": %u, \"vectors\": %u, "
            "\"function_vectors\": %u, \"msi_offset\": %u, \"addr64\": %s, "
@@ -1031,20 +1146,28 @@ static void print_json(struct demo *d)
     printf("  \"physical_msi\": {\"addr\": %" PRIu64 ", \"data\": %" PRIu32
            ", \"mme\": %u, \"enabled\": %s, \"mask\": %" PRIu32 "},\n",
            s->msi_addr, s->msi_data, s->mme, s->msi_enabled ? "true" : "false", s->msi_mask);
-    printf("  \"vtd\": {\"entries\": %u, \"reserved\": %u, \"present\": %u, "
+    printf("  \"%s\": {\"entries\": %u, \"reserved\": %u, \"present\": %u, "
            "\"pool_free_start\": %" PRIu32 ", \"pool_free_snapshot\": %" PRIu32
            ", \"pool_free_end\": %" PRIu32 "},\n",
-           NENT, IOAPIC_ENTRIES, s->present_total, d->pool_free0, s->pool_free,
-           vmsix_irte_free_count(d->pool));
+           d->amdvi ? "amdvi" : "vtd", d->nent, d->amdvi ? AMD_RESERVED : IOAPIC_ENTRIES,
+           s->present_total, d->pool_free0, s->pool_free, vmsix_irte_free_count(d->pool));
     printf("  \"irtes\": [\n");
     for (unsigned k = 0; k < n; k++) {
-        const struct vmsix_vtd_irte *e = &s->irte[k];
-        printf("    {\"index\": %" PRIu32 ", \"vector_of_device\": %u, \"present\": %s, "
-               "\"svt\": %u, \"sq\": %u, \"sid\": %u, \"vector\": %u, \"dest\": %" PRIu32
-               ", \"delivery_mode\": %u, \"posted\": %s}%s\n",
-               s->st.block.base + k, k, e->present ? "true" : "false", e->svt, e->sq, e->sid,
-               e->vector, e->dest >> 8, e->delivery, e->posted ? "true" : "false",
-               k + 1 < n ? "," : "");
+        const struct entry *e = &s->irte[k];
+        if (d->amdvi)
+            /* no source fields: the table is the DeviceID's */
+            printf("    {\"index\": %" PRIu32 ", \"vector_of_device\": %u, \"devid\": %u, "
+                   "\"remap_en\": %s, \"vector\": %u, \"dest\": %" PRIu32
+                   ", \"int_type\": %u, \"raw\": %" PRIu64 "}%s\n",
+                   s->st.block.base + k, k, d->rid, e->present ? "true" : "false", e->vector,
+                   e->dest, e->delivery, e->raw[0], k + 1 < n ? "," : "");
+        else
+            printf("    {\"index\": %" PRIu32 ", \"vector_of_device\": %u, \"present\": %s, "
+                   "\"svt\": %u, \"sq\": %u, \"sid\": %u, \"vector\": %u, \"dest\": %" PRIu32
+                   ", \"delivery_mode\": %u, \"posted\": %s}%s\n",
+                   s->st.block.base + k, k, e->present ? "true" : "false", e->svt, e->sq, e->sid,
+                   e->vector, e->dest, e->delivery, e->posted ? "true" : "false",
+                   k + 1 < n ? "," : "");
     }
     printf("  ],\n");
     printf("  \"deliveries\": [\n");
@@ -1073,6 +1196,7 @@ static void print_json(struct demo *d)
 static void usage(FILE *f)
 {
     fputs("Usage: vmsix-demo [--json | --lspci] [--vectors N] [--dump FILE [-s SLOT]]\n"
+          "                  [--iommu vtd|amdvi]\n"
           "\n"
           "Runs MSI-X emulation on multi-message MSI end to end, with no hardware: a\n"
           "simulated physical function, a VT-d unit whose 256-entry remapping table lives\n"
@@ -1106,6 +1230,11 @@ static void usage(FILE *f)
           "                   capabilities)\n"
           "  -s, --slot SLOT  the function in the dump: [DOMAIN:]BUS:DEV.FN (hex); may\n"
           "                   be left out when the dump holds one function\n"
+          "  --iommu UNIT     the remapping unit: vtd (default) or amdvi, an AMD-Vi unit\n"
+          "                   with a device table and the function's own 512-entry\n"
+          "                   table (32-bit entries, entry 0 kept unused), where the MSI\n"
+          "                   data is the entry index and the block is aligned to its\n"
+          "                   size (vmsix_amdvi_resolve resolves every message)\n"
           "  -h, --help       print this help\n"
           "\n"
           "Exit status: 0 when every check held, 1 when one failed, 2 for a bad\n"
@@ -1205,7 +1334,8 @@ static int parse_args(struct demo *d, int argc, char **argv)
         bool takes = false;
 
         if ((nlen == 6 && !strncmp(a, "--dump", 6)) || (nlen == 6 && !strncmp(a, "--slot", 6)) ||
-            (nlen == 9 && !strncmp(a, "--vectors", 9)) || !strcmp(a, "-s"))
+            (nlen == 9 && !strncmp(a, "--vectors", 9)) ||
+            (nlen == 7 && !strncmp(a, "--iommu", 7)) || !strcmp(a, "-s"))
             takes = true;
         if (takes) {
             if (eq)
@@ -1230,6 +1360,13 @@ static int parse_args(struct demo *d, int argc, char **argv)
             d->dump_path = val;
         } else if (!strcmp(a, "-s") || (nlen == 6 && !strncmp(a, "--slot", 6))) {
             d->slot = val;
+        } else if (nlen == 7 && !strncmp(a, "--iommu", 7)) {
+            if (!strcmp(val, "vtd"))
+                d->amdvi = false;
+            else if (!strcmp(val, "amdvi"))
+                d->amdvi = true;
+            else
+                return bad_arg("--iommu %s: vtd or amdvi", val);
         } else if (nlen == 9 && !strncmp(a, "--vectors", 9)) {
             char *end;
             unsigned long v;
@@ -1389,22 +1526,71 @@ static int check_function(struct demo *d)
     return 0;
 }
 
-static int setup_world(struct demo *d)
+/* AMD-Vi: a device table up to the function's DeviceID, its table with a
+ * pool, and its DTE pointing at the table (the host's IOMMU driver's part). */
+static int setup_amdvi(struct demo *d)
 {
-    struct vmsix_vtd_params vp;
-    struct vmsix_dev_params dp;
-    size_t unit_len = vmsix_vtd_unit_storage_size();
-    size_t pool_len = vmsix_irte_pool_storage_size(NENT);
-    size_t dev_len = (vmsix_dev_storage_size() + 7) & ~(size_t)7;
+    struct vmsix_amdvi_params ap;
+    struct vmsix_amdvi_dte_intr dte;
+    size_t unit_len = vmsix_amdvi_unit_storage_size(1);
+    size_t pool_len = vmsix_irte_pool_storage_size(AMD_NENT);
     int rc;
 
-    for (unsigned i = 0; i < 256; i++)
-        d->idt[i] = -1;
+    d->nent = AMD_NENT;
+    d->ndte = (d->rid / 128u + 1u) * 128u; /* whole 4 KiB pages of DTEs */
+    d->dev_table = aligned_alloc(VMSIX_AMDVI_DEV_TABLE_ALIGN, d->ndte * VMSIX_AMDVI_DTE_SIZE);
+    d->amd_table = aligned_alloc(VMSIX_AMDVI_TABLE_ALIGN, AMD_NENT * VMSIX_AMDVI_IRTE32_SIZE);
+    d->unit_mem = aligned_alloc(8, (unit_len + 7) & ~(size_t)7);
+    d->pool_mem = aligned_alloc(8, (pool_len + 7) & ~(size_t)7);
+    if (!d->dev_table || !d->amd_table || !d->unit_mem || !d->pool_mem) {
+        fputs("vmsix-demo: out of memory\n", stderr);
+        return 1;
+    }
+    memset(d->dev_table, 0, d->ndte * VMSIX_AMDVI_DTE_SIZE);
+    memset(d->amd_table, 0, AMD_NENT * VMSIX_AMDVI_IRTE32_SIZE);
+    memset(&ap, 0, sizeof(ap));
+    ap.dev_table = d->dev_table;
+    ap.ndte = d->ndte;
+    ap.nentries = AMD_NENT;
+    ap.max_tables = 1;
+    ap.cw_addr = (uintptr_t)&d->cw_sem;
+    rc = vmsix_amdvi_unit_init(d->unit_mem, unit_len, &ap, &amdvi_ops, d, &d->amd);
+    if (!rc)
+        rc = vmsix_irte_pool_init(d->pool_mem, pool_len, AMD_NENT, &d->pool);
+    if (!rc)
+        rc = vmsix_irte_reserve(d->pool, 0, AMD_RESERVED);
+    if (!rc)
+        rc = vmsix_amdvi_table_add(d->amd, d->rid, d->amd_table, (uintptr_t)d->amd_table, d->pool);
+    if (!rc) {
+        memset(&dte, 0, sizeof(dte));
+        dte.iv = true;
+        dte.int_tab_len = 9; /* 512 entries */
+        dte.root = (uintptr_t)d->amd_table;
+        dte.int_ctl = VMSIX_AMDVI_INTCTL_REMAP;
+        rc = vmsix_amdvi_dte_intr_encode(
+            &dte, &d->dev_table[(size_t)d->rid * 4 + VMSIX_AMDVI_DTE_INTR_QWORD]);
+    }
+    if (!rc)
+        rc = vmsix_amdvi_remap_init(d->amd, 0, &d->backend);
+    if (rc) {
+        fprintf(stderr, "vmsix-demo: AMD-Vi setup failed: %d\n", rc);
+        return 1;
+    }
+    return 0;
+}
+
+static int setup_vtd(struct demo *d)
+{
+    struct vmsix_vtd_params vp;
+    size_t unit_len = vmsix_vtd_unit_storage_size();
+    size_t pool_len = vmsix_irte_pool_storage_size(NENT);
+    int rc;
+
+    d->nent = NENT;
     d->table = aligned_alloc(VMSIX_VTD_TABLE_ALIGN, NENT * VMSIX_VTD_IRTE_SIZE);
     d->unit_mem = aligned_alloc(8, (unit_len + 7) & ~(size_t)7);
     d->pool_mem = aligned_alloc(8, (pool_len + 7) & ~(size_t)7);
-    d->dev_mem = aligned_alloc(8, dev_len);
-    if (!d->table || !d->unit_mem || !d->pool_mem || !d->dev_mem) {
+    if (!d->table || !d->unit_mem || !d->pool_mem) {
         fputs("vmsix-demo: out of memory\n", stderr);
         return 1;
     }
@@ -1424,7 +1610,26 @@ static int setup_world(struct demo *d)
         fprintf(stderr, "vmsix-demo: VT-d setup failed: %d\n", rc);
         return 1;
     }
+    return 0;
+}
+
+static int setup_world(struct demo *d)
+{
+    struct vmsix_dev_params dp;
+    size_t dev_len = (vmsix_dev_storage_size() + 7) & ~(size_t)7;
+    int rc;
+
+    for (unsigned i = 0; i < 256; i++)
+        d->idt[i] = -1;
+    rc = d->amdvi ? setup_amdvi(d) : setup_vtd(d);
+    if (rc)
+        return rc;
     d->pool_free0 = vmsix_irte_free_count(d->pool);
+    d->dev_mem = aligned_alloc(8, dev_len);
+    if (!d->dev_mem) {
+        fputs("vmsix-demo: out of memory\n", stderr);
+        return 1;
+    }
 
     memset(&dp, 0, sizeof(dp));
     dp.backend = &d->backend;
@@ -1442,6 +1647,8 @@ static int setup_world(struct demo *d)
 static void free_world(struct demo *d)
 {
     free(d->table);
+    free(d->dev_table);
+    free(d->amd_table);
     free(d->unit_mem);
     free(d->pool_mem);
     free(d->dev_mem);
@@ -1470,10 +1677,17 @@ static void intro(struct demo *d)
         d->elig.msi_off, d->elig.vectors, d->elig.addr64 ? "64-bit" : "32-bit");
     say(d, "  shown to the guest as MSI-X with %u vectors, table BAR%u of %s\n", d->nvec,
         st.table_bar, size_str(st.bar_size, buf, sizeof(buf)));
-    say(d,
-        "VT-d: %u-entry remapping table in memory, xAPIC, MHMV %u\n"
-        "  IRTE 0..%u reserved for the host's IOAPIC; %" PRIu32 " free\n",
-        NENT, MHMV, IOAPIC_ENTRIES - 1, d->pool_free0);
+    if (d->amdvi)
+        say(d,
+            "AMD-Vi: a %" PRIu32 "-entry device table; DeviceID 0x%04x's DTE remaps through\n"
+            "  its own %u-entry table of 32-bit IRTEs (IV, IntTabLen 9, IntCtl 2, no pass\n"
+            "  bits); IRTE 0 kept unused; %" PRIu32 " free; MSI data = the IRTE index\n",
+            d->ndte, d->rid, AMD_NENT, d->pool_free0);
+    else
+        say(d,
+            "VT-d: %u-entry remapping table in memory, xAPIC, MHMV %u\n"
+            "  IRTE 0..%u reserved for the host's IOAPIC; %" PRIu32 " free\n",
+            NENT, MHMV, IOAPIC_ENTRIES - 1, d->pool_free0);
     say(d,
         "host: vCPU0-3 run on host CPUs %u, %u, %u, %u\n"
         "  device vector k -> host vector %#x + k, whose handler calls vmsix_dev_irq(k)\n",

@@ -26,11 +26,15 @@
  *   inject              the guest's message of vector k -> KVM_SIGNAL_MSI
  *   bar_moved           the guest placed the table BAR: move the trap
  *
- * The physical side: vmsix reserves 32 IRTEs of the VMM's VT-d unit
- * (irq.c), points simfn's one MSI address/data at them (remappable format)
- * and programs IRTE base + k from translate's answer. Every memory write
- * simfn emits is resolved by the unit's reference decoder with the
- * function's requester ID, as an IOMMU would; the resolved host vector
+ * The physical side: vmsix reserves 32 IRTEs of the VMM's remapping unit
+ * (irq.c; VT-d by default, AMD-Vi with --iommu=amdvi), points simfn's one
+ * MSI address/data at them (VT-d: the remappable format with the block's
+ * handle; AMD-Vi: the interrupt range with data = the block's first index,
+ * the block aligned to 32 so that the function's replacing the low five
+ * bits with k selects entry base + k) and programs entry base + k from
+ * translate's answer. Every memory write simfn emits is resolved by the
+ * unit's reference decoder with the function's requester ID (AMD-Vi: its
+ * DeviceID, through the DTE), as an IOMMU would; the resolved host vector
  * names the device vector k (the host's "IDT"), which goes to
  * vmsix_dev_irq(). The resolved target is also cross-checked against what
  * the policy gives for vector k's current guest message (FAULTS counts any
@@ -68,6 +72,7 @@ struct e2edev {
     struct vm *vm;
     pthread_mutex_t lock;
     bool use_vmsix;
+    enum irq_iommu iommu;
     uint16_t rid; /* requester ID: bus 0, devfn */
 
     struct simfn fn; /* the "physical" function */
@@ -456,7 +461,7 @@ static int setup_vmsix(struct e2edev *d)
     struct vmsix_dev_state st;
     int rc;
 
-    if (irq_remap_init(&d->remap))
+    if (irq_remap_init(&d->remap, d->iommu, d->rid))
         return -1;
     d->dev_mem = aligned_alloc(8, len);
     if (!d->dev_mem) {
@@ -475,12 +480,14 @@ static int setup_vmsix(struct e2edev *d)
     }
     d->table_bar_size = st.bar_size;
     if (d->vm->verbose)
-        vmm_log("e2edev: vmsix: MSI at %#x -> MSI-X, %u vectors, table in BAR%u (%u bytes)",
-                st.msi_off, st.nvec, st.table_bar, st.bar_size);
+        vmm_log("e2edev: vmsix: MSI at %#x -> MSI-X, %u vectors, table in BAR%u (%u bytes), %s",
+                st.msi_off, st.nvec, st.table_bar, st.bar_size,
+                d->iommu == IRQ_IOMMU_AMDVI ? "AMD-Vi" : "VT-d");
     return 0;
 }
 
-struct e2edev *e2edev_create(struct vm *vm, struct pci_bus *bus, uint8_t devfn, bool use_vmsix)
+struct e2edev *e2edev_create(struct vm *vm, struct pci_bus *bus, uint8_t devfn, bool use_vmsix,
+                             enum irq_iommu iommu)
 {
     struct e2edev *d = calloc(1, sizeof(*d));
 
@@ -490,6 +497,7 @@ struct e2edev *e2edev_create(struct vm *vm, struct pci_bus *bus, uint8_t devfn, 
     }
     d->vm = vm;
     d->use_vmsix = use_vmsix;
+    d->iommu = iommu;
     d->rid = devfn; /* bus 0 */
     pthread_mutex_init(&d->lock, NULL);
 

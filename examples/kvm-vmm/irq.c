@@ -3,11 +3,11 @@
  * irq.c - remapping, policy and injection (see irq.h).
  *
  * On real hardware the pieces are: the IOMMU (its interrupt-remapping
- * table, programmed by vmsix through the VT-d backend), the host's IDT
- * (one handler per host vector) and the hypervisor's injection. Here the
- * function is simulated, so the "IOMMU" is vmsix's reference decoder
- * (vmsix_vtd_resolve()) reading the same table the backend programs, and the
- * "IDT" is irq_host_vector_owner().
+ * table, programmed by vmsix through the VT-d or the AMD-Vi backend), the
+ * host's IDT (one handler per host vector) and the hypervisor's injection.
+ * Here the function is simulated, so the "IOMMU" is vmsix's reference
+ * decoder (vmsix_vtd_resolve() or vmsix_amdvi_resolve()) reading the same
+ * tables the backend programs, and the "IDT" is irq_host_vector_owner().
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,13 +36,89 @@ static const struct vmsix_vtd_ops vtd_ops = {
     .invalidate = vtd_invalidate,
 };
 
-int irq_remap_init(struct irq_remap *r)
+/* The AMD-Vi command queue: no cache either; a COMPLETION_WAIT stores its
+ * data at the semaphore, as the IOMMU does once the commands before it are
+ * done. */
+static int amdvi_command(void *ctx, const uint64_t cmd[2])
+{
+    struct irq_remap *r = ctx;
+
+    if ((cmd[0] >> 60) == VMSIX_AMDVI_CMD_COMPLETION_WAIT && (cmd[0] & VMSIX_AMDVI_CW_STORE))
+        __atomic_store_n(&r->cw_sem, cmd[1], __ATOMIC_RELEASE);
+    return 0;
+}
+
+static const struct vmsix_amdvi_ops amdvi_ops = {
+    .size = sizeof(struct vmsix_amdvi_ops),
+    .command = amdvi_command,
+};
+
+/* The AMD-Vi unit: the DTE of @devid points at its table (what the host's
+ * IOMMU driver does when it sets the device up). */
+static int amdvi_init(struct irq_remap *r, uint16_t devid)
+{
+    size_t unit_len = (vmsix_amdvi_unit_storage_size(1) + 7) & ~(size_t)7;
+    size_t pool_len = (vmsix_irte_pool_storage_size(IRQ_AMDVI_ENTRIES) + 7) & ~(size_t)7;
+    size_t table_len = IRQ_AMDVI_ENTRIES * VMSIX_AMDVI_IRTE128_SIZE;
+    struct vmsix_amdvi_params p;
+    struct vmsix_amdvi_dte_intr dte;
+    int rc;
+
+    r->dev_table =
+        aligned_alloc(VMSIX_AMDVI_DEV_TABLE_ALIGN, IRQ_AMDVI_DTES * VMSIX_AMDVI_DTE_SIZE);
+    r->amd_table = aligned_alloc(VMSIX_AMDVI_TABLE_ALIGN, table_len);
+    r->unit_mem = aligned_alloc(8, unit_len);
+    r->pool_mem = aligned_alloc(VMSIX_IRTE_POOL_ALIGN, pool_len);
+    if (!r->dev_table || !r->amd_table || !r->unit_mem || !r->pool_mem) {
+        vmm_log("out of memory");
+        return -1;
+    }
+    memset(r->dev_table, 0, IRQ_AMDVI_DTES * VMSIX_AMDVI_DTE_SIZE); /* IV 0 everywhere */
+    memset(r->amd_table, 0, table_len);                             /* nothing remapped */
+    memset(&p, 0, sizeof(p));
+    p.dev_table = r->dev_table;
+    p.ndte = IRQ_AMDVI_DTES;
+    p.nentries = IRQ_AMDVI_ENTRIES;
+    p.flags = VMSIX_AMDVI_GA; /* 128-bit entries, changed in one cmpxchg16b */
+    p.max_tables = 1;
+    p.cw_addr = (uintptr_t)&r->cw_sem; /* (this VMM's "physical" addresses are its own) */
+    rc = vmsix_amdvi_unit_init(r->unit_mem, unit_len, &p, &amdvi_ops, r, &r->amd);
+    if (!rc)
+        rc = vmsix_irte_pool_init(r->pool_mem, pool_len, IRQ_AMDVI_ENTRIES, &r->pool);
+    if (!rc)
+        rc = vmsix_irte_reserve(r->pool, 0, 1);
+    if (!rc)
+        rc = vmsix_amdvi_table_add(r->amd, devid, r->amd_table, (uintptr_t)r->amd_table, r->pool);
+    if (!rc) {
+        /* remapped through the table; INIT, ExtINT, NMI, LINT0/1 not passed */
+        memset(&dte, 0, sizeof(dte));
+        dte.iv = true;
+        dte.int_tab_len = 9; /* log2(IRQ_AMDVI_ENTRIES) */
+        dte.root = (uintptr_t)r->amd_table;
+        dte.int_ctl = VMSIX_AMDVI_INTCTL_REMAP;
+        rc = vmsix_amdvi_dte_intr_encode(&dte,
+                                         &r->dev_table[devid * 4 + VMSIX_AMDVI_DTE_INTR_QWORD]);
+    }
+    if (!rc)
+        rc = vmsix_amdvi_remap_init(r->amd, 0, &r->backend);
+    if (rc) {
+        vmm_log("AMD-Vi unit setup failed: %d", rc);
+        return -1;
+    }
+    return 0;
+}
+
+int irq_remap_init(struct irq_remap *r, enum irq_iommu iommu, uint16_t devid)
 {
     size_t unit_len = (vmsix_vtd_unit_storage_size() + 7) & ~(size_t)7;
     size_t pool_len = (vmsix_irte_pool_storage_size(IRQ_VT_D_ENTRIES) + 7) & ~(size_t)7;
     struct vmsix_vtd_params p;
     int rc;
 
+    r->iommu = iommu;
+    r->devid = devid;
+    if (iommu == IRQ_IOMMU_AMDVI)
+        return amdvi_init(r, devid);
     r->table = aligned_alloc(VMSIX_VTD_TABLE_ALIGN, IRQ_VT_D_ENTRIES * VMSIX_VTD_IRTE_SIZE);
     r->unit_mem = aligned_alloc(8, unit_len);
     r->pool_mem = aligned_alloc(VMSIX_IRTE_POOL_ALIGN, pool_len);
@@ -96,11 +172,35 @@ int irq_translate(unsigned ncpu, uint16_t vec, const struct vmsix_msg *g,
     return 0;
 }
 
+/* AMD-Vi: the DeviceID is the requester ID (no bridge in between). */
+static int amdvi_resolve(const struct irq_remap *r, uint16_t rid, const struct vmsix_msg *m,
+                         struct vmsix_remap_target *t, uint32_t *index)
+{
+    struct vmsix_amdvi_result res;
+    int rc = vmsix_amdvi_resolve(r->amd, rid, m, &res);
+
+    if (rc)
+        return rc;
+    if (res.passthrough || res.irte.guest_mode)
+        return -EPERM; /* cannot happen: the DTE remaps, vmsix never makes a vAPIC entry */
+    memset(t, 0, sizeof(*t));
+    t->vector = res.irte.vector;
+    t->dest = res.apic_id;
+    t->dest_logical = res.irte.dm;
+    t->delivery = res.irte.int_type;
+    *index = res.index;
+    return 0;
+}
+
 int irq_resolve(const struct irq_remap *r, uint16_t rid, const struct vmsix_msg *m,
                 struct vmsix_remap_target *t, uint32_t *index)
 {
     struct vmsix_vtd_result res;
-    int rc = vmsix_vtd_resolve(r->unit, rid, m, &res);
+    int rc;
+
+    if (r->iommu == IRQ_IOMMU_AMDVI)
+        return amdvi_resolve(r, rid, m, t, index);
+    rc = vmsix_vtd_resolve(r->unit, rid, m, &res);
 
     if (rc)
         return rc;

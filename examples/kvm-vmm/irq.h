@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * irq.h - the interrupt path of the VMM's "host": a VT-d remapping unit
- * (its table lives in the VMM), the isolation policy that turns a guest's
+ * irq.h - the interrupt path of the VMM's "host": a VT-d or an AMD-Vi
+ * remapping unit (its tables live in the VMM), the isolation policy that
+ * turns a guest's
  * MSI message into a host target, the way back from a host target to the
  * device vector, and injection into the guest with KVM_SIGNAL_MSI.
  *
@@ -21,20 +22,38 @@
 #define IRQ_HOST_VEC0 0x40u  /* host vector of device vector k: 0x40 + k */
 #define IRQ_HOST_APIC0 0x20u /* host APIC ID of the CPU of vCPU n: 0x20 + n */
 #define IRQ_VT_D_ENTRIES 256u
-#define IRQ_HOST_RESERVED 24u /* entries 0..23: the host's own IOAPIC pins */
+#define IRQ_HOST_RESERVED 24u  /* entries 0..23: the host's own IOAPIC pins */
+#define IRQ_AMDVI_ENTRIES 512u /* entries of each AMD-Vi interrupt remapping table */
+#define IRQ_AMDVI_DTES 256u    /* AMD-Vi device table: bus 0 */
 
-/* One VT-d unit, its IRTE pool and the vmsix backend made of them. */
+/* Which remapping unit the host has. */
+enum irq_iommu {
+    IRQ_IOMMU_VTD,   /* Intel VT-d: one table, source validation in each entry */
+    IRQ_IOMMU_AMDVI, /* AMD-Vi: a table per DeviceID, the MSI data is the index */
+};
+
+/* One remapping unit, its index pool and the vmsix backend made of them. */
 struct irq_remap {
-    uint64_t *table; /* the interrupt-remapping table, 4 KiB aligned */
-    void *unit_mem, *pool_mem;
+    enum irq_iommu iommu;
+    uint16_t devid;  /* AMD-Vi: the DeviceID whose table is set up */
+    uint64_t *table; /* VT-d: the interrupt-remapping table, 4 KiB aligned */
     struct vmsix_vtd_unit *unit;
+    uint64_t *dev_table; /* AMD-Vi: the device table (the host's, as the IOMMU reads it) */
+    void *amd_table;     /* AMD-Vi: the function's interrupt remapping table */
+    uint64_t cw_sem;     /* AMD-Vi: where COMPLETION_WAIT stores */
+    struct vmsix_amdvi_unit *amd;
+    void *unit_mem, *pool_mem;
     struct vmsix_irte_pool *pool;
     struct vmsix_remap backend; /* for vmsix_dev_params.backend */
 };
 
-/* Make the unit (compatibility-format interrupts blocked), the pool (with
- * the host's entries reserved) and the backend. Returns 0 or -1. */
-int irq_remap_init(struct irq_remap *r);
+/* Make the unit, the pool and the backend. VT-d: compatibility-format
+ * interrupts blocked, the host's IOAPIC entries reserved in the one pool.
+ * AMD-Vi: 128-bit entries, a table for DeviceID @devid (the function's
+ * requester ID) with its pool (entry 0 reserved: a function that sends
+ * before it is programmed, data 0, hits an entry that is never remapped),
+ * and its DTE pointing at it. Returns 0 or -1. */
+int irq_remap_init(struct irq_remap *r, enum irq_iommu iommu, uint16_t devid);
 
 /* The isolation policy, a pure function of the guest's message: accepted
  * are x86 MSI messages (0xFEEx_xxxx, no extended destination, no
@@ -48,8 +67,10 @@ int irq_translate(unsigned ncpu, uint16_t vec, const struct vmsix_msg *guest,
                   struct vmsix_remap_target *host);
 
 /* What the unit does with a memory write @m from requester @rid: 0 and the
- * host target of the entry it selects, a positive VT-d fault reason, or a
- * negative errno (not an interrupt write). */
+ * host target of the entry it selects, a positive fault reason of the unit
+ * (VMSIX_VTD_FAULT_*, VMSIX_AMDVI_FAULT_*), or a negative errno (not an
+ * interrupt write; -EPERM: passed through untranslated, which this host
+ * never sets up). */
 int irq_resolve(const struct irq_remap *r, uint16_t rid, const struct vmsix_msg *m,
                 struct vmsix_remap_target *host, uint32_t *index);
 

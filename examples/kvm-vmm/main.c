@@ -13,7 +13,7 @@
  * when it shuts down or resets (KVM_EXIT_SHUTDOWN: reboot=t, panic=-1),
  * when KVM fails, when the watchdog expires, or on SIGINT/SIGTERM. The
  * last stdout line says how:
- *   vmm: mode=vmsix verdict=PASS exit=0 time=9.8s reason=<...> guest-line=<...>
+ *   vmm: mode=vmsix iommu=vtd verdict=PASS exit=0 time=9.8s reason=<...> guest-line=<...>
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +45,7 @@ struct options {
     const char *kernel, *initrd, *cmdline, *append;
     unsigned long mem_mib, cpus, timeout;
     bool use_vmsix, quiet, verbose;
+    enum irq_iommu iommu;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -181,6 +182,11 @@ static void watch(struct vm *vm, unsigned long timeout, double start)
 
 /* ---- options ---- */
 
+static const char *iommu_name(enum irq_iommu i)
+{
+    return i == IRQ_IOMMU_AMDVI ? "amdvi" : "vtd";
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -201,6 +207,8 @@ static void usage(FILE *f)
             "                       function's multi-message MSI; msi: the plain MSI\n"
             "                       function (the control run)\n"
             "      --no-vmsix       same as --mode=msi\n"
+            "      --iommu UNIT     the remapping unit vmsix programs (mode vmsix): vtd\n"
+            "                       (default, Intel VT-d) or amdvi (AMD-Vi)\n"
             "  -t, --timeout SEC    watchdog: stop a guest without a verdict after SEC\n"
             "                       seconds (default %u; 0 = never)\n"
             "  -q, --quiet          do not copy the guest console to stdout\n"
@@ -212,7 +220,7 @@ static void usage(FILE *f)
             "(after a printk timestamp, if any) with \"result=PASS\" or \"result=FAIL\";\n"
             "when it shuts down or resets (reboot=t: a triple fault); or when the\n"
             "watchdog expires. The last line on stdout is\n"
-            "  vmm: mode=M verdict=V exit=N time=T reason=<...> guest-line=<...>\n"
+            "  vmm: mode=M iommu=U verdict=V exit=N time=T reason=<...> guest-line=<...>\n"
             "\n"
             "Exit status:\n"
             "  0  the guest's verdict is PASS\n"
@@ -250,6 +258,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"cpus", required_argument, NULL, 's'},
         {"mode", required_argument, NULL, 'M'},
         {"no-vmsix", no_argument, NULL, 'N'},
+        {"iommu", required_argument, NULL, 'I'}, /* vtd or amdvi */
         {"timeout", required_argument, NULL, 't'},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -302,6 +311,16 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'N':
             o->use_vmsix = false;
+            break;
+        case 'I':
+            if (strcmp(optarg, "vtd") == 0) {
+                o->iommu = IRQ_IOMMU_VTD;
+            } else if (strcmp(optarg, "amdvi") == 0) {
+                o->iommu = IRQ_IOMMU_AMDVI;
+            } else {
+                fprintf(stderr, "vmm: --iommu: vtd or amdvi\n");
+                return -1;
+            }
             break;
         case 't':
             if (!parse_ulong(optarg, 0, 86400, &o->timeout)) {
@@ -364,7 +383,7 @@ static int setup(struct vm *vm, const struct options *o)
         vmm_log("out of memory");
         return -1;
     }
-    vm->e2e = e2edev_create(vm, vm->pci, E2E_DEVFN, o->use_vmsix);
+    vm->e2e = e2edev_create(vm, vm->pci, E2E_DEVFN, o->use_vmsix, o->iommu);
     if (!vm->e2e)
         return -1;
     if (vcpu_create_all(vm) || vcpu_set_boot_regs(&vm->cpu[0], entry.eip, entry.boot_params))
@@ -402,8 +421,8 @@ int main(int argc, char **argv)
         return VMM_EXIT_USAGE;
     }
     if (o.verbose)
-        vmm_log("booting %s on %lu vCPUs, %lu MiB, mode %s", o.kernel, o.cpus, o.mem_mib,
-                o.use_vmsix ? "vmsix" : "msi");
+        vmm_log("booting %s on %lu vCPUs, %lu MiB, mode %s, iommu %s", o.kernel, o.cpus, o.mem_mib,
+                o.use_vmsix ? "vmsix" : "msi", iommu_name(o.iommu));
     start = now_s();
     if (vcpu_start_all(&vm))
         vm_end(&vm, VMM_EXIT_ERROR, "ERROR", "cannot start the vCPU threads");
@@ -418,9 +437,9 @@ int main(int argc, char **argv)
         printf("vmm: device: %s\n", stats);
     }
     pthread_mutex_lock(&vm.end_lock);
-    printf("vmm: mode=%s verdict=%s exit=%d time=%.1fs reason=<%s> guest-line=<%s>\n",
-           o.use_vmsix ? "vmsix" : "msi", vm.verdict, vm.exit_code, now_s() - start, vm.reason,
-           vm.guest_line[0] ? vm.guest_line : "-");
+    printf("vmm: mode=%s iommu=%s verdict=%s exit=%d time=%.1fs reason=<%s> guest-line=<%s>\n",
+           o.use_vmsix ? "vmsix" : "msi", iommu_name(o.iommu), vm.verdict, vm.exit_code,
+           now_s() - start, vm.reason, vm.guest_line[0] ? vm.guest_line : "-");
     rc = vm.exit_code;
     pthread_mutex_unlock(&vm.end_lock);
     fflush(stdout);

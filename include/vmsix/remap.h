@@ -12,7 +12,8 @@
  * the PCI side, and a backend, which knows one remapping unit. A backend is
  * a table of operations plus a context pointer (struct vmsix_remap); the
  * library provides one for Intel VT-d (vmsix/vtd.h,
- * vmsix_vtd_remap_init()). Other backends are written by the host.
+ * vmsix_vtd_remap_init()) and one for AMD-Vi (vmsix/amdvi.h,
+ * vmsix_amdvi_remap_init()). Other backends are written by the host.
  *
  * Terms
  *   index space  the set of entry indexes a block is taken from: one global

@@ -12,6 +12,7 @@
 #include <vmsix/irte_alloc.h>
 #include <vmsix/remap.h>
 #include <vmsix/vtd.h>
+#include <vmsix/amdvi.h>
 #include <vmsix/msix_on_msi.h>
 
 #endif /* VMSIX_VMSIX_H */

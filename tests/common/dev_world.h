@@ -2,15 +2,17 @@
 /*
  * The composed device's test world, shared by tests/unit/test_msix_on_msi.c
  * and tests/fuzz/fuzz_device.c: a simulated function (examples/sim) with
- * real MSI behaviour, a VT-d unit with a real table and the reference
- * decoder, a counting backend shim that can fail any call (fault
- * injection) and checks the DESIGN 4.3 order, the hypervisor's hooks with
- * an isolation policy, and check_invariants(), the isolation invariants
- * checked against the physical registers and the table.
+ * real MSI behaviour, a real remapping unit with its tables and its
+ * reference decoder (VT-d, or AMD-Vi with 32-bit or 128-bit entries: set
+ * dw_backend before world_init()), a counting backend shim that can fail
+ * any call (fault injection) and checks the DESIGN 4.3 order, the
+ * hypervisor's hooks with an isolation policy, and check_invariants(), the
+ * isolation invariants checked against the physical registers and the
+ * tables.
  *
  * Include it once per program, after defining DW_FAIL(fmt, ...) (how a
  * broken invariant is reported; it must not return) and, optionally, NENT
- * (the unit's table entries, default 256).
+ * (the entries of the VT-d table and of each AMD-Vi table, default 256).
  */
 #ifndef VMSIX_TESTS_DEV_WORLD_H
 #define VMSIX_TESTS_DEV_WORLD_H
@@ -45,20 +47,42 @@
 
 #define RID 0x0310u /* 03:02.0 */
 #ifndef NENT
-#define NENT 256u /* VT-d table entries */
+#define NENT 256u /* VT-d table entries; AMD-Vi: entries of each table */
 #endif
+#define RID2 0x0318u  /* 03:03.0, AMD-Vi: a neighbour with a table of its own */
+#define DW_NDTE 1024u /* AMD-Vi: DTEs of the device table (RID and RID2 below it) */
+#define DW_AMD_RESERVED 5 /* AMD-Vi: entries 0..4 of RID's table, the host's */
+
+/* The remapping unit under the device, chosen before world_init(). */
+enum dw_backend {
+    DW_VTD,      /* VT-d, xAPIC */
+    DW_AMDVI,    /* AMD-Vi, 32-bit entries */
+    DW_AMDVI_GA, /* AMD-Vi, 128-bit entries (GAEn), xAPIC destinations */
+};
+static enum dw_backend dw_backend = DW_VTD;
 #define HOST_VEC0 0x40u  /* host vector of guest vector k: 0x40 + k */
 #define NCPU 4u          /* the guest's CPUs: APIC IDs 0..3, host APIC IDs 8..11 */
 #define POOL_RESERVED 16 /* entries 0..15: the host's IOAPIC */
 
 struct world {
     struct simfn fn;
-    uint64_t *table;
+    enum dw_backend kind;
+    uint64_t *table; /* VT-d: the table */
     unsigned char unit_mem[4096] __attribute__((aligned(8)));
     unsigned char pool_mem[65536] __attribute__((aligned(8)));
     struct vmsix_vtd_unit *unit;
-    struct vmsix_irte_pool *pool;
-    struct vmsix_remap vtd;      /* the real backend */
+    struct vmsix_irte_pool *pool; /* the device's index space (AMD-Vi: RID's table's) */
+    struct vmsix_remap vtd;       /* VT-d: the real backend */
+    /* AMD-Vi */
+    uint64_t *dev_table;        /* DW_NDTE DTEs */
+    void *amd_table, *amd_table2; /* RID's and RID2's tables */
+    uint64_t dte_q2[2];           /* RID's and RID2's DTE interrupt qwords as written */
+    uint64_t cw_sem;              /* the COMPLETION_WAIT semaphore */
+    unsigned char amd_unit_mem[1024] __attribute__((aligned(8)));
+    struct vmsix_amdvi_unit *amd;
+    struct vmsix_remap amdvi; /* AMD-Vi: the real backend */
+    struct vmsix_remap real;  /* the real backend of this world (vtd or amdvi) */
+    uint32_t real_caps;       /* its caps flags */
     struct vmsix_remap_ops shim; /* counting (and failing) wrapper around it */
     struct vmsix_remap backend;
     struct vmsix_dev *dev;
@@ -118,17 +142,24 @@ static int s_caps(void *c, struct vmsix_remap_caps *caps)
     (void)c;
     if (inject_fault())
         return -EIO;
-    int rc = W.vtd.ops->caps(W.vtd.ctx, caps);
+    int rc = W.real.ops->caps(W.real.ctx, caps);
     if (max_order_cap >= 0)
         caps->max_order = (uint8_t)max_order_cap;
     return rc;
 }
+static unsigned long order_violations;
+
 static int s_reserve(void *c, const struct vmsix_remap_source *src, uint32_t n, uint32_t a,
                      struct vmsix_remap_block *b)
 {
     W.hooks++;
     (void)c;
-    return inject_fault() ? -ENOSPC : W.vtd.ops->reserve(W.vtd.ctx, src, n, a, b);
+    /* remap.h: with CAP_DATA_INDEX the device replaces the low bits of the
+     * data, so it must ask for a block aligned to its size (the pool would
+     * align it anyway: the request is what is checked) */
+    if ((W.real_caps & VMSIX_REMAP_CAP_DATA_INDEX) && a < n)
+        order_violations++;
+    return inject_fault() ? -ENOSPC : W.real.ops->reserve(W.real.ctx, src, n, a, b);
 }
 static int s_release(void *c, struct vmsix_remap_block *b)
 {
@@ -138,7 +169,7 @@ static int s_release(void *c, struct vmsix_remap_block *b)
         W.release_refusals--;
         return -EIO;
     }
-    return inject_fault() ? -EIO : W.vtd.ops->release(W.vtd.ctx, b);
+    return inject_fault() ? -EIO : W.real.ops->release(W.real.ctx, b);
 }
 /* The order of DESIGN 4.3: an entry is programmed or cleared only while
  * its vector is masked at the function (or MSI is off there). */
@@ -152,7 +183,6 @@ static bool masked_at_function(uint32_t k)
     return !(mc & 1) || (mask & (1u << k));
 }
 
-static unsigned long order_violations;
 static bool mask_write_failed; /* the last write of the mask register failed */
 
 static int s_program(void *c, const struct vmsix_remap_block *b, uint32_t k,
@@ -166,7 +196,7 @@ static int s_program(void *c, const struct vmsix_remap_block *b, uint32_t k,
     }
     if (!masked_at_function(k) || !(f & VMSIX_REMAP_PROG_QUIESCED))
         order_violations++;
-    return inject_fault() ? -EIO : W.vtd.ops->program(W.vtd.ctx, b, k, t, f);
+    return inject_fault() ? -EIO : W.real.ops->program(W.real.ctx, b, k, t, f);
 }
 static int s_clear(void *c, const struct vmsix_remap_block *b, uint32_t k)
 {
@@ -180,7 +210,7 @@ static int s_clear(void *c, const struct vmsix_remap_block *b, uint32_t k)
     if (!masked_at_function(k) && !mask_write_failed)
         order_violations++;
     /* a failing backend: the entry is not present anyway (remap.h) */
-    int rc = W.vtd.ops->clear(W.vtd.ctx, b, k);
+    int rc = W.real.ops->clear(W.real.ctx, b, k);
     return inject_fault() ? -EIO : rc;
 }
 static int s_invalidate(void *c, const struct vmsix_remap_block *b, uint32_t f, uint32_t n)
@@ -195,16 +225,130 @@ static int s_invalidate(void *c, const struct vmsix_remap_block *b, uint32_t f, 
         /* a failing unit: the real backend's contract is to leave the range
          * not present; do what it does when its hook times out */
         for (uint32_t k = f; k < f + n; k++)
-            W.vtd.ops->clear(W.vtd.ctx, b, k);
+            W.real.ops->clear(W.real.ctx, b, k);
         return -ETIMEDOUT;
     }
-    return W.vtd.ops->invalidate(W.vtd.ctx, b, f, n);
+    return W.real.ops->invalidate(W.real.ctx, b, f, n);
 }
 static int s_compose(void *c, const struct vmsix_remap_block *b, struct vmsix_msg *m)
 {
     W.hooks++;
     (void)c;
-    return inject_fault() ? -EIO : W.vtd.ops->compose(W.vtd.ctx, b, m);
+    return inject_fault() ? -EIO : W.real.ops->compose(W.real.ctx, b, m);
+}
+
+/* ---- the unit's entries, whatever the backend ---- */
+
+/* One entry of the device's index space, as the unit holds it. */
+struct dw_entry {
+    bool present;  /* VT-d Present, AMD-Vi RemapEn */
+    bool zero;     /* every bit 0 */
+    bool src_ok;   /* VT-d: SVT 1, SQ 0, RID; AMD-Vi: the table is RID's */
+    bool plain;    /* decodes cleanly, remapped format, physical, no flags vmsix never sets */
+    uint8_t vector;
+    uint32_t dest; /* the APIC ID */
+    uint8_t delivery;
+    bool posted;  /* VT-d posted format (a posted_mode world) */
+    uint64_t pda; /* its descriptor */
+    bool urgent;
+};
+
+static bool dw_amd(void)
+{
+    return W.kind != DW_VTD;
+}
+
+static void dw_entry_read(uint32_t i, struct dw_entry *e)
+{
+    uint64_t raw[2];
+
+    memset(e, 0, sizeof(*e));
+    if (!dw_amd()) {
+        struct vmsix_vtd_irte f;
+        DW_CHECK_EQ(vmsix_vtd_irte_read(W.unit, i, raw), 0);
+        e->zero = !raw[0] && !raw[1];
+        e->present = raw[0] & 1;
+        if (!e->present)
+            return;
+        /* remapped entries in xAPIC mode (the destination in bits 15:8 of
+         * the field), posted ones only in a posted_mode world (x2APIC) */
+        e->plain = vmsix_vtd_irte_decode(raw, &f) == 0 && f.posted == W.posted_mode &&
+                   !f.dest_logical && !f.redir_hint && !f.level && !f.fpd && !f.avail &&
+                   (W.posted_mode || !(f.dest & ~0xff00u));
+        e->src_ok = f.svt == VMSIX_VTD_SVT_RID && f.sq == VMSIX_VTD_SQ_ALL && f.sid == RID;
+        e->vector = f.vector;
+        e->dest = W.posted_mode ? f.dest : f.dest >> 8;
+        e->delivery = f.delivery;
+        e->posted = f.posted;
+        e->pda = f.pda;
+        e->urgent = f.urgent;
+    } else {
+        struct vmsix_amdvi_irte f;
+        int rc;
+        DW_CHECK_EQ(vmsix_amdvi_irte_read(W.amd, RID, i, raw), 0);
+        e->zero = !raw[0] && !raw[1];
+        e->present = raw[0] & 1;
+        if (!e->present)
+            return;
+        rc = W.kind == DW_AMDVI_GA ? vmsix_amdvi_irte128_decode(raw, &f)
+                                   : vmsix_amdvi_irte32_decode((uint32_t)raw[0], &f);
+        e->plain = rc == 0 && !f.guest_mode && !f.dm && !f.rq_eoi && !f.sup_iopf && !f.ga_tag;
+        e->src_ok = true; /* RID's own table: the unit indexes by DeviceID */
+        e->vector = f.vector;
+        e->dest = f.dest;
+        e->delivery = f.int_type;
+    }
+}
+
+static bool dw_entry_present(uint32_t i)
+{
+    struct dw_entry e;
+
+    dw_entry_read(i, &e);
+    return e.present;
+}
+
+/* The message the backend composes for a block at @base. */
+static struct vmsix_msg dw_compose(uint32_t base)
+{
+    struct vmsix_msg m = {0, 0};
+
+    if (!dw_amd())
+        vmsix_vtd_msi_compose((uint16_t)base, &m);
+    else
+        DW_CHECK_EQ(vmsix_amdvi_msi_compose(base, W.kind == DW_AMDVI_GA ? VMSIX_AMDVI_GA : 0, &m),
+                    0);
+    return m;
+}
+
+/* Every entry of every table of the world is zero (nothing left behind),
+ * and the DTEs are as the host wrote them. */
+static bool dw_tables_zero(void)
+{
+    if (!dw_amd()) {
+        for (unsigned i = 0; i < NENT * 2; i++)
+            if (W.table[i])
+                return false;
+        return true;
+    }
+    size_t len = NENT * (W.kind == DW_AMDVI_GA ? 16u : 4u);
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char *)W.amd_table)[i])
+            return false;
+    return true;
+}
+
+/* The neighbour's table and the DTEs: never touched by the backend. */
+static void dw_check_untouched(const char *when)
+{
+    if (!dw_amd())
+        return;
+    size_t len = NENT * (W.kind == DW_AMDVI_GA ? 16u : 4u);
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char *)W.amd_table2)[i])
+            DW_FAIL("%s: the neighbour's table was written", when);
+    if (W.dev_table[RID * 4 + 2] != W.dte_q2[0] || W.dev_table[RID2 * 4 + 2] != W.dte_q2[1])
+        DW_FAIL("%s: a DTE was written", when);
 }
 
 /* ---- host hooks ---- */
@@ -264,11 +408,9 @@ static int h_cfg_write(void *c, uint16_t off, unsigned size, uint32_t val)
         for (unsigned i = 0; i < 4; i++)
             old |= (uint32_t)W.fn.cfg[off + i] << (8 * i);
         for (uint32_t k = 0; k < 32; k++) {
-            uint64_t raw[2];
             if (!((old & ~val) & (1u << k)))
                 continue;
-            vmsix_vtd_irte_read(W.unit, st.block.base + k, raw);
-            if (!(raw[0] & 1))
+            if (st.block.base + k >= NENT || !dw_entry_present(st.block.base + k))
                 order_violations++;
         }
     }
@@ -359,30 +501,48 @@ static const struct vmsix_dev_ops dev_ops = {
  * handler of that vector tells the device. */
 static void emit(void *c, const struct vmsix_msg *m)
 {
-    struct vmsix_vtd_result r;
+    unsigned vector;
     (void)c;
-    int rc = vmsix_vtd_resolve(W.unit, RID, m, &r);
-    if (rc != 0) {
-        W.faults++;
-        return;
-    }
-    if (r.irte.posted) { /* the unit posts it to the vCPU: vmsix is not involved */
-        struct vmsix_dev_state st;
-        if (r.irte.sid != RID || vmsix_dev_get_state(W.dev, &st) || r.index < st.block.base ||
-            r.index >= st.block.base + W.nvec) {
+    if (!dw_amd()) {
+        struct vmsix_vtd_result r;
+        if (vmsix_vtd_resolve(W.unit, RID, m, &r) != 0) {
+            W.faults++;
+            return;
+        }
+        if (r.compat || r.irte.sid != RID) {
             W.bad_deliveries++;
             return;
         }
-        W.posted[r.index - st.block.base]++;
-        W.posted_vector[r.index - st.block.base] = r.irte.vector;
-        W.posted_pd[r.index - st.block.base] = r.irte.pda;
-        return;
+        if (r.irte.posted) { /* the unit posts it to the vCPU: vmsix is not involved */
+            struct vmsix_dev_state st;
+            if (vmsix_dev_get_state(W.dev, &st) || r.index < st.block.base ||
+                r.index >= st.block.base + W.nvec) {
+                W.bad_deliveries++;
+                return;
+            }
+            W.posted[r.index - st.block.base]++;
+            W.posted_vector[r.index - st.block.base] = r.irte.vector;
+            W.posted_pd[r.index - st.block.base] = r.irte.pda;
+            return;
+        }
+        vector = r.irte.vector;
+    } else {
+        struct vmsix_amdvi_result r;
+        if (vmsix_amdvi_resolve(W.amd, RID, m, &r) != 0) {
+            W.faults++;
+            return;
+        }
+        if (r.passthrough) {
+            W.bad_deliveries++;
+            return;
+        }
+        vector = r.irte.vector;
     }
-    if (r.irte.sid != RID || r.irte.vector < HOST_VEC0 || r.irte.vector >= HOST_VEC0 + 32) {
+    if (vector < HOST_VEC0 || vector >= HOST_VEC0 + 32) {
         W.bad_deliveries++;
         return;
     }
-    vmsix_dev_irq(W.dev, (uint16_t)(r.irte.vector - HOST_VEC0));
+    vmsix_dev_irq(W.dev, (uint16_t)(vector - HOST_VEC0));
 }
 
 static int vtd_inval(void *c, const uint64_t d[2])
@@ -396,6 +556,91 @@ static const struct vmsix_vtd_ops vtd_ops = {
     .size = sizeof(struct vmsix_vtd_ops),
     .invalidate = vtd_inval,
 };
+
+/* The AMD-Vi command queue: completes every command at once (a
+ * COMPLETION_WAIT with S stores its data at the semaphore). */
+static int amdvi_command(void *c, const uint64_t cmd[2])
+{
+    (void)c;
+    if ((cmd[0] >> 60) == VMSIX_AMDVI_CMD_COMPLETION_WAIT && (cmd[0] & 1)) {
+        DW_CHECK_EQ(cmd[0] & 0x000ffffffffffff8ull, (uintptr_t)&W.cw_sem);
+        W.cw_sem = cmd[1];
+    }
+    return 0;
+}
+
+static const struct vmsix_amdvi_ops amdvi_ops = {
+    .size = sizeof(struct vmsix_amdvi_ops),
+    .command = amdvi_command,
+};
+
+/* The world's memory, given back (a new world_init() also does it). */
+static void dw_free(void)
+{
+    free(W.table);
+    free(W.dev_mem);
+    free(W.dev_table);
+    free(W.amd_table);
+    free(W.amd_table2);
+    W.table = NULL;
+    W.dev_mem = NULL;
+    W.dev_table = NULL;
+    W.amd_table = NULL;
+    W.amd_table2 = NULL;
+}
+
+/* AMD-Vi: the DTE of @devid remapping through @table, as the host writes it. */
+static uint64_t dw_amd_dte(uint32_t devid, const void *table)
+{
+    struct vmsix_amdvi_dte_intr d;
+    unsigned len = 0;
+
+    while ((1u << len) < NENT)
+        len++;
+    memset(&d, 0, sizeof(d));
+    d.iv = true;
+    d.int_tab_len = (uint8_t)len;
+    d.root = (uintptr_t)table;
+    d.int_ctl = VMSIX_AMDVI_INTCTL_REMAP;
+    DW_CHECK_EQ(vmsix_amdvi_dte_intr_encode(&d, &W.dev_table[devid * 4 + 2]), 0);
+    return W.dev_table[devid * 4 + 2];
+}
+
+/* The AMD-Vi unit: a device table, RID2's table (no pool: the backend must
+ * not use it) added first, then RID's with its pool. */
+static void dw_amd_init(void)
+{
+    struct vmsix_amdvi_params ap;
+    size_t tlen = ((size_t)NENT * (W.kind == DW_AMDVI_GA ? 16u : 4u) + 127) & ~(size_t)127;
+
+    W.dev_table = aligned_alloc(4096, DW_NDTE * 32);
+    W.amd_table = aligned_alloc(128, tlen);
+    W.amd_table2 = aligned_alloc(128, tlen);
+    DW_CHECK(W.dev_table && W.amd_table && W.amd_table2);
+    memset(W.dev_table, 0, DW_NDTE * 32);
+    memset(W.amd_table, 0, tlen);
+    memset(W.amd_table2, 0, tlen);
+    memset(&ap, 0, sizeof(ap));
+    ap.dev_table = W.dev_table;
+    ap.ndte = DW_NDTE;
+    ap.nentries = NENT;
+    ap.flags = W.kind == DW_AMDVI_GA ? VMSIX_AMDVI_GA : 0;
+    ap.max_tables = 2;
+    ap.cw_addr = (uintptr_t)&W.cw_sem;
+    DW_CHECK_EQ(vmsix_amdvi_unit_init(W.amd_unit_mem, sizeof(W.amd_unit_mem), &ap, &amdvi_ops,
+                                      NULL, &W.amd),
+                0);
+    DW_CHECK_EQ(vmsix_irte_pool_init(W.pool_mem, sizeof(W.pool_mem), NENT, &W.pool), 0);
+    DW_CHECK_EQ(vmsix_irte_reserve(W.pool, 0, DW_AMD_RESERVED), 0);
+    DW_CHECK_EQ(vmsix_amdvi_table_add(W.amd, RID2, W.amd_table2, (uintptr_t)W.amd_table2, NULL),
+                0);
+    DW_CHECK_EQ(vmsix_amdvi_table_add(W.amd, RID, W.amd_table, (uintptr_t)W.amd_table, W.pool),
+                0);
+    W.dte_q2[0] = dw_amd_dte(RID, W.amd_table);
+    W.dte_q2[1] = dw_amd_dte(RID2, W.amd_table2);
+    DW_CHECK_EQ(vmsix_amdvi_remap_init(W.amd, 0, &W.amdvi), 0);
+    W.real = W.amdvi;
+}
 
 /* The device, made (again: after a teardown) on the world's storage, with
  * no fault armed meanwhile. */
@@ -422,31 +667,40 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
     struct vmsix_vtd_params vp;
     struct vmsix_dev_params dp;
 
-    free(W.table);
-    free(W.dev_mem);
+    struct vmsix_remap_caps caps;
+
+    dw_free();
     memset(&W, 0, sizeof(W));
     order_violations = 0;
     mask_write_failed = false;
     dw_force_dest = -1;
+    W.kind = dw_backend;
     if (dw_af_layout)
         simfn_init_af(&W.fn, mmc, addr64);
     else
         simfn_init(&W.fn, mmc, addr64);
     W.fn.emit = emit;
-    /* (C11: the size a multiple of the alignment) */
-    W.table = aligned_alloc(4096, (NENT * 16 + 4095) & ~(size_t)4095);
-    memset(W.table, 0, NENT * 16);
-    memset(&vp, 0, sizeof(vp));
-    vp.table = W.table;
-    vp.nentries = NENT;
-    vp.mhmv = 4;
-    W.posted_mode = dw_posted;
-    vp.flags = dw_posted ? VMSIX_VTD_X2APIC | VMSIX_VTD_POSTED : 0;
-    DW_CHECK_EQ(vmsix_vtd_unit_init(W.unit_mem, sizeof(W.unit_mem), &vp, &vtd_ops, NULL, &W.unit),
-                0);
-    DW_CHECK_EQ(vmsix_irte_pool_init(W.pool_mem, sizeof(W.pool_mem), NENT, &W.pool), 0);
-    DW_CHECK_EQ(vmsix_irte_reserve(W.pool, 0, POOL_RESERVED), 0);
-    DW_CHECK_EQ(vmsix_vtd_remap_init(W.unit, W.pool, 0, &W.vtd), 0);
+    W.posted_mode = dw_posted && W.kind == DW_VTD;
+    if (W.kind == DW_VTD) {
+        /* (C11: the size a multiple of the alignment) */
+        W.table = aligned_alloc(4096, (NENT * 16 + 4095) & ~(size_t)4095);
+        memset(W.table, 0, NENT * 16);
+        memset(&vp, 0, sizeof(vp));
+        vp.table = W.table;
+        vp.nentries = NENT;
+        vp.mhmv = 4;
+        vp.flags = W.posted_mode ? VMSIX_VTD_X2APIC | VMSIX_VTD_POSTED : 0;
+        DW_CHECK_EQ(
+            vmsix_vtd_unit_init(W.unit_mem, sizeof(W.unit_mem), &vp, &vtd_ops, NULL, &W.unit), 0);
+        DW_CHECK_EQ(vmsix_irte_pool_init(W.pool_mem, sizeof(W.pool_mem), NENT, &W.pool), 0);
+        DW_CHECK_EQ(vmsix_irte_reserve(W.pool, 0, POOL_RESERVED), 0);
+        DW_CHECK_EQ(vmsix_vtd_remap_init(W.unit, W.pool, 0, &W.vtd), 0);
+        W.real = W.vtd;
+    } else {
+        dw_amd_init();
+    }
+    DW_CHECK_EQ(W.real.ops->caps(W.real.ctx, &caps), 0);
+    W.real_caps = caps.flags;
     W.shim = (struct vmsix_remap_ops){.size = sizeof(struct vmsix_remap_ops),
                                       .caps = s_caps,
                                       .reserve = s_reserve,
@@ -522,8 +776,9 @@ static VMSIX_ORACLE bool dw_dead(const char *when)
     DW_CHECK_EQ(vmsix_dev_cfgspace(W.dev), NULL);
     DW_CHECK_EQ(vmsix_irte_free_count(W.pool), W.pool_free0);
     for (unsigned i = 0; i < NENT; i++)
-        if (W.table[2 * i] & 1)
-            DW_FAIL("%s: IRTE %u present after teardown", when, i);
+        if (dw_entry_present(i))
+            DW_FAIL("%s: entry %u present after teardown", when, i);
+    dw_check_untouched(when);
     if (!(W.stale & DW_REG_CTRL))
         DW_CHECK_EQ(phys(W.fn.msi_off + 2, 2) & 1, 0);
     return true;
@@ -550,9 +805,14 @@ static VMSIX_ORACLE void check_invariants(const char *when)
     DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
     /* the function's registers as vmsix wrote them (unless the function
      * refused a write: then isolation rests on the entries alone) */
+    dw_check_untouched(when);
     if (st.phys_enabled) {
-        struct vmsix_msg want;
-        vmsix_vtd_msi_compose((uint16_t)st.block.base, &want);
+        struct vmsix_msg want = dw_compose(st.block.base);
+        /* an index-data unit: the function replaces the low log2(N) bits of
+         * the data, so message k reaches base + k only in an aligned block */
+        if ((W.real_caps & VMSIX_REMAP_CAP_DATA_INDEX) && (st.block.base & (st.block.count - 1)))
+            DW_FAIL("%s: block at %u of %u not aligned to its size", when, st.block.base,
+                    st.block.count);
         if (!(W.stale & DW_REG_CTRL)) {
             if (!(phys(W.fn.msi_off + 2, 2) & 1))
                 DW_FAIL("%s: physical MSI not enabled", when);
@@ -562,7 +822,7 @@ static VMSIX_ORACLE void check_invariants(const char *when)
         }
         if (!(W.stale & DW_REG_MSG)) {
             DW_CHECK_EQ(phys(W.fn.msi_off + 4, 4), (uint32_t)want.addr);
-            DW_CHECK_EQ(phys(simfn_msi_data_reg(&W.fn), 2), 0);
+            DW_CHECK_EQ(phys(simfn_msi_data_reg(&W.fn), 2), want.data);
         }
         DW_CHECK_EQ(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block.count);
         if (!(W.stale & DW_REG_CMD))
@@ -577,20 +837,19 @@ static VMSIX_ORACLE void check_invariants(const char *when)
         if (!(W.stale & DW_REG_CTRL))
             DW_CHECK_EQ(phys(W.fn.msi_off + 2, 2) & 1, 0);
     }
-    /* every present entry: SVT 1, SQ 0, our requester ID, fixed or lowest
+    /* every present entry: validates our source (VT-d: SVT 1, SQ 0, our
+     * requester ID; AMD-Vi: it is in RID's table), fixed or lowest
      * priority, inside the block, for an active vector, with exactly the
      * target translate gives for its current message */
     for (unsigned i = 0; i < NENT; i++) {
-        uint64_t raw[2];
-        struct vmsix_vtd_irte e;
-        DW_CHECK_EQ(vmsix_vtd_irte_read(W.unit, i, raw), 0);
-        if (!(raw[0] & 1)) {
+        struct dw_entry e;
+        dw_entry_read(i, &e);
+        if (!e.present) {
             /* not present: cleared whole (the backend zeroes entries) */
-            if (raw[0] || raw[1])
+            if (!e.zero)
                 DW_FAIL("%s: entry %u not present but not zero", when, i);
             continue;
         }
-        DW_CHECK_EQ(vmsix_vtd_irte_decode(raw, &e), 0);
         if (!st.phys_enabled || i < st.block.base || i >= st.block.base + st.nvec)
             DW_FAIL("%s: entry %u present outside the block", when, i);
         unsigned k = i - st.block.base;
@@ -600,8 +859,8 @@ static VMSIX_ORACLE void check_invariants(const char *when)
         gm.addr = dw_mmio(16 * k, 8);
         gm.data = (uint32_t)dw_mmio(16 * k + 8, 4);
         vc = (uint32_t)dw_mmio(16 * k + 12, 4);
-        if (e.svt != 1 || e.sq != 0 || e.sid != RID || e.delivery > 1)
-            DW_FAIL("%s: entry %u: svt %u sq %u sid %#x dlm %u", when, i, e.svt, e.sq, e.sid,
+        if (!e.src_ok || !e.plain || e.delivery > 1)
+            DW_FAIL("%s: entry %u: source %d, plain %d, dlm %u", when, i, e.src_ok, e.plain,
                     e.delivery);
         if (!enabled || fmask || (vc & 1))
             DW_FAIL("%s: entry %u present for a masked vector", when, i);
@@ -609,13 +868,12 @@ static VMSIX_ORACLE void check_invariants(const char *when)
         W.fail_at = 0;
         DW_CHECK_EQ(h_translate(NULL, (uint16_t)k, &gm, &t), 0);
         W.fail_at = save;
-        uint32_t dest;
-        vmsix_vtd_dest_place(W.posted_mode, t.dest, &dest);
-        if (e.posted != t.posted || e.vector != t.vector || e.dest != dest ||
-            e.delivery != t.delivery || e.pda != t.pd_addr || e.urgent != t.urgent)
+        if (e.posted != t.posted || e.vector != t.vector ||
+            (t.posted ? e.pda != t.pd_addr || e.urgent != t.urgent
+                      : e.dest != t.dest || e.delivery != t.delivery))
             DW_FAIL("%s: entry %u does not hold the target of the guest's message (posted %d/%d "
                     "vector %#x/%#x dest %#x/%#x dlm %u/%u pda %#llx/%#llx)",
-                    when, i, e.posted, t.posted, e.vector, t.vector, e.dest, dest, e.delivery,
+                    when, i, e.posted, t.posted, e.vector, t.vector, e.dest, t.dest, e.delivery,
                     t.delivery, (unsigned long long)e.pda, (unsigned long long)t.pd_addr);
     }
     /* every effectively masked vector is masked at the function */
@@ -628,9 +886,7 @@ static VMSIX_ORACLE void check_invariants(const char *when)
         /* a vector vmsix calls live is unmasked for the guest and has its
          * entry (the fire of a live vector must reach the guest) */
         if (st.active & (1u << k)) {
-            uint64_t raw[2];
-            DW_CHECK_EQ(vmsix_vtd_irte_read(W.unit, st.block.base + k, raw), 0);
-            if (masked || !st.phys_enabled || !(raw[0] & 1))
+            if (masked || !st.phys_enabled || !dw_entry_present(st.block.base + k))
                 DW_FAIL("%s: vector %u live at vmsix but masked or without an entry", when, k);
         }
     }

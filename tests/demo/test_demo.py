@@ -5,7 +5,7 @@
 Usage: test_demo.py CASE --demo PATH --data DIR [--lspci PATH]
 
 Cases: default, json, vectors, lspci, dump, dump-lspci, ineligible,
-bad-args, help. Exit 0 pass, 1 fail, 77 skip (with the reason; only the
+bad-args, help, amdvi. Exit 0 pass, 1 fail, 77 skip (with the reason; only the
 lspci cases skip, and only when lspci is missing).
 """
 import argparse
@@ -57,10 +57,11 @@ KEYS = {
     'pending_check': ['pended', 'pba_bit_seen', 'delivered_once_on_unmask'],
 }
 IRTE_KEYS = ['index', 'present', 'svt', 'sq', 'sid', 'vector', 'dest', 'delivery_mode', 'posted']
+AMDVI_IRTE_KEYS = ['index', 'devid', 'remap_en', 'vector', 'dest', 'int_type', 'raw']
 DELIVERY_KEYS = ['vector', 'guest_vector', 'expected_guest_vector', 'dest', 'count']
 
 
-def check_json(p, n, sid, addr64):
+def check_json(p, n, sid, addr64, iommu='vtd'):
     try:
         j = json.loads(p.stdout)
     except ValueError as e:
@@ -72,26 +73,43 @@ def check_json(p, n, sid, addr64):
     for k in ('irtes', 'deliveries', 'ok'):
         expect(k in j, 'no key %r' % k)
     expect(j['ok'] is True, 'ok is not true')
+    expect(j.get('iommu') == iommu, 'iommu: %r, not %r' % (j.get('iommu'), iommu))
     dev, blk, msi = j['device'], j['block'], j['physical_msi']
     expect(dev['sid'] == sid and dev['vectors'] == n, 'device: %r' % dev)
     expect(dev['addr64'] is addr64, 'device.addr64: %r' % dev['addr64'])
     expect(blk['size'] == n and blk['base'] % n == 0, 'block: %r' % blk)
-    # the composed remappable MSI: handle = base, SHV, data 0, MME = log2(n)
-    want = 0xfee00000 | (blk['base'] & 0x7fff) << 5 | 0x10 | 0x08 | (blk['base'] >> 15) << 2
-    expect(msi['addr'] == want and msi['data'] == 0 and msi['enabled'] is True and
-           (1 << msi['mme']) == n, 'physical_msi %r, want addr %#x' % (msi, want))
     irtes = j['irtes']
     expect(len(irtes) == n, '%d IRTEs listed, not %d' % (len(irtes), n))
+    if iommu == 'vtd':
+        # the composed remappable MSI: handle = base, SHV, data 0, MME = log2(n)
+        want = 0xfee00000 | (blk['base'] & 0x7fff) << 5 | 0x10 | 0x08 | (blk['base'] >> 15) << 2
+        want_data = 0
+    else:
+        # AMD-Vi: the interrupt range, data = the block's first index (the
+        # function replaces its low log2(n) bits with k)
+        want, want_data = 0xfee00000, blk['base']
+        expect(blk['base'] != 0, 'block at 0: entry 0 is kept unused: %r' % blk)
+    expect(msi['addr'] == want and msi['data'] == want_data and msi['enabled'] is True and
+           (1 << msi['mme']) == n, 'physical_msi %r, want addr %#x data %#x' %
+           (msi, want, want_data))
     for i, e in enumerate(irtes):
-        for k in IRTE_KEYS:
+        for k in IRTE_KEYS if iommu == 'vtd' else AMDVI_IRTE_KEYS:
             expect(k in e, 'irtes[%d] has no %r' % (i, k))
         expect(e['index'] == blk['base'] + i, 'irtes[%d].index %r' % (i, e['index']))
-        expect(e['present'] is True and e['svt'] == 1 and e['sq'] == 0 and e['sid'] == sid and
-               e['delivery_mode'] in (0, 1) and e['posted'] is False,
-               'irtes[%d]: %r' % (i, e))
-    expect(j['vtd']['present'] == n, 'present IRTEs in the table: %r' % j['vtd'])
-    expect(j['vtd']['pool_free_end'] == j['vtd']['pool_free_start'],
-           'the pool is not back at its start: %r' % j['vtd'])
+        if iommu == 'vtd':
+            expect(e['present'] is True and e['svt'] == 1 and e['sq'] == 0 and e['sid'] == sid and
+                   e['delivery_mode'] in (0, 1) and e['posted'] is False,
+                   'irtes[%d]: %r' % (i, e))
+        else:
+            # the 32-bit entry, by its bit table: RemapEn (0), IntType (4:2),
+            # DM (6) 0, Destination (15:8), Vector (23:16), the rest 0
+            raw = 1 | e['int_type'] << 2 | e['dest'] << 8 | e['vector'] << 16
+            expect(e['devid'] == sid and e['remap_en'] is True and e['int_type'] in (0, 1) and
+                   e['raw'] == raw, 'irtes[%d]: %r, raw want %#x' % (i, e, raw))
+    unit = j[iommu]
+    expect(unit['present'] == n, 'present IRTEs in the table: %r' % unit)
+    expect(unit['pool_free_end'] == unit['pool_free_start'],
+           'the pool is not back at its start: %r' % unit)
     pc = j['pending_check']
     expect(pc['pended'] is True and pc['pba_bit_seen'] is True and
            pc['delivered_once_on_unmask'] is True, 'pending_check: %r' % pc)
@@ -193,6 +211,17 @@ def main():
         expect('has-msix' in p.stderr and 'no-per-vector-mask' in p.stderr,
                'reasons: %r' % p.stderr)
         print('ok: bridges and an MSI-X function exit 2 naming the reasons')
+    elif a.case == 'amdvi':
+        check_trace(run(demo, '--iommu', 'amdvi'), 32)
+        j = check_json(run(demo, '--iommu=amdvi', '--json'), 32, 0x0300, True, 'amdvi')
+        check_trace(run(demo, '--iommu', 'amdvi', '--vectors', '4'), 4)
+        check_json(run(demo, '--iommu', 'amdvi', '--vectors', '4', '--json'), 4, 0x0300, True,
+                   'amdvi')
+        check_json(run(demo, '--dump', dump, '-s', '05:00.0', '--iommu', 'amdvi', '--json'), 8,
+                   0x0500, False, 'amdvi')
+        check_trace(run(demo, '--iommu', 'vtd'), 32)
+        print('ok: --iommu amdvi: 32 IRTEs at %d of DeviceID 0x0300, data = the index; 4; '
+              'a dump; --iommu vtd' % j['block']['base'])
     elif a.case == 'bad-args':
         cases = [
             ['--bogus'], ['extra'], ['--vectors'], ['--vectors', '3'], ['--vectors', '1'],
@@ -201,7 +230,7 @@ def main():
             ['--dump', os.path.join(a.data, 'no-such-file')],
             ['--dump', dump], ['--dump', dump, '-s', 'zz'], ['--dump', dump, '-s', '05:00'],
             ['--dump', dump, '-s', '09:00.0'], ['--dump', dump, '-s', '05:00.0', '--vectors', '16'],
-            ['--dump', a.data],
+            ['--dump', a.data], ['--iommu'], ['--iommu', 'intel'], ['--iommu='],
         ]
         for c in cases:
             p = run(demo, *c, expect=2)
@@ -211,7 +240,7 @@ def main():
     elif a.case == 'help':
         for h in ('--help', '-h'):
             p = run(demo, h)
-            for w in ('Usage: vmsix-demo', '--json', '--lspci', '--vectors', '--dump',
+            for w in ('Usage: vmsix-demo', '--json', '--lspci', '--vectors', '--dump', '--iommu',
                       '32 vectors', 'at most 8 vectors', 'Exit status'):
                 expect(w in p.stdout, '%s does not mention %r' % (h, w))
         print('ok: --help')

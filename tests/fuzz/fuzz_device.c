@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz-device: the composed MSI-X-on-MSI device (vmsix_dev) over the
- * simulated function of examples/sim and a real VT-d unit, in the world of
+ * simulated function of examples/sim and a real VT-d or AMD-Vi unit (the
+ * input picks it), in the world of
  * tests/common/dev_world.h (shared with the unit test), driven by a stream
  * of guest configuration and MMIO accesses, device-side interrupts, host
  * resets, save/restore and failing hooks.
@@ -10,9 +11,11 @@
  * MAX_OPS operations).
  *   h0  bits 2:0 MMC - 1 (1..5, 6 and 7 read as 5); bit 3 a 64-bit address;
  *       bits 6:4 log2 of the vectors shown (0: all; above MMC: all)
- *   h1  the table BAR size: 4096 << (h1 & 3); bit 2: the function is
- *       conventional PCI with Advanced Features instead of PCI Express;
- *       bit 3: its PMCSR's No_Soft_Reset is set
+ *   h1  bits 1:0 the table BAR size: 4096 << (h1 & 3); bits 3:2 the
+ *       remapping unit: 0 and 3 VT-d, 1 AMD-Vi with 32-bit entries, 2
+ *       AMD-Vi with 128-bit entries; bit 4: the function is conventional
+ *       PCI with Advanced Features instead of PCI Express; bit 5: its
+ *       PMCSR's No_Soft_Reset is set
  * Each operation is one byte (mod 12) and its operands:
  *   0 guest config write (an interesting register or any offset, any size
  *     including invalid ones, Message Control values biased to Enable and
@@ -34,7 +37,8 @@
  *   present entry has SVT 1, SQ 0, the function's requester ID, fixed or
  *   lowest-priority delivery and exactly the target translate gives for
  *   its vector's current message, only for effectively unmasked vectors,
- *   inside the block; MME is log2 of the vectors and never above the
+ *   inside the block (aligned to its size on AMD-Vi, whose data is the
+ *   index); MME is log2 of the vectors and never above the
  *   block; every effectively masked vector is masked at the function; the
  *   pool's accounting is exact; entries are programmed and cleared only
  *   while masked at the function (DESIGN 4.3); no hook or backend call
@@ -409,8 +413,8 @@ static void check_teardown(void)
     DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
     DW_CHECK(!st.phys_enabled);
     DW_CHECK_EQ(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block_held ? st.block.count : 0);
-    for (unsigned i = 0; i < NENT * 2; i += 2)
-        DW_CHECK_EQ(W.table[i] & 1, 0);
+    for (unsigned i = 0; i < NENT; i++)
+        DW_CHECK(!dw_entry_present(i));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -425,9 +429,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (shown && shown <= mmc)
         dw_opt.nvec = (uint8_t)(1u << shown);
     dw_opt.bar_size = 4096u << (h1 & 3);
-    dw_af_layout = (h1 & 4) != 0;
+    /* the remapping unit: VT-d, AMD-Vi with 32-bit or with 128-bit entries */
+    static const enum dw_backend backends[4] = {DW_VTD, DW_AMDVI, DW_AMDVI_GA, DW_VTD};
+    dw_backend = backends[(h1 >> 2) & 3];
+    dw_af_layout = (h1 & 0x10) != 0;
     world_init_dev(mmc, (h0 & 8) != 0, false);
-    if (h1 & 8)
+    if (h1 & 0x20)
         W.fn.cfg[W.fn.pm_off + 4] |= 0x08; /* hardwired: before the device reads it */
     dw_make_dev();
     check_invariants("init");
@@ -527,10 +534,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_invariants("end");
     check_teardown();
     DW_CHECK_EQ(vmsix_irte_free_count(W.pool), W.pool_free0); /* nothing held either */
-    free(W.table);
-    free(W.dev_mem);
-    W.table = NULL;
-    W.dev_mem = NULL;
+    DW_CHECK(dw_tables_zero());                              /* nothing left in a table */
+    dw_free();
     if (getenv("FUZZ_DEVICE_STATS"))
         fprintf(stderr, "fuzz-device: %u steps, %lu deliveries, %lu live fires so far\n", steps,
                 deliveries, fires_live);

@@ -38,6 +38,17 @@ static struct vmsix_msix *msix;
 static struct vmsix_irte_pool *pool;
 static struct vmsix_vtd_unit *unit;
 
+/* An AMD-Vi unit with one table (DeviceID 0x10, with a pool) and its backend. */
+#define AMD_DEVID 0x10u
+static unsigned char amd_mem[2048] __attribute__((aligned(16)));
+static unsigned char amd_snap[2048];
+static uint64_t amd_dev_table[128 * 4] __attribute__((aligned(4096)));
+static uint32_t amd_table[512] __attribute__((aligned(128)));
+static unsigned char amd_pool_mem[4096] __attribute__((aligned(16)));
+static struct vmsix_amdvi_unit *amd;
+static struct vmsix_irte_pool *amd_pool;
+static struct vmsix_remap amd_be;
+
 static void nop_deliver(void *c, uint16_t v, const struct vmsix_msg *m)
 {
     (void)c;
@@ -64,11 +75,22 @@ static const struct vmsix_vtd_ops vops = {
     .size = sizeof(struct vmsix_vtd_ops),
     .invalidate = nop_inval,
 };
+static int nop_cmd(void *c, const uint64_t cmd[2])
+{
+    (void)c;
+    (void)cmd;
+    return 0;
+}
+static const struct vmsix_amdvi_ops aops = {
+    .size = sizeof(struct vmsix_amdvi_ops),
+    .command = nop_cmd,
+};
 
 static int setup(void **state)
 {
     struct vmsix_msix_params mp = {8, 0, 0x800, 0};
     struct vmsix_vtd_params vp;
+    struct vmsix_amdvi_params ap;
 
     (void)state;
     memset(view, 0, sizeof(view));
@@ -86,6 +108,19 @@ static int setup(void **state)
     vp.nentries = 256;
     vp.mhmv = 4;
     assert_int_equal(vmsix_vtd_unit_init(unit_mem, sizeof(unit_mem), &vp, &vops, NULL, &unit), 0);
+    memset(&ap, 0, sizeof(ap));
+    memset(amd_dev_table, 0, sizeof(amd_dev_table));
+    memset(amd_table, 0, sizeof(amd_table));
+    ap.dev_table = amd_dev_table;
+    ap.ndte = 128;
+    ap.nentries = 512;
+    ap.max_tables = 2;
+    assert_int_equal(vmsix_amdvi_unit_init(amd_mem, sizeof(amd_mem), &ap, &aops, NULL, &amd), 0);
+    assert_int_equal(vmsix_irte_pool_init(amd_pool_mem, sizeof(amd_pool_mem), 512, &amd_pool), 0);
+    assert_int_equal(
+        vmsix_amdvi_table_add(amd, AMD_DEVID, amd_table, (uintptr_t)amd_table, amd_pool), 0);
+    assert_int_equal(vmsix_amdvi_remap_init(amd, 0, &amd_be), 0);
+    memcpy(amd_snap, amd_mem, sizeof(amd_mem));
     memcpy(snap[0], cfg_mem, sizeof(cfg_mem));
     memcpy(snap[1], msix_mem, sizeof(msix_mem));
     memcpy(snap[2], pool_mem, sizeof(pool_mem));
@@ -101,6 +136,9 @@ static void unchanged(void)
     assert_memory_equal(snap[3], unit_mem, sizeof(unit_mem));
     for (unsigned i = 0; i < 512; i++)
         assert_int_equal(table[i], 0);
+    assert_memory_equal(amd_snap, amd_mem, sizeof(amd_mem));
+    for (unsigned i = 0; i < 512; i++)
+        assert_int_equal(amd_table[i], 0);
 }
 
 #define EXPECT(call, want)                                                                         \
@@ -372,6 +410,74 @@ static void test_bar_layout(void **state)
     EXPECT(vmsix_bar_layout_relocate(&rp, &r, NULL, 0, NULL, 0), -EINVAL);
 }
 
+static void test_amdvi(void **state)
+{
+    uint64_t out[2] = {1, 2}, in[2] = {0, 0};
+    uint32_t w = 1;
+    struct vmsix_amdvi_irte f;
+    struct vmsix_amdvi_dte_intr d;
+    struct vmsix_amdvi_result r;
+    struct vmsix_msg m = {0xfee00000, 0};
+    struct vmsix_remap rb;
+    struct vmsix_amdvi_unit *u2 = NULL;
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    memset(&d, 0, sizeof(d));
+    EXPECT(vmsix_amdvi_irte32_encode(NULL, &w), -EINVAL);
+    EXPECT(vmsix_amdvi_irte32_encode(&f, NULL), -EINVAL);
+    f.int_type = 7;
+    EXPECT(vmsix_amdvi_irte32_encode(&f, &w), -EINVAL);
+    EXPECT(vmsix_amdvi_irte128_encode(&f, out), -EINVAL);
+    assert_int_equal(w, 1); /* untouched */
+    assert_int_equal(out[0], 1);
+    EXPECT(vmsix_amdvi_irte128_encode(NULL, out), -EINVAL);
+    EXPECT(vmsix_amdvi_irte128_encode(&f, NULL), -EINVAL);
+    EXPECT(vmsix_amdvi_irte32_decode(0, NULL), -EINVAL);
+    EXPECT(vmsix_amdvi_irte128_decode(NULL, &f), -EINVAL);
+    EXPECT(vmsix_amdvi_irte128_decode(in, NULL), -EINVAL);
+    EXPECT(vmsix_amdvi_dte_intr_encode(NULL, out), -EINVAL);
+    EXPECT(vmsix_amdvi_dte_intr_encode(&d, NULL), -EINVAL);
+    EXPECT(vmsix_amdvi_dte_intr_decode(0, NULL), -EINVAL);
+    vmsix_amdvi_cmd_inv_int_table(0, NULL);
+    EXPECT(vmsix_amdvi_cmd_completion_wait(0, 0, 0, NULL), -EINVAL);
+    EXPECT(vmsix_amdvi_cmd_completion_wait(~0u, 0, 0, out), -EINVAL);
+    EXPECT(vmsix_amdvi_msi_compose(0, 0, NULL), -EINVAL);
+    EXPECT(vmsix_amdvi_msi_compose(UINT32_MAX, ~0u, &m), -EINVAL);
+    assert_int_equal(vmsix_amdvi_unit_storage_size(0), 0);
+    assert_int_equal(vmsix_amdvi_unit_storage_size(UINT32_MAX), 0);
+    EXPECT(vmsix_amdvi_unit_init(NULL, 4096, NULL, &aops, NULL, &u2), -EINVAL);
+    memset(&f, 0, sizeof(f));
+    EXPECT(vmsix_amdvi_table_add(NULL, 1, amd_table, 0, NULL), -EINVAL);
+    EXPECT(vmsix_amdvi_table_add(amd, 0xffff, amd_table, 0, NULL), -EINVAL);
+    EXPECT(vmsix_amdvi_table_add(amd, AMD_DEVID, amd_table, 0, NULL), -EBUSY);
+    EXPECT(vmsix_amdvi_table_remove(NULL, AMD_DEVID), -EINVAL);
+    EXPECT(vmsix_amdvi_table_remove(amd, 0xffff), -ENOENT);
+    EXPECT(vmsix_amdvi_irte_write(NULL, AMD_DEVID, 0, &f, 0), -EINVAL);
+    EXPECT(vmsix_amdvi_irte_write(amd, AMD_DEVID, 0, NULL, 0), -EINVAL);
+    EXPECT(vmsix_amdvi_irte_write(amd, AMD_DEVID, 512, &f, 0), -EINVAL);
+    EXPECT(vmsix_amdvi_irte_write(amd, AMD_DEVID, 0, &f, 0), -EINVAL); /* not remapped */
+    EXPECT(vmsix_amdvi_irte_write(amd, AMD_DEVID, UINT32_MAX, &f, ~0u), -EINVAL);
+    EXPECT(vmsix_amdvi_irte_clear(NULL, AMD_DEVID, 0), -EINVAL);
+    EXPECT(vmsix_amdvi_irte_clear(amd, AMD_DEVID, 512), -EINVAL);
+    EXPECT(vmsix_amdvi_irte_clear(amd, 0xffff, 0), -ENOENT);
+    EXPECT(vmsix_amdvi_irte_read(NULL, AMD_DEVID, 0, out), -EINVAL);
+    EXPECT(vmsix_amdvi_irte_read(amd, AMD_DEVID, UINT32_MAX, out), -EINVAL);
+    EXPECT(vmsix_amdvi_irte_read(amd, AMD_DEVID, 0, NULL), -EINVAL);
+    EXPECT(vmsix_amdvi_invalidate(NULL, AMD_DEVID, 0, 1), -EINVAL);
+    EXPECT(vmsix_amdvi_invalidate(amd, AMD_DEVID, 0, 0), -EINVAL);
+    EXPECT(vmsix_amdvi_invalidate(amd, AMD_DEVID, 511, 2), -EINVAL);
+    EXPECT(vmsix_amdvi_invalidate(amd, AMD_DEVID, UINT32_MAX, UINT32_MAX), -EINVAL);
+    EXPECT(vmsix_amdvi_resolve(NULL, AMD_DEVID, &m, &r), -EINVAL);
+    EXPECT(vmsix_amdvi_resolve(amd, AMD_DEVID, NULL, &r), -EINVAL);
+    EXPECT(vmsix_amdvi_resolve(amd, AMD_DEVID, &m, NULL), -EINVAL);
+    m.addr = UINT64_MAX;
+    EXPECT(vmsix_amdvi_resolve(amd, AMD_DEVID, &m, &r), -EINVAL);
+    EXPECT(vmsix_amdvi_remap_init(NULL, 0, &rb), -EINVAL);
+    EXPECT(vmsix_amdvi_remap_init(amd, 0, NULL), -EINVAL);
+    EXPECT(vmsix_amdvi_remap_init(amd, ~0u, &rb), -EINVAL);
+}
+
 static void test_msix_on_msi(void **state)
 {
     struct vmsix_eligibility e;
@@ -532,6 +638,10 @@ static struct vmsix_msg lc_msg;
 static struct vmsix_capchain lc_chain;
 static struct vmsix_vtd_irte lc_irte;
 static struct vmsix_vtd_result lc_res;
+static struct vmsix_amdvi_irte lc_airte;
+static struct vmsix_amdvi_result lc_ares;
+static struct vmsix_remap_source lc_asrc = {AMD_DEVID, VMSIX_REMAP_SRC_RID, 0};
+static struct vmsix_remap_block lc_ablk;
 static struct vmsix_remap lc_rb;
 static struct vmsix_remap_caps lc_caps;
 static struct vmsix_remap_source lc_src = {RID, VMSIX_REMAP_SRC_RID, 0};
@@ -571,6 +681,11 @@ static void lc_args(void)
     memset(&lc_target, 0, sizeof(lc_target));
     lc_target.vector = 0x40;
     assert_int_equal(W.vtd.ops->reserve(W.vtd.ctx, &lc_src, 8, 8, &lc_blk), 0);
+    memset(&lc_airte, 0, sizeof(lc_airte));
+    lc_airte.remap_en = true;
+    lc_airte.vector = 0x40;
+    /* (setup made the AMD-Vi unit and its pool anew) */
+    assert_int_equal(amd_be.ops->reserve(amd_be.ctx, &lc_asrc, 8, 8, &lc_ablk), 0);
     W.pool_free0 = vmsix_irte_free_count(W.pool); /* the pool before the device's first setup */
 }
 
@@ -660,6 +775,23 @@ static long dev_cfg_read_ones(void *o, uint16_t off, unsigned size)
     X(vtd_be_invalidate, -EINVAL, W.vtd.ops->invalidate(o, &lc_blk, 0, 1))                         \
     X(vtd_be_compose, -EINVAL, W.vtd.ops->compose(o, &lc_blk, &lc_msg))
 
+#define AMDVI_UNIT_CALLS(X)                                                                        \
+    X(amdvi_table_add, -EINVAL, vmsix_amdvi_table_add(o, 1, amd_table, 0, NULL))                   \
+    X(amdvi_table_remove, -EINVAL, vmsix_amdvi_table_remove(o, AMD_DEVID))                         \
+    X(amdvi_irte_write, -EINVAL, vmsix_amdvi_irte_write(o, AMD_DEVID, 0, &lc_airte, 0))            \
+    X(amdvi_irte_clear, -EINVAL, vmsix_amdvi_irte_clear(o, AMD_DEVID, 0))                          \
+    X(amdvi_irte_read, -EINVAL, vmsix_amdvi_irte_read(o, AMD_DEVID, 0, lc_q))                      \
+    X(amdvi_invalidate, -EINVAL, vmsix_amdvi_invalidate(o, AMD_DEVID, 0, 1))                       \
+    X(amdvi_resolve, -EINVAL, vmsix_amdvi_resolve(o, AMD_DEVID, &lc_msg, &lc_ares))                \
+    X(amdvi_remap_init, -EINVAL, vmsix_amdvi_remap_init(o, 0, &lc_rb))                             \
+    X(amdvi_be_caps, -EINVAL, amd_be.ops->caps(o, &lc_caps))                                       \
+    X(amdvi_be_reserve, -EINVAL, amd_be.ops->reserve(o, &lc_asrc, 8, 8, &lc_blk))                  \
+    X(amdvi_be_release, -EINVAL, amd_be.ops->release(o, &lc_ablk))                                 \
+    X(amdvi_be_program, -EINVAL, amd_be.ops->program(o, &lc_ablk, 0, &lc_target, 0))               \
+    X(amdvi_be_clear, -EINVAL, amd_be.ops->clear(o, &lc_ablk, 0))                                  \
+    X(amdvi_be_invalidate, -EINVAL, amd_be.ops->invalidate(o, &lc_ablk, 0, 1))                     \
+    X(amdvi_be_compose, -EINVAL, amd_be.ops->compose(o, &lc_ablk, &lc_msg))
+
 #define DEV_CALLS(X)                                                                               \
     X(dev_cfg_read, -EINVAL, dev_cfg_read_ones(o, 0, 4))                                           \
     X(dev_cfg_write, -EINVAL, vmsix_dev_cfg_write(o, 0x04, 2, 0x0406))                             \
@@ -710,6 +842,7 @@ CFG_CALLS(LC_DEFINE)
 MSIX_CALLS(LC_DEFINE)
 POOL_CALLS(LC_DEFINE)
 UNIT_CALLS(LC_DEFINE)
+AMDVI_UNIT_CALLS(LC_DEFINE)
 DEV_CALLS(LC_DEFINE)
 DEV_BAD_CALLS(LC_DEFINE)
 
@@ -717,6 +850,7 @@ static const struct lc_call cfg_calls[] = {CFG_CALLS(LC_ROW)};
 static const struct lc_call msix_calls[] = {MSIX_CALLS(LC_ROW)};
 static const struct lc_call pool_calls[] = {POOL_CALLS(LC_ROW)};
 static const struct lc_call unit_calls[] = {UNIT_CALLS(LC_ROW)};
+static const struct lc_call amdvi_unit_calls[] = {AMDVI_UNIT_CALLS(LC_ROW)};
 static const struct lc_call dev_calls[] = {DEV_CALLS(LC_ROW)};
 static const struct lc_call dev_bad_calls[] = {DEV_BAD_CALLS(LC_ROW)};
 
@@ -751,6 +885,29 @@ static int unit_fail_init(void *mem, size_t len)
     vp.table = W.table;
     vp.nentries = 3;
     return vmsix_vtd_unit_init(mem, len, &vp, &cnt_vops, NULL, &o);
+}
+static int cnt_cmd(void *c, const uint64_t cmd[2])
+{
+    (void)c;
+    (void)cmd;
+    hook_calls++;
+    return 0;
+}
+static const struct vmsix_amdvi_ops cnt_aops = {
+    .size = sizeof(struct vmsix_amdvi_ops),
+    .command = cnt_cmd,
+};
+static int amdvi_unit_fail_init(void *mem, size_t len)
+{
+    struct vmsix_amdvi_params ap;
+    struct vmsix_amdvi_unit *o;
+
+    memset(&ap, 0, sizeof(ap));
+    ap.dev_table = amd_dev_table;
+    ap.ndte = 128;
+    ap.nentries = 3; /* not a power of two */
+    ap.max_tables = 2;
+    return vmsix_amdvi_unit_init(mem, len, &ap, &cnt_aops, NULL, &o);
 }
 /* Fails after it wrote the storage (the hooks, what it read). */
 static int dev_fail_init(void *mem, size_t len)
@@ -853,6 +1010,13 @@ static void test_lifecycle_vtd_unit(void **state)
              unit_fail_init, -EINVAL);
 }
 
+static void test_lifecycle_amdvi_unit(void **state)
+{
+    (void)state;
+    lc_sweep("amdvi unit", vmsix_amdvi_unit_storage_size(2), amdvi_unit_calls,
+             NCALLS(amdvi_unit_calls), amdvi_unit_fail_init, -EINVAL);
+}
+
 static void test_lifecycle_dev(void **state)
 {
     (void)state;
@@ -920,8 +1084,7 @@ static void test_lifecycle_dev_after_teardown(void **state)
     /* teardown ends the device and gives everything back */
     assert_int_equal(vmsix_dev_teardown(W.dev), 0);
     assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
-    for (unsigned i = 0; i < NENT * 2; i++)
-        assert_int_equal(W.table[i], 0);
+    assert_true(dw_tables_zero());
 
     /* every later call refuses it as storage never initialized: nothing
      * is written, no hook is called (a second teardown included) */
@@ -951,11 +1114,13 @@ int main(void)
         cmocka_unit_test_setup(test_irte_alloc, setup),
         cmocka_unit_test_setup(test_vtd, setup),
         cmocka_unit_test_setup(test_bar_layout, setup),
+        cmocka_unit_test_setup(test_amdvi, setup),
         cmocka_unit_test_setup(test_msix_on_msi, setup),
         cmocka_unit_test_setup(test_lifecycle_cfg, setup),
         cmocka_unit_test_setup(test_lifecycle_msix, setup),
         cmocka_unit_test_setup(test_lifecycle_pool, setup),
         cmocka_unit_test_setup(test_lifecycle_vtd_unit, setup),
+        cmocka_unit_test_setup(test_lifecycle_amdvi_unit, setup),
         cmocka_unit_test_setup(test_lifecycle_dev, setup),
         cmocka_unit_test_setup(test_lifecycle_dev_after_teardown, setup),
     };

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The composed device end to end: a simulated function (examples/sim) with
- * real MSI behaviour, a VT-d unit with a real table resolved by the
- * reference decoder, and guest sequences modelled on Linux. After every
+ * real MSI behaviour, a remapping unit with real tables resolved by its
+ * reference decoder, and guest sequences modelled on Linux; every test runs
+ * once per backend: VT-d, AMD-Vi with 32-bit entries, AMD-Vi with 128-bit
+ * entries (the index-data unit: blocks aligned to their size). After every
  * guest step the isolation invariants are checked against the physical
  * registers and the table; fault injection fails every hook and backend
  * call in turn and checks that nothing leaks and failed vectors stay
@@ -33,10 +35,7 @@
 static int teardown(void **state)
 {
     (void)state;
-    free(W.table);
-    free(W.dev_mem);
-    W.table = NULL;
-    W.dev_mem = NULL;
+    dw_free();
     return 0;
 }
 
@@ -276,8 +275,7 @@ static void test_flr_and_reset(void **state)
     linux_enable(8);
     assert_int_equal(vmsix_dev_teardown(W.dev), 0);
     assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
-    for (unsigned i = 0; i < NENT * 2; i++)
-        assert_int_equal(W.table[i], 0);
+    assert_true(dw_tables_zero());
 }
 
 /* The function refuses the write that masks a vector: the next write of
@@ -385,8 +383,7 @@ static void run_story_with_fault(unsigned long n, unsigned long *total)
     assert_int_equal(vmsix_dev_teardown(W.dev), 0);
     check_invariants("teardown");
     assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
-    for (unsigned i = 0; i < NENT * 2; i++)
-        assert_int_equal(W.table[i], 0);
+    assert_true(dw_tables_zero());
     *total = W.calls > W.fn.calls ? W.calls : W.fn.calls;
 }
 
@@ -916,8 +913,30 @@ static void test_ops_size(void **state)
     free(mem);
 }
 
+static int use_vtd(void **state)
+{
+    (void)state;
+    dw_backend = DW_VTD;
+    return 0;
+}
+
+static int use_amdvi(void **state)
+{
+    (void)state;
+    dw_backend = DW_AMDVI;
+    return 0;
+}
+
+static int use_amdvi_ga(void **state)
+{
+    (void)state;
+    dw_backend = DW_AMDVI_GA;
+    return 0;
+}
+
 int main(void)
 {
+    int failed = 0;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_linux_story, teardown),
         cmocka_unit_test_teardown(test_pba_read_one_config_read, teardown),
@@ -937,7 +956,14 @@ int main(void)
         cmocka_unit_test_teardown(test_bar_decode_follows, teardown),
         cmocka_unit_test_teardown(test_pm_reset, teardown),
         cmocka_unit_test_teardown(test_af_flr, teardown),
+    };
+    /* VT-d's posted format */
+    const struct CMUnitTest vtd_only[] = {
         cmocka_unit_test_teardown(test_posted_targets, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    failed += cmocka_run_group_tests_name("vtd", tests, use_vtd, NULL);
+    failed += cmocka_run_group_tests_name("vtd-posted", vtd_only, use_vtd, NULL);
+    failed += cmocka_run_group_tests_name("amdvi", tests, use_amdvi, NULL);
+    failed += cmocka_run_group_tests_name("amdvi-ga", tests, use_amdvi_ga, NULL);
+    return failed;
 }
