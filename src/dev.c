@@ -155,38 +155,32 @@ static int command_write(void *ctx, uint16_t off, unsigned len, uint32_t old, ui
     return ret;
 }
 
-/* Initiate Function Level Reset is emulated (the rest of Device Control
- * passes through): vmsix starts the FLR at the function itself and then
- * resets everything of its own. The bit reads 0. */
-static int devctl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
+/* A guest's Initiate Function Level Reset (bit @flr of the @len-byte
+ * register at @off: PCI Express Device Control, or Advanced Features' AF
+ * Control on a conventional function) is emulated: vmsix starts the FLR at
+ * the function itself and then resets everything of its own. The bit reads
+ * 0; the rest of the register passes through. */
+static int guest_flr(struct vmsix_dev *d, uint16_t off, unsigned len, uint32_t val, uint16_t flr)
 {
-    struct vmsix_dev *d = ctx;
     int ret;
 
-    (void)len;
-    (void)old;
-    if (!(val & PCI_EXP_DEVCTL_FLR))
+    if (!(val & flr))
         return 0;
-    vmsix_cfg_poke(d->cfg, off, 2, val & ~(uint32_t)PCI_EXP_DEVCTL_FLR);
-    ret = vmsix_msi_phys_update16(&d->phys, off, 0, PCI_EXP_DEVCTL_FLR);
+    vmsix_cfg_poke(d->cfg, off, len, val & ~(uint32_t)flr);
+    ret = vmsix_msi_phys_update16(&d->phys, off, 0, flr);
     return vmsix_first_error(ret, vmsix_dev_reset(d));
 }
 
-/* Advanced Features' Initiate FLR (conventional PCI), emulated as the PCI
- * Express one is: vmsix starts the FLR at the function and resets its own
- * state; the bit reads 0. */
+static int devctl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
+{
+    (void)old;
+    return guest_flr(ctx, off, len, val, PCI_EXP_DEVCTL_FLR);
+}
+
 static int af_ctrl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, uint32_t val)
 {
-    struct vmsix_dev *d = ctx;
-    int ret;
-
-    (void)len;
     (void)old;
-    if (!(val & PCI_AF_CTRL_FLR))
-        return 0;
-    vmsix_cfg_poke(d->cfg, off, 1, val & ~(uint32_t)PCI_AF_CTRL_FLR);
-    ret = vmsix_msi_phys_update16(&d->phys, off, 0, PCI_AF_CTRL_FLR);
-    return vmsix_first_error(ret, vmsix_dev_reset(d));
+    return guest_flr(ctx, off, len, val, PCI_AF_CTRL_FLR);
 }
 
 /* PMCSR's PowerState is the guest's (read as written; a state the function
