@@ -25,11 +25,11 @@ struct vmsix_dev {
     struct vmsix_logger log;
     struct vmsix_mom_layout lay; /* decided once at init */
     struct vmsix_msi_phys phys;
-    struct vmsix_cfg *cfg;   /* the guest view, in cfg_mem */
-    struct vmsix_msix *msix; /* the guest's table, in msix_mem */
-    uint64_t table_decode;   /* where the table BAR decodes, as bar_moved last said */
-    bool pm_no_soft_reset;   /* PMCSR's No_Soft_Reset, hardwired: read at init */
-    uint16_t pm_states;      /* PowerStates the function supports: bit n for Dn */
+    struct vmsix_cfg *cfg;            /* the guest view, in cfg_mem */
+    struct vmsix_msix *msix;          /* the guest's table, in msix_mem */
+    uint64_t decode[VMSIX_DEV_NBARS]; /* where each virtual BAR decodes, as bar_moved last said */
+    bool pm_no_soft_reset;            /* PMCSR's No_Soft_Reset, hardwired: read at init */
+    uint16_t pm_states;               /* PowerStates the function supports: bit n for Dn */
     /* the parts' storage, sized by their own size functions */
     uint64_t cfg_mem[(VMSIX_CFG_STORAGE_SIZE(PCI_CFG_SPACE_EXP_SIZE) + 7u) / 8u];
     uint64_t msix_mem[(VMSIX_MSIX_STORAGE_SIZE(DEV_MAX_VEC) + 7u) / 8u];
@@ -69,7 +69,7 @@ static inline bool dev_guest_intx_disabled(const struct vmsix_dev *d)
  * table BAR at 0, the guest's Command bits clear (dev.c). */
 void vmsix_dev_guest_reset(struct vmsix_dev *d);
 
-/* Tell the host where the table BAR decodes now, if that changed (dev.c). */
+/* Tell the host where each virtual BAR decodes now, where that changed (dev.c). */
 void vmsix_dev_sync_decode(struct vmsix_dev *d);
 
 #endif /* VMSIX_SRC_DEV_PRIV_H */

@@ -28,13 +28,54 @@ enum {
     SAVE_CMD = 22,      /* u16: the guest's Command bits (DEV_CMD_GUEST) */
     SAVE_MSIX_LEN = 24, /* u32: bytes of the table state that follows */
     SAVE_RSVD = 28,     /* u32: 0 */
-    DEV_SAVE_HDR = 32,
+    SAVE_BARS = 32,     /* u32 x 7: BARs 0..5 and the ROM, for the virtual ones the
+                           host described (0 for the others and the table BAR) */
+    SAVE_RSVD2 = 60,    /* u32: 0 */
+    DEV_SAVE_HDR = 64,
 };
 
 /* The embedded table state's Message Control (its header, vmsix_msix_save()). */
 #define MSIX_SAVE_CTRL 10u
 
 #define CTRL_SAVED (VMSIX_MSIX_CTRL_ENABLE | VMSIX_MSIX_CTRL_FMASK)
+
+/* The register of BAR slot @i (0..5), or of the ROM. */
+static uint16_t bar_reg(unsigned i)
+{
+    return (uint16_t)(i == VMSIX_DEV_ROM ? PCI_ROM_ADDRESS : PCI_BAR0 + PCI_BAR_SIZE * i);
+}
+
+/* Is register @i one of a virtual BAR the host described (a 64-bit one's
+ * upper half included)? Those are saved; the table BAR is apart. */
+static bool described_bar_reg(const struct vmsix_dev *d, unsigned i)
+{
+    const struct vmsix_dev_bar *b = d->lay.bars;
+
+    if (i == d->lay.slot || b[i].passthrough)
+        return false;
+    if (b[i].size)
+        return true;
+    return i > 0 && i < 6 && b[i - 1].size && !b[i - 1].passthrough &&
+           b[i - 1].kind == VMSIX_BAR_MEM64 && i - 1 != d->lay.slot;
+}
+
+/* A saved register @v of described virtual BAR @i holds only its address
+ * (aligned to its size) and its type bits. */
+static bool bar_value_valid(const struct vmsix_dev *d, unsigned i, uint32_t v)
+{
+    const struct vmsix_dev_bar *b = &d->lay.bars[i];
+    uint32_t low;
+
+    if (i == VMSIX_DEV_ROM)
+        return !(v &
+                 ~(((uint32_t) ~(b->size - 1u) & PCI_ROM_ADDRESS_MASK) | PCI_ROM_ADDRESS_ENABLE));
+    if (!b->size) /* the upper half of a 64-bit one: any address bits */
+        return true;
+    low = b->kind == VMSIX_BAR_IO ? 0x3u : 0xfu;
+    if ((v & low) != vmsix_mom_bar_type_bits(b))
+        return false;
+    return b->size > 0x80000000u ? !(v & ~low) : !(v & (uint32_t)(b->size - 1u) & ~low);
+}
 
 size_t vmsix_dev_save_size(const struct vmsix_dev *d)
 {
@@ -71,6 +112,12 @@ int vmsix_dev_save(const struct vmsix_dev *d, void *buf, size_t len, size_t *use
     vmsix_wr16(b + SAVE_CTRL, (uint16_t)(mc & CTRL_SAVED));
     vmsix_wr16(b + SAVE_CMD, (uint16_t)(cmd & DEV_CMD_GUEST));
     vmsix_wr32(b + SAVE_MSIX_LEN, (uint32_t)vmsix_msix_save_size(d->msix));
+    for (unsigned i = 0; i < VMSIX_DEV_NBARS; i++) {
+        uint32_t v = 0;
+        if (described_bar_reg(d, i))
+            vmsix_cfg_peek(d->cfg, bar_reg(i), 4, &v);
+        vmsix_wr32(b + SAVE_BARS + 4u * i, v);
+    }
     rc = vmsix_msix_save(d->msix, b + DEV_SAVE_HDR, need - DEV_SAVE_HDR - 4u, &mlen);
     if (rc)
         return rc;
@@ -94,8 +141,13 @@ static bool restore_valid(const struct vmsix_dev *d, const uint8_t *b, size_t le
         b[SAVE_SLOT] != d->lay.slot || vmsix_rd32(b + SAVE_BAR_SIZE) != d->lay.bar_size ||
         vmsix_rd32(b + SAVE_MSIX_LEN) != mlen || vmsix_rd32(b + SAVE_RSVD))
         return false;
-    if (vmsix_crc32(b, len - 4u) != vmsix_rd32(b + len - 4u))
+    if (vmsix_crc32(b, len - 4u) != vmsix_rd32(b + len - 4u) || vmsix_rd32(b + SAVE_RSVD2))
         return false;
+    for (unsigned i = 0; i < VMSIX_DEV_NBARS; i++) {
+        uint32_t v = vmsix_rd32(b + SAVE_BARS + 4u * i);
+        if (described_bar_reg(d, i) ? !bar_value_valid(d, i, v) : v != 0)
+            return false;
+    }
     bar = vmsix_rd32(b + SAVE_BAR);
     mc = vmsix_rd16(b + SAVE_CTRL);
     if (bar & (d->lay.bar_size - 1u)) /* address bits only: a 32-bit memory BAR */
@@ -119,6 +171,9 @@ int vmsix_dev_restore(struct vmsix_dev *d, const void *buf, size_t len)
     ret = vmsix_msi_phys_teardown(&d->phys);
     bar = vmsix_rd32(b + SAVE_BAR);
     vmsix_cfg_poke(d->cfg, dev_table_bar_reg(d), 4, bar);
+    for (unsigned i = 0; i < VMSIX_DEV_NBARS; i++)
+        if (described_bar_reg(d, i))
+            vmsix_cfg_poke(d->cfg, bar_reg(i), 4, vmsix_rd32(b + SAVE_BARS + 4u * i));
     vmsix_cfg_peek(d->cfg, dev_msix_ctrl_reg(d), 2, &mc);
     mc = (mc & ~(uint32_t)CTRL_SAVED) | vmsix_rd16(b + SAVE_CTRL);
     vmsix_cfg_poke(d->cfg, dev_msix_ctrl_reg(d), 2, mc);

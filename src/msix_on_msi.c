@@ -222,6 +222,84 @@ static int place_table(const uint8_t *cfg, size_t len, struct vmsix_mom_layout *
     return 0;
 }
 
+static bool bar_described(const struct vmsix_dev_bar *b)
+{
+    return b->size || b->passthrough;
+}
+
+/* The host's BAR layout against itself and the function's registers (where
+ * they show a type, it must be the one described); *@taken: the slots it
+ * takes (a 64-bit BAR two). */
+static int check_bars(const uint8_t *cfg, size_t len, const struct vmsix_dev_bar *bars,
+                      unsigned *taken)
+{
+    struct vmsix_bar raw[6];
+    unsigned n, i;
+
+    *taken = 0;
+    if (vmsix_bar_decode(cfg, len, raw, &n))
+        return -ENOTSUP;
+    for (i = 0; i < 6; i++) {
+        const struct vmsix_dev_bar *b = &bars[i];
+
+        if (!bar_described(b))
+            continue;
+        if (i >= n)
+            return -ENOTSUP;
+        *taken |= 1u << i;
+        if (b->passthrough) {
+            if (raw[i].kind == VMSIX_BAR_MEM64) /* its upper half goes with it */
+                *taken |= 1u << ++i;
+            continue;
+        }
+        if (!vmsix_is_pow2(b->size))
+            return -ENOTSUP;
+        switch (b->kind) {
+        case VMSIX_BAR_IO:
+            if (b->prefetch || b->size < 4 || b->size > 256)
+                return -ENOTSUP;
+            break;
+        case VMSIX_BAR_MEM32:
+            if (b->size < 16 || b->size > MAX_BAR_SIZE)
+                return -ENOTSUP;
+            break;
+        case VMSIX_BAR_MEM64:
+            if (b->size < 16 || i + 1 >= n || bar_described(&bars[i + 1]))
+                return -ENOTSUP;
+            break;
+        default:
+            return -ENOTSUP;
+        }
+        if (raw[i].kind != VMSIX_BAR_NONE &&
+            (raw[i].kind != b->kind || (b->kind != VMSIX_BAR_IO && raw[i].prefetch != b->prefetch)))
+            return -ENOTSUP;
+        if (b->kind == VMSIX_BAR_MEM64)
+            *taken |= 1u << ++i;
+    }
+    if (!bars[VMSIX_DEV_ROM].passthrough && bars[VMSIX_DEV_ROM].size &&
+        (!vmsix_is_pow2(bars[VMSIX_DEV_ROM].size) || bars[VMSIX_DEV_ROM].size < PCI_ROM_MIN_SIZE ||
+         bars[VMSIX_DEV_ROM].size > MAX_BAR_SIZE))
+        return -ENOTSUP;
+    return 0;
+}
+
+/* The lowest slot free for the table: its register reads 0 and the host
+ * described nothing there. */
+static int free_table_slot(const uint8_t *cfg, size_t len, unsigned taken, uint8_t *slot)
+{
+    struct vmsix_bar raw[6];
+    unsigned n, i;
+
+    if (vmsix_bar_decode(cfg, len, raw, &n))
+        return -ENOTSUP;
+    for (i = 0; i < n; i++)
+        if (raw[i].kind == VMSIX_BAR_NONE && !(taken & (1u << i))) {
+            *slot = (uint8_t)i;
+            return 0;
+        }
+    return -ENOTSUP;
+}
+
 /* The options against the function: slot, BAR size, vectors. */
 static int resolve(const uint8_t *cfg, size_t len, const struct vmsix_dev_options *opt,
                    const struct vmsix_eligibility *e, struct vmsix_mom_layout *l)
@@ -240,10 +318,19 @@ static int resolve(const uint8_t *cfg, size_t len, const struct vmsix_dev_option
             return -ENOTSUP;
         l->nvec = opt->nvec;
     }
-    if (opt && opt->table_bar_set) {
-        if (opt->table_bar > MAX_SLOT) /* (0xff would ask relocation for any slot) */
-            return -ENOTSUP;
-        l->slot = opt->table_bar;
+    if (opt) {
+        unsigned taken;
+        int rc = check_bars(cfg, len, opt->bars, &taken);
+        if (rc)
+            return rc;
+        memcpy(l->bars, opt->bars, sizeof(l->bars));
+        if (opt->table_bar_set) {
+            if (opt->table_bar > MAX_SLOT || (taken & (1u << opt->table_bar)))
+                return -ENOTSUP; /* (0xff would ask relocation for any slot) */
+            l->slot = opt->table_bar;
+        } else if ((rc = free_table_slot(cfg, len, taken, &l->slot)) != 0) {
+            return rc;
+        }
     }
     return place_table(cfg, len, l);
 }
@@ -281,8 +368,25 @@ int vmsix_mom_apply(uint8_t *cfg, size_t len, const struct vmsix_mom_layout *l)
     rc = vmsix_capchain_replace(cfg, len, false, l->msi_off, cap, sizeof(cap));
     if (rc)
         return rc;
-    /* an unassigned 32-bit memory BAR */
-    vmsix_wr32(cfg + PCI_BAR0 + PCI_BAR_SIZE * l->slot, 0);
+    /* the BARs at reset: the table's an unassigned 32-bit memory BAR, each
+     * virtual one its type bits (address 0), a pass-through one as the
+     * function has it, any other slot 0 */
+    for (unsigned i = 0; i < 6; i++) {
+        const struct vmsix_dev_bar *b = &l->bars[i];
+        uint8_t *reg = cfg + PCI_BAR0 + PCI_BAR_SIZE * i;
+
+        if (b->passthrough && i != l->slot) {
+            if ((vmsix_rd32(reg) & (PCI_BAR_SPACE_IO | PCI_BAR_MEM_TYPE_MASK)) ==
+                PCI_BAR_MEM_TYPE_64)
+                i++; /* its upper half passes through too */
+            continue;
+        }
+        vmsix_wr32(reg, b->size && i != l->slot ? vmsix_mom_bar_type_bits(b) : 0);
+        if (b->size && b->kind == VMSIX_BAR_MEM64 && i != l->slot)
+            vmsix_wr32(cfg + PCI_BAR0 + PCI_BAR_SIZE * ++i, 0);
+    }
+    if (!l->bars[VMSIX_DEV_ROM].passthrough)
+        vmsix_wr32(cfg + PCI_ROM_ADDRESS, 0);
     return 0;
 }
 

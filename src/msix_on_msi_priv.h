@@ -5,7 +5,10 @@
 #ifndef VMSIX_SRC_MSIX_ON_MSI_PRIV_H
 #define VMSIX_SRC_MSIX_ON_MSI_PRIV_H
 
+#include <vmsix/bar.h>
 #include <vmsix/msix_on_msi.h>
+
+#include "pci_regs.h"
 
 /* Where everything is, for a function that qualifies with its options. */
 struct vmsix_mom_layout {
@@ -20,7 +23,19 @@ struct vmsix_mom_layout {
     uint32_t bar_size;  /* the table BAR's size */
     uint32_t table_off; /* the table's offset in it: 0 */
     uint32_t pba_off;   /* the PBA's: half the BAR (DESIGN 4.3, placed by 4.6) */
+    /* the function's BARs and ROM as the host described them (checked) */
+    struct vmsix_dev_bar bars[VMSIX_DEV_NBARS];
 };
+
+/* The reset value of a virtual BAR the host described: its type bits,
+ * address 0. */
+static inline uint32_t vmsix_mom_bar_type_bits(const struct vmsix_dev_bar *b)
+{
+    if (b->kind == VMSIX_BAR_IO)
+        return PCI_BAR_SPACE_IO;
+    return (b->kind == VMSIX_BAR_MEM64 ? PCI_BAR_MEM_TYPE_64 : PCI_BAR_MEM_TYPE_32) |
+           (b->prefetch ? PCI_BAR_MEM_PREFETCH : 0u);
+}
 
 /*
  * vmsix_mom_plan() - decide once: eligibility (every reason, in @e) and,

@@ -27,6 +27,10 @@
 #define PCI_HEADER_TYPE_CARDBUS 2u
 #define PCI_BAR0 0x10u /* BAR n at PCI_BAR0 + 4n */
 #define PCI_BAR_SIZE 4u
+#define PCI_ROM_ADDRESS 0x30u /* expansion ROM, type 0 */
+#define PCI_ROM_ADDRESS_ENABLE 0x1u
+#define PCI_ROM_ADDRESS_MASK 0xfffff800u
+#define PCI_ROM_MIN_SIZE 2048u
 #define PCI_CAP_PTR 0x34u            /* head of the standard list, types 0 and 1 */
 #define PCI_CB_CAP_PTR 0x14u         /* the same for CardBus bridges (type 2) */
 #define PCI_CAP_PTR_MASK 0xfcu       /* a pointer's low two bits are reserved */

@@ -844,6 +844,53 @@ static void print_text(const struct func *f, const struct result *r, uint64_t pa
         fprintf(out, "\tnote: %s\n", f->notes[i]);
 }
 
+/* The function's BARs as the host knows them, for the guest view, which
+ * shows each one virtual (its type, address 0): the sizes from sizing
+ * (--bar-sizes, or the live host's regions), else, for a dump, the largest
+ * size its address allows (capped at 1 MiB for memory, 256 bytes for I/O;
+ * 16 KiB or 32 bytes at address 0), as vmsix-demo assumes. */
+static void describe_bars(const struct func *f, struct vmsix_dev_bar *bars)
+{
+    struct vmsix_bar raw[6];
+    unsigned n = 0;
+
+    memset(bars, 0, VMSIX_DEV_NBARS * sizeof(*bars));
+    if (vmsix_bar_decode(f->cfg, f->len, raw, &n))
+        return;
+    for (unsigned i = 0; i < n; i++) {
+        bool io = raw[i].kind == VMSIX_BAR_IO;
+        uint64_t cap = io ? 256 : 0x100000, size;
+
+        if (raw[i].kind != VMSIX_BAR_IO && raw[i].kind != VMSIX_BAR_MEM32 &&
+            raw[i].kind != VMSIX_BAR_MEM64)
+            continue;
+        if (f->sized_known)
+            size = f->sizes[i];
+        else if (!raw[i].addr)
+            size = io ? 32 : 0x4000;
+        else
+            size = raw[i].addr & (~raw[i].addr + 1u);
+        if (!f->sized_known && size > cap)
+            size = cap;
+        if (!size)
+            continue;
+        bars[i].size = size;
+        bars[i].kind = raw[i].kind;
+        bars[i].prefetch = raw[i].prefetch;
+        if (raw[i].kind == VMSIX_BAR_MEM64)
+            i++;
+    }
+    /* the expansion ROM, when its register shows an address */
+    uint32_t rom = (uint32_t)f->cfg[0x30] | (uint32_t)f->cfg[0x31] << 8 |
+                   (uint32_t)f->cfg[0x32] << 16 | (uint32_t)f->cfg[0x33] << 24;
+    rom &= 0xfffff800u;
+    if (f->len >= 64 && rom) {
+        uint64_t size = rom & (~rom + 1u);
+        bars[VMSIX_DEV_ROM].size = size > 0x100000 ? 0x100000 : size;
+        bars[VMSIX_DEV_ROM].kind = VMSIX_BAR_MEM32;
+    }
+}
+
 /* --virtual on the one selected function. 0 or the exit status 2. */
 static int print_virtual(const struct func *f, const struct result *r, const struct options *o)
 {
@@ -875,6 +922,7 @@ static int print_virtual(const struct func *f, const struct result *r, const str
         opt.table_bar_set = true;
         opt.table_bar = (uint8_t)r->e.table_bar;
     }
+    describe_bars(f, opt.bars);
     rc = vmsix_msix_on_msi_view(f->cfg, f->len, &opt, view, f->len);
     if (rc)
         return fail("%s: the guest view cannot be built with these options (%s)", slot,

@@ -1636,6 +1636,9 @@ static int setup_world(struct demo *d)
     dp.src.id = d->rid;
     dp.src.kind = VMSIX_REMAP_SRC_RID;
     dp.opt.nvec = (uint8_t)d->want_vec;
+    /* the function's BARs as the host sized them: vmsix shows the guest
+     * virtual ones, and no guest address reaches the function */
+    simfn_bars(d->fn, dp.opt.bars);
     rc = vmsix_dev_init(d->dev_mem, dev_len, &dp, &dev_ops, d, &d->dev);
     if (rc) {
         fprintf(stderr, "vmsix-demo: vmsix_dev_init failed: %d (%s)\n", rc, strerror(-rc));

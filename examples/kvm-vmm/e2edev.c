@@ -83,6 +83,8 @@ struct e2edev {
     void *dev_mem;
     struct vmsix_dev *dev;
     uint64_t table_bar; /* the table BAR's guest address, 0 = not placed */
+    uint64_t bar0_at;   /* with vmsix: where the guest's virtual BAR 0 decodes, 0 = nowhere */
+    unsigned table_slot;
     uint32_t table_bar_size;
 
     /* messages emitted during the current access */
@@ -180,14 +182,22 @@ static void h_inject(void *ctx, uint16_t vec, const struct vmsix_msg *g)
 
 /* Where the table BAR decodes: the trap follows it (0: no trap). A real
  * VMM would also refuse to trap over guest RAM or its other BARs. */
+/* Where a virtual BAR decodes: the table BAR's trap, and BAR 0's MMIO
+ * dispatch, follow it (0: nowhere). The guest's BAR addresses never reach
+ * simfn. A real VMM would also refuse to map over guest RAM or its other
+ * BARs. */
 static void h_bar_moved(void *ctx, unsigned bar, uint64_t old_addr, uint64_t new_addr)
 {
     struct e2edev *d = ctx;
+    uint64_t at = new_addr == VMSIX_BAR_UNMAPPED ? 0 : new_addr;
 
     (void)old_addr;
-    d->table_bar = new_addr == VMSIX_BAR_UNMAPPED ? 0 : new_addr;
+    if (bar == d->table_slot)
+        d->table_bar = at;
+    else if (bar == 0)
+        d->bar0_at = at;
     if (d->vm->verbose)
-        vmm_log("e2edev: table BAR%u decodes at %#llx", bar, (unsigned long long)d->table_bar);
+        vmm_log("e2edev: BAR%u decodes at %#llx", bar, (unsigned long long)at);
 }
 
 /* vmsix names each failed step: the VMM's log shows which one. */
@@ -409,6 +419,8 @@ static void f_cfg_write(void *ctx, uint16_t off, unsigned size, uint32_t val)
 /* Where BAR 0 is, or 0 when memory decoding is off or it is unassigned. */
 static uint64_t bar0_base(struct e2edev *d)
 {
+    if (d->use_vmsix) /* virtual: where bar_moved said */
+        return d->bar0_at;
     if (!(phys_read(d, 0x04, 2) & CMD_MEMORY))
         return 0;
     return ((uint64_t)phys_read(d, 0x14, 4) << 32 | phys_read(d, 0x10, 4)) & ~0xfull;
@@ -472,13 +484,17 @@ static int setup_vmsix(struct e2edev *d)
     p.backend = &d->remap.backend;
     p.src.id = d->rid;
     p.src.kind = VMSIX_REMAP_SRC_RID;
-    /* p.opt all 0: the table in the lowest free slot (2), 4 KiB, every vector */
+    /* the table in the lowest free slot (2), 4 KiB, every vector; simfn's
+     * BAR 0-1 as the host sized it, shown to the guest as a virtual BAR */
+    simfn_bars(&d->fn, p.opt.bars);
+    d->table_slot = 6; /* no report is for the table before init has returned */
     rc = vmsix_dev_init(d->dev_mem, len, &p, &dev_ops, d, &d->dev);
     if (rc || vmsix_dev_get_state(d->dev, &st)) {
         vmm_log("vmsix_dev_init: %d (%s)", rc, strerror(rc < 0 ? -rc : EINVAL));
         return -1;
     }
     d->table_bar_size = st.bar_size;
+    d->table_slot = st.table_bar;
     if (d->vm->verbose)
         vmm_log("e2edev: vmsix: MSI at %#x -> MSI-X, %u vectors, table in BAR%u (%u bytes), %s",
                 st.msi_off, st.nvec, st.table_bar, st.bar_size,

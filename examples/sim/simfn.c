@@ -6,6 +6,7 @@
 
 #include <vmsix/capchain.h>
 #include <vmsix/cfgspace.h>
+#include <vmsix/msix_on_msi.h>
 
 #define MSI_CTRL_ENABLE 0x0001u
 #define MSI_CTRL_MME 0x0070u
@@ -190,6 +191,26 @@ void simfn_init_af(struct simfn *f, unsigned mmc, bool addr64)
     memset(cfg + 0x70, 0, 0x90);
     put(cfg, 0x70, 4, 0x03060013); /* AF: length 6, TP and FLR capable */
     (void)simfn_init_cfg(f, cfg, sizeof(cfg));
+}
+
+void simfn_bars(const struct simfn *f, struct vmsix_dev_bar *bars)
+{
+    memset(bars, 0, VMSIX_DEV_NBARS * sizeof(*bars));
+    for (unsigned s = 0; s < 6; s++) {
+        uint32_t type = f->bar0[s];
+        if (!f->barw[s])
+            continue;
+        if (type & 1u) {
+            bars[s].kind = VMSIX_BAR_IO;
+            bars[s].size = lowest_bit(f->barw[s]); /* its lowest writable bit */
+            continue;
+        }
+        bars[s].kind = (type & 0x6u) == 0x4u ? VMSIX_BAR_MEM64 : VMSIX_BAR_MEM32;
+        bars[s].prefetch = (type & 0x8u) != 0;
+        bars[s].size = lowest_bit(f->barw[s]);
+        if (bars[s].kind == VMSIX_BAR_MEM64)
+            s++; /* (its upper half sizes below 4 GiB) */
+    }
 }
 
 static bool fault(struct simfn *f)

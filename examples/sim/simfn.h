@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include <vmsix/common.h>
+#include <vmsix/msix_on_msi.h>
 
 struct simfn {
     uint8_t cfg[4096]; /* the register file as the function holds it */
@@ -89,6 +90,10 @@ int simfn_cfg_write(struct simfn *f, uint16_t off, unsigned size, uint32_t val);
 /* The function raises its interrupt k: 1 sent (emit called), 0 held
  * pending (masked), -1 not sendable (MSI disabled or k >= 2^MME). */
 int simfn_fire(struct simfn *f, unsigned k);
+
+/* The function's BARs as a host learns them by sizing (its enumeration):
+ * for vmsix_dev_options.bars. It has no expansion ROM. */
+void simfn_bars(const struct simfn *f, struct vmsix_dev_bar *bars);
 
 /* Register offsets of its MSI capability (the mask register's is where it
  * would be when the function has no per-vector masking). */

@@ -91,6 +91,26 @@ VMSIX_API const char *vmsix_elig_reason_name(uint32_t reason);
 VMSIX_API int vmsix_msix_on_msi_check(const uint8_t *cfg, size_t len,
                                       struct vmsix_eligibility *out);
 
+/* The function's BARs 0..5 and its expansion ROM (index VMSIX_DEV_ROM), as
+ * the host knows them (its own enumeration, or VFIO region info). */
+#define VMSIX_DEV_NBARS 7
+#define VMSIX_DEV_ROM 6
+
+/* One BAR of the function, as the host knows it. The guest sees a
+ * virtual BAR of that size and type: its address starts at 0, the sizing
+ * protocol works, and no guest value ever reaches the function's
+ * register (bar_moved says where it decodes). A BAR not described (size 0,
+ * not passthrough) reads 0 to the guest. */
+struct vmsix_dev_bar {
+    uint64_t size;    /* a power of two: memory >= 16 (MEM32 <= 2 GiB), I/O 4..256,
+                         the ROM 2 KiB..2 GiB; 0: not described */
+    uint8_t kind;     /* VMSIX_BAR_IO, VMSIX_BAR_MEM32, VMSIX_BAR_MEM64 (it takes the
+                         next slot too); ignored for the ROM */
+    bool prefetch;    /* memory: prefetchable */
+    bool passthrough; /* opt-in (an identity-mapping host): the register passes
+                         through as it is, the guest's writes reach the function */
+};
+
 /* Options of the guest view (and of the device). Zero = defaults. */
 struct vmsix_dev_options {
     bool table_bar_set; /* true: put the table in slot table_bar; false: the
@@ -99,6 +119,10 @@ struct vmsix_dev_options {
     uint32_t bar_size;  /* table BAR size: a power of two >= 4096 (the host
                            page size when larger); 0 = 4096 */
     uint8_t nvec;       /* vectors shown: a power of two <= 2^MMC; 0 = 2^MMC */
+    /* The function's BARs and ROM; all zero: none described (every slot
+     * but the table BAR reads 0). The table BAR's slot must not be
+     * described. */
+    struct vmsix_dev_bar bars[VMSIX_DEV_NBARS];
 };
 
 /**
@@ -141,7 +165,11 @@ VMSIX_API int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len,
  * Guest configuration space: the guest view of vmsix_msix_on_msi_view() in
  * a register model (vmsix/cfgspace.h). Every byte passes through to the
  * function (PT, read-write: the function enforces its own read-only bits)
- * except: capability IDs and next pointers (read-only), the MSI-X
+ * except: the BARs and the expansion ROM, every one virtual (those the host
+ * describes in vmsix_dev_options.bars with the sizing protocol, address 0
+ * at reset, bar_moved saying where each decodes; the others read 0; no
+ * guest value ever reaches the function's registers, unless the host opts
+ * a BAR in to pass through), capability IDs and next pointers (read-only), the MSI-X
  * capability (emulated: only Enable and Function Mask are writable), the
  * rest of the old MSI capability (reads 0, writes dropped), the table BAR
  * (emulated with sizing; bar_moved tells the host where it decodes), and
@@ -156,7 +184,7 @@ VMSIX_API int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len,
  * D3hot to D0 with No_Soft_Reset clear (the function resets itself:
  * PMCSR's PowerState is the guest's, read as written and written to the
  * function; No_Soft_Reset is read once at init). A host
- * that virtualizes other registers (BARs, ...) changes their attributes on
+ * that virtualizes other registers changes their attributes on
  * vmsix_dev_cfgspace().
  *
  * Physical side, in this order (DESIGN 4.3):
@@ -223,15 +251,18 @@ struct vmsix_dev_ops {
     /* Deliver the guest's message of @vec to the guest (non-posted path).
      * Required. */
     void (*inject)(void *ctx, uint16_t vec, const struct vmsix_msg *guest);
-    /* Optional: where the table BAR (slot @bar) decodes changed from
-     * @old_addr to @new_addr: move the trap. A BAR decodes at its address
-     * while the guest's Memory Space Enable is set and the address is not
-     * 0; otherwise it is VMSIX_BAR_UNMAPPED (remove the trap). Called on
-     * every path that changes it: a guest BAR or Command write, FLR (the
-     * guest's, vmsix_dev_reset()), restore. vmsix refuses no address: the
-     * host checks that the new one overlaps none of the guest's RAM, other
-     * BARs or the interrupt window before it traps it (and traps nothing
-     * otherwise: the guest then reaches no table there). */
+    /* Optional: where virtual BAR @bar (the table BAR, a BAR the host
+     * described, or VMSIX_DEV_ROM) decodes changed from @old_addr to
+     * @new_addr: move the table BAR's trap, or a BAR's mapping of the
+     * function's region (or its MMIO dispatch). A BAR decodes at its
+     * address while the guest's Memory Space Enable (I/O Space Enable for
+     * an I/O BAR; and its enable bit for the ROM) is set and the address is
+     * not 0; otherwise it is VMSIX_BAR_UNMAPPED (remove it). Called on
+     * every path that changes it: a guest BAR, ROM or Command write, FLR
+     * (the guest's, vmsix_dev_reset()), restore. vmsix refuses no address:
+     * the host checks that the new one overlaps none of the guest's RAM,
+     * other BARs or the interrupt window before it maps or traps it (and
+     * does nothing otherwise: the guest then reaches nothing there). */
     void (*bar_moved)(void *ctx, unsigned bar, uint64_t old_addr, uint64_t new_addr);
     /* Optional: one line (VMSIX_LOG_* @level, NUL-terminated @msg, valid
      * only during the call) per failed step; see vmsix/common.h. */
@@ -434,8 +465,9 @@ VMSIX_API size_t vmsix_dev_save_size(const struct vmsix_dev *d);
  * @len: bytes at @buf
  * @used: receives the bytes written (or needed, with -ENOSPC)
  *
- * Format (little-endian): magic "VMSD", version 2, the device's layout
+ * Format (little-endian): magic "VMSD", version 3, the device's layout
  * (MSI offset, vectors, table BAR slot and size), the table BAR register,
+ * the registers of every BAR (and the ROM) the host described,
  * MSI-X Enable/Function Mask, the guest's Command bits (I/O and Memory
  * Space Enable, INTx Disable), then the msix_table
  * state (vmsix_msix_save()), then a CRC-32 of everything before it. The
@@ -455,8 +487,8 @@ VMSIX_API int vmsix_dev_save(const struct vmsix_dev *d, void *buf, size_t len, s
  * nothing changes and no hook is called. Then tears the physical side
  * down, loads the guest state, sets the physical side up again when MSI-X
  * is enabled, re-programs every active vector, and calls bar_moved when
- * the table BAR decodes elsewhere than before. Images of save version 1
- * (vmsix 0.1) are refused.
+ * a virtual BAR decodes elsewhere than before. Images of save versions 1
+ * and 2 are refused.
  * Return: 0; -EINVAL for a bad buffer; the first error of a hook or
  * backend operation (failed vectors stay masked).
  */

@@ -98,6 +98,8 @@ struct world {
     uint32_t last_guest_addr[32];
     unsigned long faults, bad_deliveries;
     uint64_t bar_addr;              /* where the host traps the table BAR (bar_moved) */
+    uint64_t bar_at[VMSIX_DEV_NBARS]; /* where it maps each virtual BAR (bar_moved) */
+    unsigned long bar_writes;       /* cfg writes that reached a BAR or the ROM of the function */
     unsigned table_slot;            /* the table BAR's slot */
     unsigned long bar_violations;   /* a bar_moved report that did not follow the last one */
     unsigned nvec;                  /* the device's vectors (after init) */
@@ -394,10 +396,28 @@ static int h_cfg_read(void *c, uint16_t off, unsigned size, uint32_t *val)
     return rc;
 }
 
+/* Is config byte @b in a BAR or the ROM register that the host did not
+ * opt in to pass through? No guest value may ever reach it. */
+static bool dw_virtual_bar_byte(unsigned b)
+{
+    unsigned i;
+
+    if (b >= 0x30 && b < 0x34)
+        return !W.dp.opt.bars[VMSIX_DEV_ROM].passthrough;
+    if (b < 0x10 || b >= 0x28)
+        return false;
+    i = (b - 0x10) / 4;
+    return !W.dp.opt.bars[i].passthrough && !(i > 0 && W.dp.opt.bars[i - 1].passthrough &&
+                                              W.dp.opt.bars[i - 1].kind == VMSIX_BAR_MEM64);
+}
+
 static int h_cfg_write(void *c, uint16_t off, unsigned size, uint32_t val)
 {
     W.hooks++;
     dw_check_access(off, size);
+    for (unsigned b = off; b < off + size; b++)
+        if (dw_virtual_bar_byte(b))
+            W.bar_writes++;
     struct vmsix_dev_state st;
 
     (void)c;
@@ -473,9 +493,13 @@ static void h_bar_moved(void *c, unsigned bar, uint64_t old_addr, uint64_t new_a
 {
     W.hooks++;
     (void)c;
-    if (bar != W.table_slot || old_addr != W.bar_addr || new_addr == old_addr)
+    if (bar >= VMSIX_DEV_NBARS || old_addr != W.bar_at[bar] || new_addr == old_addr) {
         W.bar_violations++;
-    W.bar_addr = new_addr;
+        return;
+    }
+    W.bar_at[bar] = new_addr;
+    if (bar == W.table_slot)
+        W.bar_addr = new_addr;
 }
 
 /* vmsix's log: every failed step gets a line; keep the last one. */
@@ -658,6 +682,8 @@ static void dw_make_dev(void)
     W.nvec = st.nvec;
     W.table_slot = st.table_bar;
     W.bar_addr = VMSIX_BAR_UNMAPPED; /* a new device's table BAR reads 0 */
+    for (unsigned i = 0; i < VMSIX_DEV_NBARS; i++)
+        W.bar_at[i] = VMSIX_BAR_UNMAPPED;
     W.fail_at = fail_at;
     W.fn.fail_at = fn_fail_at;
 }
@@ -717,6 +743,13 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
     dp.backend = &W.backend;
     dp.src.id = RID;
     dp.opt = dw_opt;
+    /* the host describes the function's BARs as it sized them (simfn's:
+     * BAR 0-1, 64-bit prefetchable, 16 KiB), unless the test did */
+    bool any = false;
+    for (unsigned i = 0; i < VMSIX_DEV_NBARS; i++)
+        any |= dw_opt.bars[i].size || dw_opt.bars[i].passthrough;
+    if (!any)
+        simfn_bars(&W.fn, dp.opt.bars);
     W.dp = dp;
     if (make_dev)
         dw_make_dev();
@@ -792,6 +825,8 @@ static VMSIX_ORACLE void check_invariants(const char *when)
         DW_FAIL("%s: %lu config hook calls not naturally aligned", when, W.misaligned);
     if (W.bar_violations)
         DW_FAIL("%s: %lu bar_moved reports out of step", when, W.bar_violations);
+    if (W.bar_writes)
+        DW_FAIL("%s: %lu guest writes reached a virtual BAR of the function", when, W.bar_writes);
     if (dw_dead(when))
         return;
     /* the host traps the table BAR exactly where it decodes in the guest
@@ -898,7 +933,7 @@ static VMSIX_ORACLE void check_invariants(const char *when)
     static unsigned char img[4096];
     size_t used;
     DW_CHECK_EQ(vmsix_dev_save(W.dev, img, sizeof(img), &used), 0);
-    const unsigned char *pq = img + 32 + 32 + 16u * st.nvec;
+    const unsigned char *pq = img + 64 + 32 + 16u * st.nvec; /* device header, table header */
     uint64_t sw = 0, want;
     for (unsigned i = 0; i < 8; i++)
         sw |= (uint64_t)pq[i] << (8 * i);

@@ -46,8 +46,9 @@
  *   or vector; every cfg hook call naturally aligned; the host's table
  *   trap exactly where the table BAR decodes in the guest view (after
  *   FLR, reset, restore, Memory Space Enable and moves), each bar_moved
- *   report starting where the last one left it; a torn-down device leaves
- *   nothing behind (and is made anew);
+ *   report starting where the last one left it; no guest value reaches a
+ *   BAR or the ROM of the function (every one is virtual); a torn-down
+ *   device leaves nothing behind (and is made anew);
  * - every delivery the guest saw in this step is one of a vector that is
  *   now enabled and unmasked (or was unmasked before an 8-byte write of
  *   its Message Data and Vector Control: that is a write of the data,

@@ -842,6 +842,123 @@ static void test_posted_targets(void **state)
     assert_int_equal(W.faults, 0);
 }
 
+/* Every BAR the host describes is virtual (issue 14): the guest sizes and
+ * places the function's 64-bit BAR 0-1 and an expansion ROM with the
+ * sizing protocol, bar_moved says where each decodes, and no guest value
+ * ever reaches the function's registers (dev_world counts any config write
+ * to them as a violation); an opted-in pass-through BAR reaches it. */
+static void test_bars_virtual(void **state)
+{
+    uint32_t bar0 = phys(0x10, 4), bar1 = phys(0x14, 4);
+
+    (void)state;
+    memset(&dw_opt, 0, sizeof(dw_opt));
+    dw_opt.bars[0].size = 0x4000;
+    dw_opt.bars[0].kind = VMSIX_BAR_MEM64;
+    dw_opt.bars[0].prefetch = true;
+    dw_opt.bars[VMSIX_DEV_ROM].size = 0x10000;
+    world_init(3, true);
+    memset(&dw_opt, 0, sizeof(dw_opt));
+    bar0 = phys(0x10, 4);
+    bar1 = phys(0x14, 4);
+    /* reset: type bits, address 0 */
+    assert_int_equal(dw_cfg(0x10, 4), 0x0000000c);
+    assert_int_equal(dw_cfg(0x14, 4), 0);
+    assert_int_equal(dw_cfg(0x30, 4), 0);
+    /* sizing */
+    assert_int_equal(gcfg_w(0x10, 4, 0xffffffff), 0);
+    assert_int_equal(gcfg_w(0x14, 4, 0xffffffff), 0);
+    assert_int_equal(gcfg_w(0x30, 4, 0xfffff800), 0);
+    assert_int_equal(dw_cfg(0x10, 4), 0xffffc00c);
+    assert_int_equal(dw_cfg(0x14, 4), 0xffffffff);
+    assert_int_equal(dw_cfg(0x30, 4), 0xffff0000);
+    /* placed above 4 GiB, the ROM below; nothing decodes before Memory
+     * Space Enable (and the ROM's enable) */
+    assert_int_equal(gcfg_w(0x10, 4, 0xfe000000), 0);
+    assert_int_equal(gcfg_w(0x14, 4, 0x00000001), 0);
+    assert_int_equal(gcfg_w(0x30, 4, 0xfd000000), 0);
+    assert_int_equal(W.bar_at[0], VMSIX_BAR_UNMAPPED);
+    assert_int_equal(gcfg_w(0x04, 2, dw_cfg(0x04, 2) | 0x2), 0);
+    assert_int_equal(W.bar_at[0], 0x1fe000000ull);
+    assert_int_equal(W.bar_at[VMSIX_DEV_ROM], VMSIX_BAR_UNMAPPED);
+    assert_int_equal(gcfg_w(0x30, 4, 0xfd000001), 0);
+    assert_int_equal(W.bar_at[VMSIX_DEV_ROM], 0xfd000000);
+    /* the function's registers never saw any of it */
+    assert_int_equal(phys(0x10, 4), bar0);
+    assert_int_equal(phys(0x14, 4), bar1);
+    assert_int_equal(W.bar_writes, 0);
+    check_invariants("bars placed");
+    /* the rest works as before, and an FLR unmaps all of them */
+    assert_int_equal(gcfg_w(0x04, 2, dw_cfg(0x04, 2) & ~0x2u), 0);
+    assert_int_equal(W.bar_at[0], VMSIX_BAR_UNMAPPED);
+    linux_enable(8);
+    assert_int_equal(W.bar_at[0], 0x1fe000000ull);
+    assert_int_equal(simfn_fire(&W.fn, 3), 1);
+    assert_int_equal(gcfg_w(0x78, 2, 0x8000), 0);
+    assert_int_equal(W.bar_at[0], VMSIX_BAR_UNMAPPED);
+    assert_int_equal(W.bar_at[VMSIX_DEV_ROM], VMSIX_BAR_UNMAPPED);
+    assert_int_equal(dw_cfg(0x10, 4), 0x0000000c);
+    check_invariants("flr");
+
+    /* a host that opts in: BAR 0-1 pass through as before */
+    dw_opt.bars[0].passthrough = true;
+    world_init(3, true);
+    memset(&dw_opt, 0, sizeof(dw_opt));
+    assert_int_equal(gcfg_w(0x10, 4, 0xfe000000), 0);
+    assert_int_equal(phys(0x10, 4), 0xfe00000c);
+    assert_int_equal(dw_cfg(0x30, 4), 0); /* an undescribed ROM reads 0 */
+    check_invariants("pass-through");
+}
+
+/* A host layout that does not fit the function is refused at init. */
+static void test_bars_refused(void **state)
+{
+    struct vmsix_dev_params dp;
+    struct vmsix_dev *d;
+    unsigned char *mem;
+    static const struct vmsix_dev_bar bad[] = {
+        {0x4000, VMSIX_BAR_MEM32, true, false},  /* the function's BAR 0 is 64-bit */
+        {0x4000, VMSIX_BAR_MEM64, false, false}, /* and prefetchable */
+        {0x3000, VMSIX_BAR_MEM64, true, false},  /* not a power of two */
+        {8, VMSIX_BAR_MEM64, true, false},       /* below 16 bytes */
+        {0x4000, 9, true, false},                /* no such kind */
+    };
+
+    (void)state;
+    world_init_dev(3, true, false);
+    mem = aligned_alloc(8, (vmsix_dev_storage_size() + 7) & ~(size_t)7);
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        dp = W.dp;
+        memset(dp.opt.bars, 0, sizeof(dp.opt.bars));
+        dp.opt.bars[0] = bad[i];
+        assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d),
+                         -ENOTSUP);
+    }
+    /* a 64-bit BAR in slot 0 takes slot 1: describing slot 1 too is refused */
+    dp = W.dp;
+    dp.opt.bars[1].size = 0x1000;
+    dp.opt.bars[1].kind = VMSIX_BAR_MEM32;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d),
+                     -ENOTSUP);
+    /* the table's slot is never a described BAR */
+    dp = W.dp;
+    dp.opt.table_bar_set = true;
+    dp.opt.table_bar = 2;
+    dp.opt.bars[2].size = 0x1000;
+    dp.opt.bars[2].kind = VMSIX_BAR_MEM32;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d),
+                     -ENOTSUP);
+    /* a ROM below 2 KiB */
+    dp = W.dp;
+    dp.opt.bars[VMSIX_DEV_ROM].size = 1024;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d),
+                     -ENOTSUP);
+    /* and the default world's layout works */
+    dp = W.dp;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &dp, &dev_ops, NULL, &d), 0);
+    free(mem);
+}
+
 /* A guest's 2-byte access at an odd offset (byte enables 0110) reaches the
  * function's cfg hooks as naturally aligned accesses only, whatever the
  * register, and a write carries only the bytes the guest wrote. */
@@ -956,6 +1073,8 @@ int main(void)
         cmocka_unit_test_teardown(test_bar_decode_follows, teardown),
         cmocka_unit_test_teardown(test_pm_reset, teardown),
         cmocka_unit_test_teardown(test_af_flr, teardown),
+        cmocka_unit_test_teardown(test_bars_virtual, teardown),
+        cmocka_unit_test_teardown(test_bars_refused, teardown),
     };
     /* VT-d's posted format */
     const struct CMUnitTest vtd_only[] = {
