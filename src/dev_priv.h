@@ -69,7 +69,19 @@ static inline bool dev_guest_intx_disabled(const struct vmsix_dev *d)
  * table BAR at 0, the guest's Command bits clear (dev.c). */
 void vmsix_dev_guest_reset(struct vmsix_dev *d);
 
-/* Tell the host where each virtual BAR decodes now, where that changed (dev.c). */
+/* Tell the host where each virtual BAR decodes now, where that changed
+ * (dev_bars.c). */
 void vmsix_dev_sync_decode(struct vmsix_dev *d);
+
+/* The model's callback when the guest wrote a virtual BAR's address. */
+void vmsix_dev_bar_moved(void *ctx, unsigned bar, uint64_t addr);
+
+/* Declare the table BAR and the BARs and ROM the host described in the
+ * guest view (a described one virtual with the sizing protocol, an
+ * opted-in one passing through, any other slot read-only 0). */
+int vmsix_dev_model_bars(struct vmsix_dev *d);
+
+/* The virtual BARs back to their reset values (dev_bars.c). */
+void vmsix_dev_bars_reset(struct vmsix_dev *d);
 
 #endif /* VMSIX_SRC_DEV_PRIV_H */
