@@ -122,8 +122,8 @@ static inline int dbm_iommu_map(struct dbm_iommu *u, uint64_t iova, uint64_t phy
     if (!size || iova % size || phys % size)
         u->violations++;
     for (i = 0; i < u->n; i++)
-        if (iova < u->iova[i] + u->size[i] && u->iova[i] < iova + size)
-            u->violations++; /* mapped over a live mapping */
+        if (size && iova <= u->iova[i] + (u->size[i] - 1) && u->iova[i] <= iova + (size - 1))
+            u->violations++; /* mapped over a live mapping (by last bytes: no wrap at 2^64) */
     if (rc)
         return rc;
     if (u->n == DBM_IOMMU_MAX) {
