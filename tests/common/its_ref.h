@@ -54,11 +54,11 @@
 /* What its_resolve() returns: 0 or one of these. */
 enum its_fault {
     ITS_OK = 0,
-    ITS_FAULT_IOMMU = 1,       /* the IOVA is not mapped: an SMMU fault */
-    ITS_FAULT_NOT_DOORBELL,    /* mapped, but not to GITS_TRANSLATER: a plain DMA write */
-    ITS_FAULT_DEVID,           /* no event table for the DeviceID */
-    ITS_FAULT_EVENTID,         /* EventID beyond the table */
-    ITS_FAULT_NOT_MAPPED,      /* the event has no LPI */
+    ITS_FAULT_IOMMU = 1,    /* the IOVA is not mapped: an SMMU fault */
+    ITS_FAULT_NOT_DOORBELL, /* mapped, but not to GITS_TRANSLATER: a plain DMA write */
+    ITS_FAULT_DEVID,        /* no event table for the DeviceID */
+    ITS_FAULT_EVENTID,      /* EventID beyond the table */
+    ITS_FAULT_NOT_MAPPED,   /* the event has no LPI */
 };
 
 struct its_ite {
@@ -162,8 +162,7 @@ static inline void its_events_give(struct its_table *t, uint32_t base, uint32_t 
 }
 
 /* The block's table, if the block is one this backend handed out. */
-static inline struct its_table *its_blk_table(struct its_unit *u,
-                                              const struct vmsix_remap_block *b)
+static inline struct its_table *its_blk_table(struct its_unit *u, const struct vmsix_remap_block *b)
 {
     struct its_table *t;
     if (!b || b->priv >= ITS_MAX_TABLES)

@@ -235,7 +235,7 @@ static void test_init_refusals(void **state)
         p = good;                                                                                  \
         o = ops;                                                                                   \
         __VA_ARGS__;                                                                               \
-        assert_int_equal(vmsix_doorbell_init(mem, sizeof(mem), &p, &o, &U, &w), rc);              \
+        assert_int_equal(vmsix_doorbell_init(mem, sizeof(mem), &p, &o, &U, &w), rc);               \
         assert_null(w);                                                                            \
         assert_int_equal(((unsigned char *)mem)[0], 0xa5);                                         \
     } while (0)
@@ -258,9 +258,8 @@ static void test_init_refusals(void **state)
     assert_int_equal(vmsix_doorbell_init(NULL, sizeof(mem), &good, &ops, &U, &w), -EINVAL);
     assert_int_equal(vmsix_doorbell_init((char *)mem + 4, sizeof(mem) - 8, &good, &ops, &U, &w),
                      -EINVAL);
-    assert_int_equal(vmsix_doorbell_init(mem, vmsix_doorbell_storage_size(4) - 1, &good, &ops, &U,
-                                         &w),
-                     -EINVAL);
+    assert_int_equal(
+        vmsix_doorbell_init(mem, vmsix_doorbell_storage_size(4) - 1, &good, &ops, &U, &w), -EINVAL);
     assert_int_equal(vmsix_doorbell_init(mem, sizeof(mem), NULL, &ops, &U, &w), -EINVAL);
     assert_int_equal(vmsix_doorbell_init(mem, sizeof(mem), &good, NULL, &U, &w), -EINVAL);
     assert_int_equal(vmsix_doorbell_init(mem, sizeof(mem), &good, &ops, &U, NULL), -EINVAL);
@@ -398,7 +397,7 @@ static void test_lockstep(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_addresses),    cmocka_unit_test(test_full),
+        cmocka_unit_test(test_addresses),     cmocka_unit_test(test_full),
         cmocka_unit_test(test_hook_failures), cmocka_unit_test(test_guest_ram),
         cmocka_unit_test(test_init_refusals), cmocka_unit_test(test_lockstep),
     };
