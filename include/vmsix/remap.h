@@ -48,7 +48,8 @@
  *            program() maps EventID -> LPI (vector) + collection (dest);
  *            the doorbell GITS_TRANSLATER sits behind the SMMU, so
  *            CAP_DOORBELL is set and doorbell_map() gives the IOVA the
- *            device must write to.
+ *            device must write to (vmsix/doorbell.h is a window of IOVA
+ *            space such a backend takes it from).
  *
  * Order of calls made by the composed device (and expected by backends)
  *

@@ -13,6 +13,7 @@
 #include <vmsix/remap.h>
 #include <vmsix/vtd.h>
 #include <vmsix/amdvi.h>
+#include <vmsix/doorbell.h>
 #include <vmsix/msix_on_msi.h>
 
 #endif /* VMSIX_VMSIX_H */

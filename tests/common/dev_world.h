@@ -3,9 +3,11 @@
  * The composed device's test world, shared by tests/unit/test_msix_on_msi.c
  * and tests/fuzz/fuzz_device.c: a simulated function (examples/sim) with
  * real MSI behaviour, a real remapping unit with its tables and its
- * reference decoder (VT-d, or AMD-Vi with 32-bit or 128-bit entries: set
- * dw_backend before world_init()), a counting backend shim that can fail
- * any call (fault injection) and checks the DESIGN 4.3 order, the
+ * reference decoder (VT-d, AMD-Vi with 32-bit or 128-bit entries, or the
+ * GICv3-ITS-like unit of its_ref.h with its doorbell behind an IOMMU
+ * through the MSI doorbell window: set dw_backend before world_init()), a
+ * counting backend shim that can fail any call (fault injection) and
+ * checks the DESIGN 4.3 order, the
  * hypervisor's hooks with an isolation policy, and check_invariants(), the
  * isolation invariants checked against the physical registers and the
  * tables.
@@ -25,6 +27,8 @@
 
 #include <vmsix/vmsix.h>
 
+#include "doorbell_model.h"
+#include "its_ref.h"
 #include "oracle.h"
 #include "simfn.h"
 
@@ -58,11 +62,24 @@ enum dw_backend {
     DW_VTD,      /* VT-d, xAPIC */
     DW_AMDVI,    /* AMD-Vi, 32-bit entries */
     DW_AMDVI_GA, /* AMD-Vi, 128-bit entries (GAEn), xAPIC destinations */
+    DW_ITS,      /* the GICv3-ITS-like unit (its_ref.h): data index, doorbell behind an IOMMU */
 };
 static enum dw_backend dw_backend = DW_VTD;
 #define HOST_VEC0 0x40u  /* host vector of guest vector k: 0x40 + k */
 #define NCPU 4u          /* the guest's CPUs: APIC IDs 0..3, host APIC IDs 8..11 */
 #define POOL_RESERVED 16 /* entries 0..15: the host's IOAPIC */
+/* ITS: the MSI doorbell window, in IOVA space below the guest's RAM (QEMU
+ * virt: RAM at 1 GiB), of DW_WIN_SLOTS granules; the granule is chosen
+ * before world_init() (4, 16 or 64 KiB) */
+#define DW_WIN_BASE 0x0a000000ull
+#define DW_WIN_SLOTS 2u
+#define DW_RAM_BASE 0x40000000ull
+#define DW_RAM_LEN 0x40000000ull
+#define DW_HOST_DOORBELL 0x2f000000ull /* ITS: another doorbell the host maps in the window */
+static uint64_t dw_its_granule = 0x10000;
+/* ITS: the host holds this many other doorbell pages in the window before
+ * the device is made (DW_WIN_SLOTS: the window is full) */
+static unsigned dw_its_host_pages;
 
 struct world {
     struct simfn fn;
@@ -81,6 +98,14 @@ struct world {
     unsigned char amd_unit_mem[1024] __attribute__((aligned(8)));
     struct vmsix_amdvi_unit *amd;
     struct vmsix_remap amdvi; /* AMD-Vi: the real backend */
+    /* ITS */
+    struct its_unit its;
+    struct dbm_iommu iommu; /* the IOMMU the window maps through */
+    unsigned char win_mem[256] __attribute__((aligned(8)));
+    struct vmsix_doorbell *win;
+    uint64_t host_db_iova[DW_WIN_SLOTS]; /* the host's own doorbell pages */
+    char oplog[64]; /* ITS: the order of setup and teardown steps (dw_oplog) */
+    unsigned oplen;
     struct vmsix_remap real;  /* the real backend of this world (vtd or amdvi) */
     uint32_t real_caps;       /* its caps flags */
     struct vmsix_remap_ops shim; /* counting (and failing) wrapper around it */
@@ -135,6 +160,30 @@ static bool inject_fault(void)
 
 /* ---- the backend shim ---- */
 
+/* The physical registers vmsix writes (struct world.stale). */
+#define DW_REG_CMD 0x1u  /* Command */
+#define DW_REG_CTRL 0x2u /* MSI Message Control */
+#define DW_REG_MSG 0x4u  /* MSI address and data */
+#define DW_REG_MASK 0x8u /* MSI Mask Bits */
+
+/* ITS: note a step of setup or teardown (R reserve, C compose, M
+ * doorbell_map, A the MSI address written, U doorbell_unmap, L release);
+ * the last 63 are kept. */
+static void dw_oplog(char c)
+{
+    if (W.oplen == sizeof(W.oplog) - 1) {
+        memmove(W.oplog, W.oplog + 1, W.oplen - 1);
+        W.oplen--;
+    }
+    W.oplog[W.oplen++] = c;
+    W.oplog[W.oplen] = 0;
+}
+
+static bool dw_its(void)
+{
+    return W.kind == DW_ITS;
+}
+
 static int max_order_cap = -1; /* >= 0: the backend says its blocks are at most this order */
 static long dw_force_dest = -1; /* >= 0: translate gives this host destination */
 
@@ -161,8 +210,11 @@ static int s_reserve(void *c, const struct vmsix_remap_source *src, uint32_t n, 
      * align it anyway: the request is what is checked) */
     if ((W.real_caps & VMSIX_REMAP_CAP_DATA_INDEX) && a < n)
         order_violations++;
+    if (dw_its())
+        dw_oplog('R');
     return inject_fault() ? -ENOSPC : W.real.ops->reserve(W.real.ctx, src, n, a, b);
 }
+static bool composed; /* compose() succeeded for the block reserved now */
 static int s_release(void *c, struct vmsix_remap_block *b)
 {
     W.hooks++;
@@ -171,7 +223,18 @@ static int s_release(void *c, struct vmsix_remap_block *b)
         W.release_refusals--;
         return -EIO;
     }
-    return inject_fault() ? -EIO : W.real.ops->release(W.real.ctx, b);
+    if (dw_its()) {
+        dw_oplog('L');
+        /* remap.h: the doorbell is unmapped before the block goes */
+        if (its_db_of(&W.its, b))
+            order_violations++;
+    }
+    if (inject_fault())
+        return -EIO;
+    int rc = W.real.ops->release(W.real.ctx, b);
+    if (rc == 0)
+        composed = false;
+    return rc;
 }
 /* The order of DESIGN 4.3: an entry is programmed or cleared only while
  * its vector is masked at the function (or MSI is off there). */
@@ -236,7 +299,52 @@ static int s_compose(void *c, const struct vmsix_remap_block *b, struct vmsix_ms
 {
     W.hooks++;
     (void)c;
-    return inject_fault() ? -EIO : W.real.ops->compose(W.real.ctx, b, m);
+    if (dw_its())
+        dw_oplog('C');
+    if (inject_fault())
+        return -EIO;
+    int rc = W.real.ops->compose(W.real.ctx, b, m);
+    composed = composed || rc == 0;
+    return rc;
+}
+static bool msi_enabled_at_function(void)
+{
+    return W.fn.cfg[W.fn.msi_off + 2] & 1;
+}
+static int s_doorbell_map(void *c, const struct vmsix_remap_block *b, struct vmsix_msg *m)
+{
+    W.hooks++;
+    (void)c;
+    dw_oplog('M');
+    /* DESIGN 4.3: compose, then doorbell_map, then the address is written
+     * and MSI enabled */
+    if (!composed || msi_enabled_at_function())
+        order_violations++;
+    if (inject_fault())
+        return -EIO;
+    return W.real.ops->doorbell_map ? W.real.ops->doorbell_map(W.real.ctx, b, m) : -ENOTSUP;
+}
+static int s_doorbell_unmap(void *c, const struct vmsix_remap_block *b)
+{
+    W.hooks++;
+    (void)c;
+    dw_oplog('U');
+    /* teardown: MSI off at the function and every entry of the block
+     * cleared before the doorbell goes (a refused Message Control write
+     * leaves MSI Enable as it was: the entries are what counts then) */
+    if (dw_its()) {
+        struct its_table *t = its_blk_table(&W.its, b);
+        if (!t)
+            W.range_violations++;
+        for (uint32_t k = 0; t && k < b->count; k++)
+            if (t->ite[b->base + k].valid)
+                order_violations++;
+    }
+    if (msi_enabled_at_function() && !(W.stale & DW_REG_CTRL))
+        order_violations++;
+    /* a failing backend: the mapping is gone anyway (as for clear) */
+    int rc = W.real.ops->doorbell_unmap ? W.real.ops->doorbell_unmap(W.real.ctx, b) : -ENOTSUP;
+    return inject_fault() ? -EIO : rc;
 }
 
 /* ---- the unit's entries, whatever the backend ---- */
@@ -257,7 +365,7 @@ struct dw_entry {
 
 static bool dw_amd(void)
 {
-    return W.kind != DW_VTD;
+    return W.kind == DW_AMDVI || W.kind == DW_AMDVI_GA;
 }
 
 static void dw_entry_read(uint32_t i, struct dw_entry *e)
@@ -265,6 +373,21 @@ static void dw_entry_read(uint32_t i, struct dw_entry *e)
     uint64_t raw[2];
 
     memset(e, 0, sizeof(*e));
+    if (dw_its()) {
+        /* RID's event table (the unit indexes by DeviceID): an event maps
+         * to an LPI (the host vector) and a collection (the destination);
+         * it has no delivery mode (fixed) */
+        const struct its_ite *t = &W.its.t[0].ite[i];
+        e->zero = !t->valid && !t->lpi && !t->icid;
+        e->present = t->valid;
+        e->plain = true;
+        e->src_ok = true;
+        e->vector = (uint8_t)t->lpi;
+        e->dest = t->icid;
+        if (t->lpi > 0xff)
+            e->plain = false;
+        return;
+    }
     if (!dw_amd()) {
         struct vmsix_vtd_irte f;
         DW_CHECK_EQ(vmsix_vtd_irte_read(W.unit, i, raw), 0);
@@ -311,11 +434,32 @@ static bool dw_entry_present(uint32_t i)
 }
 
 /* The message the backend composes for a block at @base. */
+/* ITS: the IOVA at which the IOMMU maps GITS_TRANSLATER, or 0 (there is
+ * at most one such mapping: the window maps a page once). */
+static uint64_t dw_its_doorbell_iova(void)
+{
+    uint64_t found = 0;
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < W.iommu.n; i++) {
+        if (ITS_TRANSLATER - W.iommu.phys[i] < W.iommu.size[i]) {
+            found = W.iommu.iova[i] + (ITS_TRANSLATER - W.iommu.phys[i]);
+            n++;
+        }
+    }
+    if (n > 1)
+        DW_FAIL("the doorbell is mapped %u times", n);
+    return found;
+}
+
 static struct vmsix_msg dw_compose(uint32_t base)
 {
     struct vmsix_msg m = {0, 0};
 
-    if (!dw_amd())
+    if (dw_its()) {
+        m.addr = dw_its_doorbell_iova();
+        m.data = base;
+    } else if (!dw_amd())
         vmsix_vtd_msi_compose((uint16_t)base, &m);
     else
         DW_CHECK_EQ(vmsix_amdvi_msi_compose(base, W.kind == DW_AMDVI_GA ? VMSIX_AMDVI_GA : 0, &m),
@@ -327,6 +471,12 @@ static struct vmsix_msg dw_compose(uint32_t base)
  * and the DTEs are as the host wrote them. */
 static bool dw_tables_zero(void)
 {
+    if (dw_its()) {
+        for (unsigned i = 0; i < NENT; i++)
+            if (W.its.t[0].ite[i].valid || W.its.t[0].ite[i].lpi || W.its.t[0].ite[i].icid)
+                return false;
+        return dw_its_doorbell_iova() == 0; /* and the doorbell unmapped */
+    }
     if (!dw_amd()) {
         for (unsigned i = 0; i < NENT * 2; i++)
             if (W.table[i])
@@ -343,6 +493,23 @@ static bool dw_tables_zero(void)
 /* The neighbour's table and the DTEs: never touched by the backend. */
 static void dw_check_untouched(const char *when)
 {
+    if (dw_its()) {
+        struct its_ite zero;
+        memset(&zero, 0, sizeof(zero));
+        for (unsigned i = 0; i < NENT; i++)
+            if (memcmp(&W.its.t[1].ite[i], &zero, sizeof(zero)))
+                DW_FAIL("%s: the neighbour's event table was written", when);
+        /* the host's own doorbell pages stay mapped where they were */
+        for (unsigned i = 0; i < dw_its_host_pages; i++) {
+            uint64_t phys = 0;
+            if (dbm_iommu_translate(&W.iommu, W.host_db_iova[i], &phys) ||
+                phys != DW_HOST_DOORBELL + i * dw_its_granule)
+                DW_FAIL("%s: the host's doorbell page %u was unmapped", when, i);
+        }
+        if (W.iommu.violations)
+            DW_FAIL("%s: %lu IOMMU hook calls off their contract", when, W.iommu.violations);
+        return;
+    }
     if (!dw_amd())
         return;
     size_t len = NENT * (W.kind == DW_AMDVI_GA ? 16u : 4u);
@@ -355,11 +522,6 @@ static void dw_check_untouched(const char *when)
 
 /* ---- host hooks ---- */
 
-/* The physical registers vmsix writes (struct world.stale). */
-#define DW_REG_CMD 0x1u  /* Command */
-#define DW_REG_CTRL 0x2u /* MSI Message Control */
-#define DW_REG_MSG 0x4u  /* MSI address and data */
-#define DW_REG_MASK 0x8u /* MSI Mask Bits */
 
 static unsigned dw_regs_of(uint16_t off, unsigned size)
 {
@@ -433,6 +595,14 @@ static int h_cfg_write(void *c, uint16_t off, unsigned size, uint32_t val)
             if (st.block.base + k >= NENT || !dw_entry_present(st.block.base + k))
                 order_violations++;
         }
+    }
+    /* ITS: the address written is one the IOMMU maps to the doorbell
+     * (doorbell_map came first); the window is below 4 GiB */
+    if (dw_its() && off == W.fn.msi_off + 4) {
+        uint64_t phys = 0;
+        dw_oplog('A');
+        if (size != 4 || dbm_iommu_translate(&W.iommu, val, &phys) || phys != ITS_TRANSLATER)
+            order_violations++;
     }
     int rc = simfn_cfg_write(&W.fn, off, size, val);
     if (off == simfn_msi_mask_reg(&W.fn))
@@ -527,7 +697,15 @@ static void emit(void *c, const struct vmsix_msg *m)
 {
     unsigned vector;
     (void)c;
-    if (!dw_amd()) {
+    if (dw_its()) {
+        /* through the IOMMU to GITS_TRANSLATER, DeviceID RID, EventID = data */
+        struct its_result r;
+        if (its_resolve(&W.its, RID, m, &r) != 0) {
+            W.faults++;
+            return;
+        }
+        vector = r.lpi;
+    } else if (!dw_amd()) {
         struct vmsix_vtd_result r;
         if (vmsix_vtd_resolve(W.unit, RID, m, &r) != 0) {
             W.faults++;
@@ -666,6 +844,84 @@ static void dw_amd_init(void)
     W.real = W.amdvi;
 }
 
+/* ITS: the IOMMU the window maps through (the world's model of it). */
+static int dw_iommu_map(void *c, uint64_t iova, uint64_t phys, uint64_t size)
+{
+    (void)c;
+    W.hooks++;
+    if (inject_fault())
+        return -ENOMEM; /* the IOMMU cannot map: nothing mapped */
+    return dbm_iommu_map(&W.iommu, iova, phys, size);
+}
+static int dw_iommu_unmap(void *c, uint64_t iova, uint64_t size)
+{
+    (void)c;
+    W.hooks++;
+    return dbm_iommu_unmap(&W.iommu, iova, size);
+}
+static int dw_iommu_translate(void *c, uint64_t iova, uint64_t *phys)
+{
+    (void)c;
+    return dbm_iommu_translate(&W.iommu, iova, phys);
+}
+static const struct vmsix_doorbell_ops dw_window_ops = {
+    .size = sizeof(struct vmsix_doorbell_ops),
+    .map = dw_iommu_map,
+    .unmap = dw_iommu_unmap,
+};
+
+/* The ITS-like unit: RID's event table (the first DW_AMD_RESERVED events
+ * the host's, so that only an aligned request gives an aligned block),
+ * RID2's, the window (the guest's RAM given, so that init checks it) and
+ * the host's own doorbell pages in it. */
+static void dw_its_init(void)
+{
+    static const struct vmsix_doorbell_range ram = {DW_RAM_BASE, DW_RAM_LEN};
+    struct vmsix_doorbell_params wp;
+
+    memset(&wp, 0, sizeof(wp));
+    wp.iova_base = DW_WIN_BASE;
+    wp.len = DW_WIN_SLOTS * dw_its_granule;
+    wp.granule = dw_its_granule;
+    wp.max_pages = DW_WIN_SLOTS;
+    wp.nguest_ram = 1;
+    wp.guest_ram = &ram;
+    DW_CHECK(vmsix_doorbell_storage_size(DW_WIN_SLOTS) <= sizeof(W.win_mem));
+    DW_CHECK_EQ(
+        vmsix_doorbell_init(W.win_mem, sizeof(W.win_mem), &wp, &dw_window_ops, NULL, &W.win), 0);
+    its_init(&W.its, W.win, dw_iommu_translate, NULL);
+    DW_CHECK_EQ(its_table_add(&W.its, RID, NENT, DW_AMD_RESERVED), 0);
+    DW_CHECK_EQ(its_table_add(&W.its, RID2, NENT, 0), 1);
+    for (unsigned i = 0; i < dw_its_host_pages && i < DW_WIN_SLOTS; i++)
+        DW_CHECK_EQ(vmsix_doorbell_get(W.win, DW_HOST_DOORBELL + i * dw_its_granule,
+                                       &W.host_db_iova[i]),
+                    0);
+    W.real.ops = &its_remap_ops;
+    W.real.ctx = &W.its;
+}
+
+/* The free entries of the device's index space (the pool's, or the ITS
+ * table's). */
+static uint32_t dw_free_count(void)
+{
+    return dw_its() ? W.its.t[0].nfree : vmsix_irte_free_count(W.pool);
+}
+
+/* Take a block of @n entries of the device's index space for someone
+ * else, and give it back. */
+static inline int dw_take(uint32_t n, uint32_t *base)
+{
+    return dw_its() ? its_events_take(&W.its.t[0], n, n, base) : vmsix_irte_alloc(W.pool, n, base);
+}
+static inline int dw_give(uint32_t base, uint32_t n)
+{
+    if (dw_its()) {
+        its_events_give(&W.its.t[0], base, n);
+        return 0;
+    }
+    return vmsix_irte_free(W.pool, base, n);
+}
+
 /* The device, made (again: after a teardown) on the world's storage, with
  * no fault armed meanwhile. */
 static void dw_make_dev(void)
@@ -699,6 +955,7 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
     memset(&W, 0, sizeof(W));
     order_violations = 0;
     mask_write_failed = false;
+    composed = false;
     dw_force_dest = -1;
     W.kind = dw_backend;
     if (dw_af_layout)
@@ -722,6 +979,8 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
         DW_CHECK_EQ(vmsix_irte_reserve(W.pool, 0, POOL_RESERVED), 0);
         DW_CHECK_EQ(vmsix_vtd_remap_init(W.unit, W.pool, 0, &W.vtd), 0);
         W.real = W.vtd;
+    } else if (W.kind == DW_ITS) {
+        dw_its_init();
     } else {
         dw_amd_init();
     }
@@ -734,10 +993,12 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
                                       .program = s_program,
                                       .clear = s_clear,
                                       .invalidate = s_invalidate,
-                                      .compose = s_compose};
+                                      .compose = s_compose,
+                                      .doorbell_map = s_doorbell_map,
+                                      .doorbell_unmap = s_doorbell_unmap};
     W.backend.ops = &W.shim;
     W.backend.ctx = NULL;
-    W.pool_free0 = vmsix_irte_free_count(W.pool);
+    W.pool_free0 = dw_free_count();
     W.dev_mem = aligned_alloc(8, (vmsix_dev_storage_size() + 7) & ~(size_t)7);
     memset(&dp, 0, sizeof(dp));
     dp.backend = &W.backend;
@@ -807,7 +1068,7 @@ static VMSIX_ORACLE bool dw_dead(const char *when)
     if (vmsix_dev_get_state(W.dev, &st) != -EINVAL)
         return false;
     DW_CHECK_EQ(vmsix_dev_cfgspace(W.dev), NULL);
-    DW_CHECK_EQ(vmsix_irte_free_count(W.pool), W.pool_free0);
+    DW_CHECK_EQ(dw_free_count(), W.pool_free0);
     for (unsigned i = 0; i < NENT; i++)
         if (dw_entry_present(i))
             DW_FAIL("%s: entry %u present after teardown", when, i);
@@ -848,6 +1109,16 @@ static VMSIX_ORACLE void check_invariants(const char *when)
         if ((W.real_caps & VMSIX_REMAP_CAP_DATA_INDEX) && (st.block.base & (st.block.count - 1)))
             DW_FAIL("%s: block at %u of %u not aligned to its size", when, st.block.base,
                     st.block.count);
+        /* ITS: the doorbell is mapped once, through the window, for this
+         * device only */
+        if (dw_its()) {
+            uint64_t phys = 0;
+            uint32_t refs = 0;
+            if (!want.addr || vmsix_doorbell_translate(W.win, want.addr, &phys, &refs) ||
+                phys != ITS_TRANSLATER || refs != 1)
+                DW_FAIL("%s: the doorbell is not mapped through the window (iova %#llx, %u refs)",
+                        when, (unsigned long long)want.addr, refs);
+        }
         if (!(W.stale & DW_REG_CTRL)) {
             if (!(phys(W.fn.msi_off + 2, 2) & 1))
                 DW_FAIL("%s: physical MSI not enabled", when);
@@ -859,16 +1130,18 @@ static VMSIX_ORACLE void check_invariants(const char *when)
             DW_CHECK_EQ(phys(W.fn.msi_off + 4, 4), (uint32_t)want.addr);
             DW_CHECK_EQ(phys(simfn_msi_data_reg(&W.fn), 2), want.data);
         }
-        DW_CHECK_EQ(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block.count);
+        DW_CHECK_EQ(W.pool_free0 - dw_free_count(), st.block.count);
         if (!(W.stale & DW_REG_CMD))
             DW_CHECK(phys(0x04, 2) & 0x0400); /* INTx disabled at the function */
+    } else if (dw_its() && dw_its_doorbell_iova()) {
+        DW_FAIL("%s: the doorbell is still mapped with MSI off", when);
     } else if (st.block_held) {
         /* a block the backend refused to release: kept, not leaked */
-        DW_CHECK_EQ(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block.count);
+        DW_CHECK_EQ(W.pool_free0 - dw_free_count(), st.block.count);
         if (!(W.stale & DW_REG_CTRL))
             DW_CHECK_EQ(phys(W.fn.msi_off + 2, 2) & 1, 0);
     } else {
-        DW_CHECK_EQ(vmsix_irte_free_count(W.pool), W.pool_free0);
+        DW_CHECK_EQ(dw_free_count(), W.pool_free0);
         if (!(W.stale & DW_REG_CTRL))
             DW_CHECK_EQ(phys(W.fn.msi_off + 2, 2) & 1, 0);
     }

@@ -10,12 +10,15 @@
  * Input: 2 header bytes, then operations (missing bytes read as 0; at most
  * MAX_OPS operations).
  *   h0  bits 2:0 MMC - 1 (1..5, 6 and 7 read as 5); bit 3 a 64-bit address;
- *       bits 6:4 log2 of the vectors shown (0: all; above MMC: all)
+ *       bits 6:4 log2 of the vectors shown (0: all; above MMC: all);
+ *       bit 7 (the ITS unit only): the host already holds pages of the
+ *       doorbell window (1 + h1 bit 6 of them)
  *   h1  bits 1:0 the table BAR size: 4096 << (h1 & 3); bits 3:2 the
- *       remapping unit: 0 and 3 VT-d, 1 AMD-Vi with 32-bit entries, 2
- *       AMD-Vi with 128-bit entries; bit 4: the function is conventional
- *       PCI with Advanced Features instead of PCI Express; bit 5: its
- *       PMCSR's No_Soft_Reset is set
+ *       remapping unit: 0 VT-d, 1 AMD-Vi with 32-bit entries, 2 AMD-Vi
+ *       with 128-bit entries, 3 the GICv3-ITS-like unit; bit 4: the
+ *       function is conventional PCI with Advanced Features instead of
+ *       PCI Express; bit 5: its PMCSR's No_Soft_Reset is set; bits 7:6
+ *       the ITS unit's doorbell window granule: 4, 16, 64, 64 KiB
  * Each operation is one byte (mod 12) and its operands:
  *   0 guest config write (an interesting register or any offset, any size
  *     including invalid ones, Message Control values biased to Enable and
@@ -27,8 +30,8 @@
  *   7 vmsix_dev_teardown (a device it ended is made anew on its storage),
  *   8 a guest reset of the function (FLR through PCI Express or Advanced
  *     Features, a PM transition to D3hot, D0 or D1), 9 arm a fault
- *     (the n-th next backend/hook call, or config access at the function,
- *     fails), 10 save and restore (into the same device or a fresh one, a
+ *     (the n-th next backend/hook call, the ITS world's IOMMU map
+ *     included, or config access at the function, fails), 10 save and restore (into the same device or a fresh one, a
  *     part of the pool taken meanwhile), 11 size or move the table BAR, or flip
  *     Memory Space Enable.
  *
@@ -37,8 +40,13 @@
  *   present entry has SVT 1, SQ 0, the function's requester ID, fixed or
  *   lowest-priority delivery and exactly the target translate gives for
  *   its vector's current message, only for effectively unmasked vectors,
- *   inside the block (aligned to its size on AMD-Vi, whose data is the
- *   index); MME is log2 of the vectors and never above the
+ *   inside the block (aligned to its size on AMD-Vi and the ITS, whose
+ *   data is the index); on the ITS, the doorbell mapped once through the
+ *   window while MSI is set up and not at all otherwise, compose before
+ *   doorbell_map before the address write, doorbell_unmap after MSI is
+ *   off and the entries cleared and before release, the neighbour's
+ *   event table and the host's doorbell pages untouched; MME is log2 of
+ *   the vectors and never above the
  *   block; every effectively masked vector is masked at the function; the
  *   pool's accounting is exact; entries are programmed and cleared only
  *   while masked at the function (DESIGN 4.3); no hook or backend call
@@ -333,12 +341,12 @@ static void op_save_restore(struct fuzz_in *in)
     /* (a teardown that met an error may have ended the device too: only a
      * block the backend still holds keeps it alive) */
     if ((sel & 1) && vmsix_dev_teardown(W.dev) <= 0 && dw_dead("torn down to restore")) {
-        took = (sel & 2) && vmsix_irte_alloc(W.pool, 4, &other) == 0;
+        took = (sel & 2) && dw_take(4, &other) == 0;
         dw_make_dev();
     }
     int rc = vmsix_dev_restore(W.dev, save_a, n);
     if (took) /* given back before the pool's accounting is checked */
-        CHECK(vmsix_irte_free(W.pool, other, 4) == 0);
+        CHECK(dw_give(other, 4) == 0);
     CHECK(rc <= 0);
     if (rc == 0) {
         /* the restored device saves the same state (unless a hook failed
@@ -413,7 +421,7 @@ static void check_teardown(void)
         return;
     DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
     DW_CHECK(!st.phys_enabled);
-    DW_CHECK_EQ(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block_held ? st.block.count : 0);
+    DW_CHECK_EQ(W.pool_free0 - dw_free_count(), st.block_held ? st.block.count : 0);
     for (unsigned i = 0; i < NENT; i++)
         DW_CHECK(!dw_entry_present(i));
 }
@@ -430,9 +438,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (shown && shown <= mmc)
         dw_opt.nvec = (uint8_t)(1u << shown);
     dw_opt.bar_size = 4096u << (h1 & 3);
-    /* the remapping unit: VT-d, AMD-Vi with 32-bit or with 128-bit entries */
-    static const enum dw_backend backends[4] = {DW_VTD, DW_AMDVI, DW_AMDVI_GA, DW_VTD};
+    /* the remapping unit: VT-d, AMD-Vi with 32-bit or with 128-bit entries, the ITS */
+    static const enum dw_backend backends[4] = {DW_VTD, DW_AMDVI, DW_AMDVI_GA, DW_ITS};
+    static const uint64_t granules[4] = {0x1000, 0x4000, 0x10000, 0x10000};
     dw_backend = backends[(h1 >> 2) & 3];
+    dw_its_granule = granules[h1 >> 6];
+    dw_its_host_pages = (h0 & 0x80) ? 1u + ((h1 >> 6) & 1) : 0;
     dw_af_layout = (h1 & 0x10) != 0;
     world_init_dev(mmc, (h0 & 8) != 0, false);
     if (h1 & 0x20)
@@ -534,7 +545,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(vmsix_dev_teardown(W.dev) == 0);
     check_invariants("end");
     check_teardown();
-    DW_CHECK_EQ(vmsix_irte_free_count(W.pool), W.pool_free0); /* nothing held either */
+    DW_CHECK_EQ(dw_free_count(), W.pool_free0); /* nothing held either */
     DW_CHECK(dw_tables_zero());                              /* nothing left in a table */
     dw_free();
     if (getenv("FUZZ_DEVICE_STATS"))

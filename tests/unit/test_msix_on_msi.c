@@ -4,7 +4,11 @@
  * real MSI behaviour, a remapping unit with real tables resolved by its
  * reference decoder, and guest sequences modelled on Linux; every test runs
  * once per backend: VT-d, AMD-Vi with 32-bit entries, AMD-Vi with 128-bit
- * entries (the index-data unit: blocks aligned to their size). After every
+ * entries (the index-data unit: blocks aligned to their size), and the
+ * GICv3-ITS-like unit of tests/common/its_ref.h (data index, and its
+ * doorbell behind an IOMMU, mapped through the MSI doorbell window; its own
+ * tests check the order of setup and teardown, the resolver and the
+ * refusals: a full window, a failing map). After every
  * guest step the isolation invariants are checked against the physical
  * registers and the table; fault injection fails every hook and backend
  * call in turn and checks that nothing leaks and failed vectors stay
@@ -137,7 +141,7 @@ static void test_linux_story(void **state)
     /* disable: all torn down, the pool as it was */
     assert_int_equal(gcfg_w(0x52, 2, 0x0000), 0);
     check_invariants("disable");
-    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    assert_int_equal(dw_free_count(), W.pool_free0);
     assert_int_equal(phys(W.fn.msi_off + 2, 2) & 1, 0);
     assert_int_equal(phys(0x04, 2) & 0x0400, 0); /* INTx back to the guest's choice */
 }
@@ -267,14 +271,14 @@ static void test_flr_and_reset(void **state)
     assert_int_equal(dw_cfg(0x52, 2), 7);
     assert_int_equal(dw_cfg(0x18, 4), 0); /* the table BAR */
     assert_int_equal(dw_mmio(12, 4), 1);  /* masked */
-    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    assert_int_equal(dw_free_count(), W.pool_free0);
     linux_enable(8);
     assert_int_equal(vmsix_dev_reset(W.dev), 0);
     check_invariants("reset");
-    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    assert_int_equal(dw_free_count(), W.pool_free0);
     linux_enable(8);
     assert_int_equal(vmsix_dev_teardown(W.dev), 0);
-    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    assert_int_equal(dw_free_count(), W.pool_free0);
     assert_true(dw_tables_zero());
 }
 
@@ -317,7 +321,7 @@ static void test_release_refused(void **state)
     assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
     assert_false(st.phys_enabled);
     assert_true(st.block_held);
-    assert_int_equal(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block.count);
+    assert_int_equal(W.pool_free0 - dw_free_count(), st.block.count);
     check_invariants("release refused");
     /* enabling again gives the old block back first: one block at a time */
     W.release_refusals = 1;
@@ -328,7 +332,7 @@ static void test_release_refused(void **state)
     assert_int_equal(gcfg_w(0x52, 2, 0x8000), 0);
     assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
     assert_true(st.phys_enabled && !st.block_held);
-    assert_int_equal(W.pool_free0 - vmsix_irte_free_count(W.pool), st.block.count);
+    assert_int_equal(W.pool_free0 - dw_free_count(), st.block.count);
     check_invariants("enabled again");
     /* teardown with a refusal: held, and the device stays alive so that a
      * second teardown can release it; then it is dead */
@@ -339,7 +343,7 @@ static void test_release_refused(void **state)
     assert_int_equal(vmsix_dev_teardown(W.dev), 0);
     assert_int_equal(vmsix_dev_get_state(W.dev, &st), -EINVAL);
     assert_int_equal(vmsix_dev_irq(W.dev, 0), -EINVAL);
-    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    assert_int_equal(dw_free_count(), W.pool_free0);
 }
 
 /* Fail the n-th hook or backend call, for every n: the error is reported,
@@ -382,7 +386,7 @@ static void run_story_with_fault(unsigned long n, unsigned long *total)
             assert_int_equal(W.last_guest_data[k], 0x60 + k);
     assert_int_equal(vmsix_dev_teardown(W.dev), 0);
     check_invariants("teardown");
-    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    assert_int_equal(dw_free_count(), W.pool_free0);
     assert_true(dw_tables_zero());
     *total = W.calls > W.fn.calls ? W.calls : W.fn.calls;
 }
@@ -505,7 +509,7 @@ static void test_save_restore(void **state)
     /* the guest disables and moves everything; restore brings it back */
     assert_int_equal(gcfg_w(0x52, 2, 0), 0);
     assert_int_equal(gcfg_w(0x18, 4, 0xfe000000), 0);
-    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    assert_int_equal(dw_free_count(), W.pool_free0);
     assert_int_equal(W.bar_addr, 0xfe000000); /* the guest moved it */
     assert_int_equal(vmsix_dev_restore(W.dev, a, n), 0);
     check_invariants("restored");
@@ -532,7 +536,7 @@ static void test_save_restore(void **state)
     assert_int_equal(vmsix_dev_restore(other, a, n), -EINVAL);
     free(mem);
     assert_int_equal(vmsix_dev_teardown(W.dev), 0);
-    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    assert_int_equal(dw_free_count(), W.pool_free0);
 }
 
 /* A hostile guest: random config writes anywhere (any size, any value),
@@ -623,7 +627,7 @@ static void test_random_guest(void **state)
         }
         assert_int_equal(vmsix_dev_teardown(W.dev), 0);
         check_invariants("random teardown");
-        assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+        assert_int_equal(dw_free_count(), W.pool_free0);
     }
     print_message("random guest: %lu steps, %lu with active vectors, %lu deliveries\n", steps, live,
                   delivered);
@@ -756,7 +760,7 @@ static void test_pm_reset(void **state)
     assert_int_equal(dw_cfg(0x52, 2), 7); /* MSI-X disabled */
     assert_int_equal(dw_cfg(0x18, 4), 0); /* the table BAR unassigned */
     assert_int_equal(W.bar_addr, VMSIX_BAR_UNMAPPED);
-    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    assert_int_equal(dw_free_count(), W.pool_free0);
     /* a state the function does not support (D1) is ignored, as the
      * function ignores it */
     assert_int_equal(gcfg_w(0x44, 2, 0x0001), 0);
@@ -799,7 +803,7 @@ static void test_af_flr(void **state)
     assert_false(st.phys_enabled);
     assert_int_equal(dw_cfg(0x52, 2), 7);
     assert_int_equal(W.bar_addr, VMSIX_BAR_UNMAPPED);
-    assert_int_equal(vmsix_irte_free_count(W.pool), W.pool_free0);
+    assert_int_equal(dw_free_count(), W.pool_free0);
     linux_enable(8); /* and the guest can start again */
     assert_int_equal(simfn_fire(&W.fn, 2), 1);
 }
@@ -1030,6 +1034,139 @@ static void test_ops_size(void **state)
     free(mem);
 }
 
+/* ---- the ITS-like unit: data index and a doorbell behind the IOMMU ---- */
+
+/* Hand-computed, for 4, 16 and 64 KiB granules: GITS_TRANSLATER
+ * 0x0809_0040 is at offset 0x40 of its page in each, so the device writes
+ * window base + 0x40 (slot 0) or + granule + 0x40 (slot 1, when the host
+ * holds slot 0); the data is the block's first EventID, which is the
+ * lowest multiple of N at or above the 5 events the host holds: 8 for
+ * N = 4 and 8, 16 for 16, 32 for 32. Setup is reserve, compose,
+ * doorbell_map, then the address write; teardown unmaps the doorbell,
+ * then releases the block. */
+static void test_its_doorbell_order(void **state)
+{
+    static const uint64_t granules[] = {0x1000, 0x4000, 0x10000};
+    static const unsigned mmcs[] = {2, 3, 4, 5};
+    static const uint32_t bases[] = {8, 8, 16, 32};
+    struct vmsix_dev_state st;
+
+    (void)state;
+    for (unsigned g = 0; g < 3; g++) {
+        for (unsigned i = 0; i < 4; i++) {
+            for (unsigned host = 0; host < 2; host++) {
+                unsigned n = 1u << mmcs[i];
+                dw_its_granule = granules[g];
+                dw_its_host_pages = host;
+                world_init(mmcs[i], (i & 1) != 0);
+                W.oplen = 0;
+                linux_enable(n);
+                assert_string_equal(W.oplog, "RCMA");
+                assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+                assert_int_equal(st.block.base, bases[i]);
+                assert_int_equal(st.block.count, n);
+                assert_int_equal(phys(W.fn.msi_off + 4, 4),
+                                 DW_WIN_BASE + host * granules[g] + 0x40);
+                assert_int_equal(phys(simfn_msi_data_reg(&W.fn), 2), bases[i]);
+                /* every message goes IOVA -> GITS_TRANSLATER -> EventID base + k */
+                for (unsigned k = 0; k < n; k++) {
+                    struct vmsix_msg m = {phys(W.fn.msi_off + 4, 4), bases[i] + k};
+                    struct its_result r;
+                    assert_int_equal(its_resolve(&W.its, RID, &m, &r), 0);
+                    assert_int_equal(r.eventid, bases[i] + k);
+                    assert_int_equal(r.lpi, HOST_VEC0 + k);
+                    assert_int_equal(r.icid, 8 + k % NCPU);
+                    assert_int_equal(simfn_fire(&W.fn, k), 1);
+                    assert_int_equal(W.injected[k], 1);
+                }
+                assert_int_equal(W.faults, 0);
+                W.oplen = 0;
+                assert_int_equal(gcfg_w((uint16_t)(W.fn.msi_off + 2), 2, 0), 0);
+                check_invariants("disable");
+                assert_string_equal(W.oplog, "UL");
+                assert_int_equal(W.iommu.n, host);
+                assert_true(dw_tables_zero());
+            }
+        }
+    }
+    dw_its_granule = 0x10000;
+    dw_its_host_pages = 0;
+}
+
+/* The resolver's reasons, each on its own. */
+static void test_its_resolver(void **state)
+{
+    struct vmsix_dev_state st;
+    struct its_result r;
+    struct vmsix_msg m;
+
+    (void)state;
+    world_init(2, false);
+    linux_enable(4);
+    assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+    m.addr = phys(W.fn.msi_off + 4, 4);
+    m.data = st.block.base + 1;
+    assert_int_equal(its_resolve(&W.its, RID, &m, &r), 0);
+    assert_int_equal(its_resolve(&W.its, RID2, &m, &r), ITS_FAULT_NOT_MAPPED);
+    assert_int_equal(its_resolve(&W.its, 0x777, &m, &r), ITS_FAULT_DEVID);
+    m.data = NENT;
+    assert_int_equal(its_resolve(&W.its, RID, &m, &r), ITS_FAULT_EVENTID);
+    m.data = st.block.base + 4; /* outside the block: not mapped */
+    assert_int_equal(its_resolve(&W.its, RID, &m, &r), ITS_FAULT_NOT_MAPPED);
+    m.data = st.block.base;
+    m.addr = ITS_TRANSLATER; /* the physical address: the IOMMU does not map it */
+    assert_int_equal(its_resolve(&W.its, RID, &m, &r), ITS_FAULT_IOMMU);
+    m.addr = DW_WIN_BASE + 0x40 - 4; /* mapped, but not the doorbell register */
+    assert_int_equal(its_resolve(&W.its, RID, &m, &r), ITS_FAULT_NOT_DOORBELL);
+    /* a masked vector's event is unmapped */
+    assert_int_equal(gtab_w(1, 12, 4, 1), 0);
+    m.addr = phys(W.fn.msi_off + 4, 4);
+    m.data = st.block.base + 1;
+    assert_int_equal(its_resolve(&W.its, RID, &m, &r), ITS_FAULT_NOT_MAPPED);
+}
+
+/* Refusals: a full window (-ENOSPC), an IOMMU that cannot map (-ENOMEM),
+ * a backend whose doorbell_map fails: setup is undone in reverse (the
+ * block released, nothing mapped, MSI off) and the next enable works. */
+static void test_its_doorbell_refused(void **state)
+{
+    uint16_t mc_off;
+    struct vmsix_dev_state st;
+
+    (void)state;
+    for (unsigned why = 0; why < 3; why++) {
+        dw_its_host_pages = why == 0 ? DW_WIN_SLOTS : 0;
+        world_init(3, true);
+        mc_off = (uint16_t)(W.fn.msi_off + 2);
+        if (why == 1)
+            W.iommu.fail_next = -ENOMEM;
+        if (why == 2)
+            W.fail_at = W.calls + 3; /* reserve, compose, doorbell_map */
+        W.oplen = 0;
+        static const int want[] = {-ENOSPC, -ENOMEM, -EIO};
+        assert_int_equal(gcfg_w(mc_off, 2, 0x8000), want[why]);
+        char line[80];
+        snprintf(line, sizeof(line), "vmsix: backend doorbell_map failed (%d)", want[why]);
+        assert_string_equal(W.last_log, line);
+        assert_string_equal(W.oplog, "RCML"); /* no address written; the block released */
+        check_invariants("refused");
+        assert_int_equal(vmsix_dev_get_state(W.dev, &st), 0);
+        assert_false(st.phys_enabled);
+        assert_int_equal(dw_free_count(), W.pool_free0);
+        assert_int_equal(phys(mc_off, 2) & 1, 0);
+        assert_int_equal(W.iommu.n, dw_its_host_pages);
+        /* room again (the host gives a page back), and the guest retries */
+        if (why == 0)
+            assert_int_equal(vmsix_doorbell_put(W.win, W.host_db_iova[1]), 0);
+        dw_its_host_pages = why == 0 ? 1 : 0;
+        assert_int_equal(gcfg_w(mc_off, 2, 0), 0);
+        linux_enable(8);
+        assert_int_equal(simfn_fire(&W.fn, 5), 1);
+        assert_int_equal(W.injected[5], 1);
+    }
+    dw_its_host_pages = 0;
+}
+
 static int use_vtd(void **state)
 {
     (void)state;
@@ -1048,6 +1185,15 @@ static int use_amdvi_ga(void **state)
 {
     (void)state;
     dw_backend = DW_AMDVI_GA;
+    return 0;
+}
+
+static int use_its(void **state)
+{
+    (void)state;
+    dw_backend = DW_ITS;
+    dw_its_granule = 0x10000;
+    dw_its_host_pages = 0;
     return 0;
 }
 
@@ -1080,9 +1226,17 @@ int main(void)
     const struct CMUnitTest vtd_only[] = {
         cmocka_unit_test_teardown(test_posted_targets, teardown),
     };
+    /* the ITS-like unit's doorbell and data index */
+    const struct CMUnitTest its_only[] = {
+        cmocka_unit_test_teardown(test_its_doorbell_order, teardown),
+        cmocka_unit_test_teardown(test_its_resolver, teardown),
+        cmocka_unit_test_teardown(test_its_doorbell_refused, teardown),
+    };
     failed += cmocka_run_group_tests_name("vtd", tests, use_vtd, NULL);
     failed += cmocka_run_group_tests_name("vtd-posted", vtd_only, use_vtd, NULL);
     failed += cmocka_run_group_tests_name("amdvi", tests, use_amdvi, NULL);
     failed += cmocka_run_group_tests_name("amdvi-ga", tests, use_amdvi_ga, NULL);
+    failed += cmocka_run_group_tests_name("its", tests, use_its, NULL);
+    failed += cmocka_run_group_tests_name("its-doorbell", its_only, use_its, NULL);
     return failed;
 }
