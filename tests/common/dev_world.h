@@ -317,8 +317,10 @@ static int s_doorbell_map(void *c, const struct vmsix_remap_block *b, struct vms
     (void)c;
     dw_oplog('M');
     /* DESIGN 4.3: compose, then doorbell_map, then the address is written
-     * and MSI enabled */
-    if (!composed || msi_enabled_at_function())
+     * and MSI enabled (a refused Message Control write of an earlier
+     * teardown may have left Enable set: vmsix cannot clear it either, and
+     * every vector stays masked until the new address is written) */
+    if (!composed || (msi_enabled_at_function() && !(W.stale & DW_REG_CTRL)))
         order_violations++;
     if (inject_fault())
         return -EIO;
