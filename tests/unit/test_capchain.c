@@ -13,6 +13,8 @@
 
 #include <vmsix/capchain.h>
 
+#include "xorshift.h"
+
 static uint8_t cfg[4096];
 static struct vmsix_capchain chain;
 
@@ -796,10 +798,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint32_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 11);
+    return (uint32_t)(xorshift64(&rng_state) >> 11);
 }
 
 /* Random bytes shaped like a chain often enough to reach every path. */

@@ -21,6 +21,7 @@
 #include <vmsix/doorbell.h>
 
 #include "doorbell_model.h"
+#include "xorshift.h"
 
 static struct dbm_iommu U;
 
@@ -297,10 +298,7 @@ static void test_init_refusals(void **state)
 static uint64_t rng = 88172645463325252ull;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift64(&rng);
 }
 
 /* Random get/put/translate in lockstep with the model; the IOMMU the hooks

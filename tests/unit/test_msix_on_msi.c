@@ -35,6 +35,7 @@
 
 #define DW_FAIL(...) fail_msg(__VA_ARGS__)
 #include "dev_world.h"
+#include "xorshift.h"
 
 static int teardown(void **state)
 {
@@ -546,10 +547,7 @@ static uint64_t rstate = 0x243f6a8885a308d3ull;
 
 static uint64_t rnd64(void)
 {
-    rstate ^= rstate << 13;
-    rstate ^= rstate >> 7;
-    rstate ^= rstate << 17;
-    return rstate;
+    return xorshift64(&rstate);
 }
 
 static void test_random_guest(void **state)

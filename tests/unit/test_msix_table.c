@@ -26,6 +26,7 @@
 /* the reference model, the event log and the comparison (shared with
  * tests/fuzz/fuzz_msix_table.c) */
 #include "msix_model.h"
+#include "xorshift.h"
 
 #include <vmsix/msix_table.h>
 
@@ -1231,10 +1232,7 @@ static uint64_t rs;
 
 static uint64_t rnd(void)
 {
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return rs;
+    return xorshift64(&rs);
 }
 
 static void save_restore_roundtrip(void)
