@@ -11,7 +11,7 @@
 # tests/fuzz/README.md). Sets VMSIX_FUZZ_PASSED, VMSIX_FUZZ_FAILED and
 # VMSIX_FUZZ_SUMMARY; returns non-zero when a harness failed or the build did.
 
-VMSIX_FUZZ_TARGETS=(capchain cfgspace dump msix-table irte device bar-layout)
+VMSIX_FUZZ_TARGETS=(capchain cfgspace dump msix-table irte device bar-layout doorbell)
 
 # libFuzzer options per harness (input sizes the harness reads: see
 # tests/fuzz/README.md).
