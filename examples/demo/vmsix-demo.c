@@ -312,28 +312,27 @@ static void emit(void *ctx, const struct vmsix_msg *m)
     int rc;
 
     d->p.emitted++;
+    const char *unremapped = NULL; /* the unit let the write through as it is */
     if (d->amdvi) {
-        struct vmsix_amdvi_result r;
+        struct vmsix_amdvi_result r = {0};
 
         rc = vmsix_amdvi_resolve(d->amd, d->rid, m, &r);
-        if (!check(d, rc == 0 && !r.passthrough,
-                   "the function's write %#" PRIx64 "/%#" PRIx32 " did not remap (%d%s)", m->addr,
-                   m->data, rc, r.passthrough ? ", passed through" : "")) {
-            d->p.faults++;
-            return;
-        }
+        if (r.passthrough)
+            unremapped = ", passed through";
         h = (struct host_irq){r.apic_id, r.irte.vector, r.index};
     } else {
-        struct vmsix_vtd_result r;
+        struct vmsix_vtd_result r = {0};
 
         rc = vmsix_vtd_resolve(d->unit, d->rid, m, &r);
-        if (!check(d, rc == 0 && !r.compat,
-                   "the function's write %#" PRIx64 "/%#" PRIx32 " did not remap (%d%s)", m->addr,
-                   m->data, rc, r.compat ? ", compatibility format" : "")) {
-            d->p.faults++;
-            return;
-        }
+        if (r.compat)
+            unremapped = ", compatibility format";
         h = (struct host_irq){r.apic_id, r.irte.vector, r.index};
+    }
+    if (!check(d, rc == 0 && !unremapped,
+               "the function's write %#" PRIx64 "/%#" PRIx32 " did not remap (%d%s)", m->addr,
+               m->data, rc, unremapped ? unremapped : "")) {
+        d->p.faults++;
+        return;
     }
     if (!check(d, d->qn < IRQ_QUEUE, "host interrupt queue overflow"))
         return;
