@@ -11,6 +11,7 @@
 #include <vmsix/msix_table.h>
 #include <vmsix/irte_alloc.h>
 #include <vmsix/remap.h>
+#include <vmsix/hostmsg.h>
 #include <vmsix/vtd.h>
 #include <vmsix/amdvi.h>
 #include <vmsix/doorbell.h>
