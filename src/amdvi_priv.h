@@ -61,6 +61,10 @@ bool vmsix_amdvi_entry_remapped(const struct vmsix_amdvi_unit *u, const struct a
                                 uint32_t index);
 
 /* The unit's lock hooks. */
+/* Can the unit replace a remapped entry in one step: a 32-bit entry (one
+ * store), or a 128-bit one with an atomic 128-bit store? (amdvi_unit.c) */
+bool vmsix_amdvi_unit_live_switch(const struct vmsix_amdvi_unit *u);
+
 void vmsix_amdvi_lock(const struct vmsix_amdvi_unit *u);
 void vmsix_amdvi_unlock(const struct vmsix_amdvi_unit *u);
 

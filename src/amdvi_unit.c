@@ -88,6 +88,11 @@ static bool have_store128(const struct vmsix_amdvi_unit *u)
     return vmsix_e128_atomic_ok(u->ops.store128, (u->flags & VMSIX_AMDVI_NO_CX16) != 0);
 }
 
+bool vmsix_amdvi_unit_live_switch(const struct vmsix_amdvi_unit *u)
+{
+    return !wide(u) || have_store128(u);
+}
+
 /* RemapEn off first (one store), then the rest. */
 static void store_clear(const struct vmsix_amdvi_unit *u, const struct amdvi_table *t,
                         uint32_t index)

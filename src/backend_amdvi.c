@@ -55,6 +55,8 @@ static int be_caps(void *ctx, struct vmsix_remap_caps *c)
     memset(c, 0, sizeof(*c));
     /* the data is the index: the core aligns blocks to their size */
     c->flags = VMSIX_REMAP_CAP_DATA_INDEX;
+    if (vmsix_amdvi_unit_live_switch(u))
+        c->flags |= VMSIX_REMAP_CAP_LIVE_SWITCH;
     c->nentries = u->nentries;
     c->max_order = u->order;
     c->dest_bits = (u->flags & VMSIX_AMDVI_X2APIC) ? 32 : 8;

@@ -39,6 +39,8 @@ static int be_caps(void *ctx, struct vmsix_remap_caps *c)
         return -EINVAL;
     memset(c, 0, sizeof(*c));
     c->flags = (u->flags & VMSIX_VTD_POSTED) ? VMSIX_REMAP_CAP_POSTED : 0;
+    if (vmsix_vtd_unit_live_switch(u))
+        c->flags |= VMSIX_REMAP_CAP_LIVE_SWITCH;
     c->nentries = u->nentries;
     c->max_order = u->order;
     if ((u->remap_flags & VMSIX_VTD_REMAP_STRICT_MHMV) && u->mhmv < c->max_order)

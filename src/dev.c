@@ -49,6 +49,8 @@ static int dev_vector_update(void *ctx, uint16_t vec, const struct vmsix_msg *ms
     struct vmsix_remap_target t;
     int rc;
 
+    if (d->host_owned) /* the guest's message is the route itself */
+        return vmsix_dev_hm_vector(d, vec, msg, active);
     if (!active)
         return vmsix_msi_phys_vec_off(&d->phys, vec);
     if (!d->phys.on) /* setup failed: nothing can be programmed */
@@ -67,6 +69,8 @@ static uint64_t dev_pending_poll(void *ctx, uint16_t first, unsigned count)
 {
     struct vmsix_dev *d = ctx;
 
+    if (d->host_owned)
+        return vmsix_dev_hm_pending(d, first, count);
     return vmsix_msi_phys_pending(&d->phys, first, count);
 }
 
@@ -125,11 +129,21 @@ static int msix_ctrl_write(void *ctx, uint16_t off, unsigned len, uint32_t old, 
     (void)off;
     (void)len;
     if (!was && now)
-        ret = vmsix_msi_phys_setup(&d->phys);
+        ret = vmsix_dev_phys_setup(d);
     ret = vmsix_first_error(ret, vmsix_msix_ctrl_write(d->msix, (uint16_t)val));
     if (was && !now)
-        ret = vmsix_first_error(ret, vmsix_msi_phys_teardown(&d->phys));
+        ret = vmsix_first_error(ret, vmsix_dev_phys_teardown(d));
     return ret;
+}
+
+int vmsix_dev_phys_setup(struct vmsix_dev *d)
+{
+    return d->host_owned ? vmsix_dev_hm_enable(d) : vmsix_msi_phys_setup(&d->phys);
+}
+
+int vmsix_dev_phys_teardown(struct vmsix_dev *d)
+{
+    return d->host_owned ? vmsix_dev_hm_disable(d) : vmsix_msi_phys_teardown(&d->phys);
 }
 
 /* Command: the guest's I/O and Memory Space Enable are its own and are
@@ -167,6 +181,10 @@ static int guest_flr(struct vmsix_dev *d, uint16_t off, unsigned len, uint32_t v
     if (!(val & flr))
         return 0;
     vmsix_cfg_poke(d->cfg, off, len, val & ~(uint32_t)flr);
+    if (d->host_owned && d->hm.ops.reset) { /* the host resets it (VFIO_DEVICE_RESET) */
+        ret = vmsix_dev_reset(d);
+        return vmsix_first_error(ret, vmsix_dev_hm_flr(d));
+    }
     ret = vmsix_msi_phys_update16(&d->phys, off, 0, flr);
     return vmsix_first_error(ret, vmsix_dev_reset(d));
 }
@@ -372,24 +390,26 @@ static size_t read_function(struct vmsix_dev *d, uint8_t head[PCI_CFG_SPACE_SIZE
     return off;
 }
 
-int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
-                   const struct vmsix_dev_ops *ops, void *ctx, struct vmsix_dev **out)
+/* The checks and steps every device shares up to its physical side: the
+ * hooks, the function's configuration space, and the plan for @masking.
+ * Return: 0 or the error vmsix_dev_init() documents. */
+static int init_begin(struct vmsix_dev *d, size_t len, const struct vmsix_dev_options *opt,
+                      const struct vmsix_dev_ops *ops, void *ctx, bool host_owned)
 {
-    struct vmsix_dev *d = mem;
-    struct vmsix_msix_params mp;
     struct vmsix_eligibility e;
     uint8_t head[PCI_CFG_SPACE_SIZE];
     size_t view;
     int rc;
 
-    if (!mem || len < sizeof(*d) || ((uintptr_t)mem & 7u) || !p || !ops || !out || !p->backend ||
-        !p->backend->ops)
+    if (!d || len < sizeof(*d) || ((uintptr_t)d & 7u) || !ops)
         return -EINVAL;
     memset(d, 0, sizeof(*d)); /* no marker until everything below succeeded */
     rc = vmsix_ops_copy(&d->ops, sizeof(d->ops), ops, VMSIX_DEV_OPS_SIZE_V1);
     if (rc)
         return rc;
-    if (!d->ops.cfg_read || !d->ops.cfg_write || !d->ops.translate || !d->ops.inject)
+    /* host-owned messages route the guest's own message: no translate */
+    if (!d->ops.cfg_read || !d->ops.cfg_write || !d->ops.inject ||
+        (!host_owned && !d->ops.translate))
         return -EINVAL;
     d->ctx = ctx;
     d->log.fn = d->ops.log;
@@ -398,21 +418,35 @@ int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
     view = read_function(d, head);
     if (view == 0)
         return failed(d, -1, "init: reading the function's first 64 bytes", -EIO);
-    rc = vmsix_mom_plan(d->cfg->shadow, view, &p->opt, &e, &d->lay);
+    /* software masking where the host can hold a masked vector's messages:
+     * host-owned messages always, a remap backend with the divert hook */
+    rc = vmsix_mom_plan(
+        d->cfg->shadow, view, opt,
+        host_owned || d->ops.divert ? VMSIX_MASKING_SOFTWARE : VMSIX_MASKING_FUNCTION, &e, &d->lay);
     if (rc)
         return failed(d, -1, "init: the function or the options do not qualify", rc);
     if (d->lay.nvec > DEV_MAX_VEC)
         return failed(d, -1, "init: too many vectors", -ENOTSUP);
+    d->lay_view = (uint16_t)view;
     d->phys.cfg_read = d->ops.cfg_read;
     d->phys.cfg_write = d->ops.cfg_write;
     d->phys.ctx = ctx;
     d->phys.log = &d->log;
-    rc = vmsix_msi_phys_init(&d->phys, p->backend, &p->src, d->lay.msi_off, d->lay.addr64,
-                             d->lay.nvec);
-    if (rc)
-        return rc;
+    /* the function's mask bits when it has them (and vmsix may write
+     * them), else the divert hook */
+    if (!e.per_vector_mask && !host_owned)
+        d->phys.divert = d->ops.divert;
+    return 0;
+}
 
-    /* the guest view, in place in the model */
+/* The guest view in place in the model, the PM facts, the table; then the
+ * marker. */
+static int init_finish(struct vmsix_dev *d, struct vmsix_dev **out)
+{
+    struct vmsix_msix_params mp;
+    size_t view = d->lay_view;
+    int rc;
+
     rc = vmsix_mom_apply(d->cfg->shadow, view, &d->lay);
     if (!rc)
         rc = build_model(d, view);
@@ -441,6 +475,36 @@ int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
     d->magic = DEV_MAGIC;
     *out = d;
     return 0;
+}
+
+int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
+                   const struct vmsix_dev_ops *ops, void *ctx, struct vmsix_dev **out)
+{
+    struct vmsix_dev *d = mem;
+    int rc;
+
+    if (!p || !out || !p->backend || !p->backend->ops)
+        return -EINVAL;
+    rc = init_begin(d, len, &p->opt, ops, ctx, false);
+    if (!rc)
+        rc = vmsix_msi_phys_init(&d->phys, p->backend, &p->src, d->lay.msi_off, d->lay.addr64,
+                                 d->lay.nvec);
+    return rc ? rc : init_finish(d, out);
+}
+
+int vmsix_dev_init_hostmsg(void *mem, size_t len, const struct vmsix_hostmsg *hm,
+                           const struct vmsix_dev_options *opt, const struct vmsix_dev_ops *ops,
+                           void *ctx, struct vmsix_dev **out)
+{
+    struct vmsix_dev *d = mem;
+    int rc;
+
+    if (!hm || !hm->ops || !out)
+        return -EINVAL;
+    rc = init_begin(d, len, opt, ops, ctx, true);
+    if (!rc)
+        rc = vmsix_dev_hm_init(d, hm);
+    return rc ? rc : init_finish(d, out);
 }
 
 int vmsix_dev_cfg_read(struct vmsix_dev *d, uint16_t off, unsigned size, uint32_t *val)
@@ -516,7 +580,7 @@ int vmsix_dev_reset(struct vmsix_dev *d)
         return -EINVAL;
     /* the vectors go inactive (masked, cleared) before the block goes */
     vmsix_msix_reset(d->msix);
-    ret = vmsix_msi_phys_teardown(&d->phys);
+    ret = vmsix_dev_phys_teardown(d);
     vmsix_dev_guest_reset(d);
     vmsix_dev_sync_decode(d); /* the virtual BARs decode nowhere now */
     return vmsix_first_error(ret, vmsix_msi_phys_set_guest_intx(&d->phys, false));
@@ -561,5 +625,10 @@ int vmsix_dev_get_state(const struct vmsix_dev *d, struct vmsix_dev_state *out)
         out->phys_msg = p->msg;
     out->mask = p->mask;
     out->active = p->active;
+    if (d->host_owned) { /* no block and no message of vmsix's: what is routed */
+        out->phys_enabled = d->hm.on;
+        out->active = d->hm.routed;
+        out->mask = ~d->hm.routed;
+    }
     return 0;
 }

@@ -18,13 +18,24 @@
 #define DEV_MAGIC 0x76646576u /* "vdev": set last by a successful vmsix_dev_init() */
 #define DEV_MAX_VEC 32u       /* multi-message MSI sends at most 32 messages */
 
+/* The physical side when the host owns the messages (dev_hostmsg.c). */
+struct vmsix_dev_hm {
+    struct vmsix_hostmsg_ops ops; /* copied by the size rule */
+    void *ctx;
+    bool on;         /* enable() succeeded: the host's vectors exist */
+    uint32_t routed; /* bit k: route() succeeded and no unroute() since */
+};
+
 struct vmsix_dev {
     uint32_t magic; /* DEV_MAGIC; first, so that nothing else is read before it */
     struct vmsix_dev_ops ops;
     void *ctx;
     struct vmsix_logger log;
     struct vmsix_mom_layout lay; /* decided once at init */
-    struct vmsix_msi_phys phys;
+    uint16_t lay_view;           /* bytes of the function's space read at init: 64, 256, 4096 */
+    struct vmsix_msi_phys phys;  /* the function's MSI and a remap.h backend */
+    bool host_owned;             /* vmsix_dev_init_hostmsg(): hm instead of phys's backend */
+    struct vmsix_dev_hm hm;
     struct vmsix_cfg *cfg;            /* the guest view, in cfg_mem */
     struct vmsix_msix *msix;          /* the guest's table, in msix_mem */
     uint64_t decode[VMSIX_DEV_NBARS]; /* where each virtual BAR decodes, as bar_moved last said */
@@ -83,5 +94,21 @@ int vmsix_dev_model_bars(struct vmsix_dev *d);
 
 /* The virtual BARs back to their reset values (dev_bars.c). */
 void vmsix_dev_bars_reset(struct vmsix_dev *d);
+
+/* The physical side set up for MSI-X Enable, and torn down, whichever owns
+ * the messages (dev.c). */
+int vmsix_dev_phys_setup(struct vmsix_dev *d);
+int vmsix_dev_phys_teardown(struct vmsix_dev *d);
+
+/* Host-owned messages (dev_hostmsg.c): copy and check the ops; enable and
+ * disable the host's vectors; a vector became active (route) or inactive
+ * (hold); the held vectors of a PBA read; the guest's FLR by the host. */
+int vmsix_dev_hm_init(struct vmsix_dev *d, const struct vmsix_hostmsg *hm);
+int vmsix_dev_hm_enable(struct vmsix_dev *d);
+int vmsix_dev_hm_disable(struct vmsix_dev *d);
+int vmsix_dev_hm_vector(struct vmsix_dev *d, uint16_t vec, const struct vmsix_msg *msg,
+                        bool active);
+uint64_t vmsix_dev_hm_pending(struct vmsix_dev *d, uint16_t first, unsigned count);
+int vmsix_dev_hm_flr(struct vmsix_dev *d);
 
 #endif /* VMSIX_SRC_DEV_PRIV_H */

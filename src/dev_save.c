@@ -168,7 +168,7 @@ int vmsix_dev_restore(struct vmsix_dev *d, const void *buf, size_t len)
 
     if (!dev_ok(d) || !buf || !restore_valid(d, b, len))
         return -EINVAL;
-    ret = vmsix_msi_phys_teardown(&d->phys);
+    ret = vmsix_dev_phys_teardown(d);
     bar = vmsix_rd32(b + SAVE_BAR);
     vmsix_cfg_poke(d->cfg, dev_table_bar_reg(d), 4, bar);
     for (unsigned i = 0; i < VMSIX_DEV_NBARS; i++)
@@ -186,7 +186,7 @@ int vmsix_dev_restore(struct vmsix_dev *d, const void *buf, size_t len)
                                      (uint16_t)(~cmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)),
                                      (uint16_t)(cmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY))));
     if (mc & VMSIX_MSIX_CTRL_ENABLE)
-        ret = vmsix_first_error(ret, vmsix_msi_phys_setup(&d->phys));
+        ret = vmsix_first_error(ret, vmsix_dev_phys_setup(d));
     /* releases what was active (on the new block: harmless), then programs
      * every vector active in the restored state */
     ret = vmsix_first_error(

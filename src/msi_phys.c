@@ -53,6 +53,8 @@ int vmsix_msi_phys_init(struct vmsix_msi_phys *p, const struct vmsix_remap *back
         return failed(p, -1, "backend caps", rc);
     if (vmsix_log2_ceil(nvec) > p->caps.max_order || (p->caps.nentries && nvec > p->caps.nentries))
         return failed(p, -1, "backend too small for the vectors", -ENOTSUP);
+    if (p->divert && !(p->caps.flags & VMSIX_REMAP_CAP_LIVE_SWITCH))
+        return failed(p, -1, "software masking (the backend cannot switch a live entry)", -ENOTSUP);
     return 0;
 }
 
@@ -60,10 +62,11 @@ int vmsix_msi_phys_init(struct vmsix_msi_phys *p, const struct vmsix_remap *back
  * written or not: a write the function refuses leaves the register
  * unknown (mask_stale), and the next write, which carries every bit vmsix
  * wants, repairs it; until one succeeds, no entry is programmed as
- * quiesced. */
+ * quiesced. With software masking the function has no such register:
+ * only the bits are kept. */
 static int write_mask(struct vmsix_msi_phys *p, uint32_t mask)
 {
-    int rc = p->cfg_write(p->ctx, reg(p, pci_msi_mask_reg(p->addr64)), 4, mask);
+    int rc = p->divert ? 0 : p->cfg_write(p->ctx, reg(p, pci_msi_mask_reg(p->addr64)), 4, mask);
 
     p->mask = mask;
     p->mask_stale = rc != 0;
@@ -172,6 +175,55 @@ static int write_msi(struct vmsix_msi_phys *p)
         (uint16_t)((mme << PCI_MSI_FLAGS_QSIZE_SHIFT) | PCI_MSI_FLAGS_ENABLE));
 }
 
+/* Can the unit hold @t at all? (Its own checks come later, in program.)
+ * Return: 0; -ENOTSUP for a posted target on a unit without posting;
+ * -EINVAL for a destination or vector wider than the unit's. */
+static int target_check(const struct vmsix_remap_caps *c, const struct vmsix_remap_target *t)
+{
+    uint64_t dest_lim = (uint64_t)1 << (c->dest_bits && c->dest_bits < 32 ? c->dest_bits : 32);
+    uint64_t vec_lim = (uint64_t)1 << (c->vector_bits && c->vector_bits < 32 ? c->vector_bits : 32);
+
+    if (t->posted && !(c->flags & VMSIX_REMAP_CAP_POSTED))
+        return -ENOTSUP;
+    return t->dest < dest_lim && t->vector < vec_lim ? 0 : -EINVAL;
+}
+
+/* Software masking: vector @vec's messages go to the host's divert target
+ * (its handler pends the vector), switched in one step, then invalidated.
+ * Return: 0 or the first error (logged); the entry is then as the backend
+ * left it (the caller clears it). */
+static int divert_one(struct vmsix_msi_phys *p, uint16_t vec)
+{
+    struct vmsix_remap_target t;
+    int rc;
+
+    memset(&t, 0, sizeof(t));
+    rc = p->divert(p->ctx, vec, &t);
+    if (rc)
+        return failed(p, vec, "divert target", rc);
+    rc = target_check(&p->caps, &t);
+    if (rc)
+        return failed(p, vec, "target check (the unit cannot hold the divert target)", rc);
+    rc = p->be.program(p->be_ctx, &p->blk, vec, &t, 0);
+    if (rc)
+        return failed(p, vec, "backend program of the divert target", rc);
+    rc = p->be.invalidate(p->be_ctx, &p->blk, vec, 1);
+    return rc ? failed(p, vec, "backend invalidate", rc) : 0;
+}
+
+/* Software masking at setup: every entry present and diverted before the
+ * function may send (MSI Enable comes after): a message is held, never
+ * lost to a non-present entry. */
+static int divert_all(struct vmsix_msi_phys *p)
+{
+    for (uint16_t k = 0; k < p->nvec; k++) {
+        int rc = divert_one(p, k);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 int vmsix_msi_phys_setup(struct vmsix_msi_phys *p)
 {
     const struct vmsix_remap_ops *b = &p->be;
@@ -198,6 +250,8 @@ int vmsix_msi_phys_setup(struct vmsix_msi_phys *p)
         if (rc)
             rc = failed(p, -1, "backend doorbell_map", rc);
     }
+    if (!rc && p->divert)
+        rc = divert_all(p);
     if (!rc)
         rc = write_msi(p);
     if (!rc) {
@@ -212,17 +266,38 @@ int vmsix_msi_phys_setup(struct vmsix_msi_phys *p)
     return rc;
 }
 
-/* Can the unit hold @t at all? (Its own checks come later, in program.)
- * Return: 0; -ENOTSUP for a posted target on a unit without posting;
- * -EINVAL for a destination or vector wider than the unit's. */
-static int target_check(const struct vmsix_remap_caps *c, const struct vmsix_remap_target *t)
+/* A vector that failed under software masking: diverted again, or, when
+ * that fails too, cleared (its messages then fault: lost, but never
+ * delivered while the guest has it masked). */
+static void soft_fallback(struct vmsix_msi_phys *p, uint16_t vec)
 {
-    uint64_t dest_lim = (uint64_t)1 << (c->dest_bits && c->dest_bits < 32 ? c->dest_bits : 32);
-    uint64_t vec_lim = (uint64_t)1 << (c->vector_bits && c->vector_bits < 32 ? c->vector_bits : 32);
+    p->active &= ~(1u << vec);
+    p->mask |= 1u << vec;
+    if (divert_one(p, vec)) {
+        (void)p->be.clear(p->be_ctx, &p->blk, vec);
+        (void)p->be.invalidate(p->be_ctx, &p->blk, vec, 1);
+    }
+}
 
-    if (t->posted && !(c->flags & VMSIX_REMAP_CAP_POSTED))
-        return -ENOTSUP;
-    return t->dest < dest_lim && t->vector < vec_lim ? 0 : -EINVAL;
+/* Software masking, vector on: the entry switches from the divert target
+ * (or the old target) to @t in one step; messages accepted before the
+ * switch went to the divert handler, which pends (or, once the vector is
+ * live, injects) them: none is lost. */
+static int soft_vec_on(struct vmsix_msi_phys *p, uint16_t vec, const struct vmsix_remap_target *t)
+{
+    int rc = p->be.program(p->be_ctx, &p->blk, vec, t, 0);
+
+    if (rc) {
+        rc = failed(p, vec, "backend program", rc);
+    } else if ((rc = p->be.invalidate(p->be_ctx, &p->blk, vec, 1)) != 0) {
+        rc = failed(p, vec, "backend invalidate", rc);
+    } else {
+        p->mask &= ~(1u << vec);
+        p->active |= 1u << vec;
+        return 0;
+    }
+    soft_fallback(p, vec);
+    return rc;
 }
 
 int vmsix_msi_phys_vec_on(struct vmsix_msi_phys *p, uint16_t vec,
@@ -242,6 +317,8 @@ int vmsix_msi_phys_vec_on(struct vmsix_msi_phys *p, uint16_t vec,
         rc = failed(p, vec, "target check (the unit cannot hold translate's target)", rc);
         goto fail;
     }
+    if (p->divert)
+        return soft_vec_on(p, vec, t);
     /* a new message for a live vector, or a mask register the function
      * refused to write: quiesce it */
     if (!(p->mask & bit) || p->mask_stale) {
@@ -267,6 +344,10 @@ int vmsix_msi_phys_vec_on(struct vmsix_msi_phys *p, uint16_t vec,
     return 0;
 
 fail:
+    if (p->divert) {
+        soft_fallback(p, vec);
+        return rc;
+    }
     /* stays masked, and not live; an entry that may be present is cleared */
     p->active &= ~bit;
     (void)write_mask(p, p->mask | bit);
@@ -284,6 +365,16 @@ int vmsix_msi_phys_vec_off(struct vmsix_msi_phys *p, uint16_t vec)
         return failed(p, vec, "vector number (outside the block)", -EINVAL);
     if (!p->on)
         return 0; /* nothing is programmed */
+    if (p->divert) {
+        int rc = divert_one(p, vec);
+        p->active &= ~(1u << vec);
+        p->mask |= 1u << vec;
+        if (rc) { /* never live while masked: the entry goes */
+            (void)b->clear(p->be_ctx, &p->blk, vec);
+            (void)b->invalidate(p->be_ctx, &p->blk, vec, 1);
+        }
+        return rc;
+    }
     /* mask first, then the entry goes */
     ret = write_mask(p, p->mask | (1u << vec));
     p->active &= ~(1u << vec);
@@ -300,7 +391,7 @@ uint64_t vmsix_msi_phys_pending(struct vmsix_msi_phys *p, uint16_t first, unsign
 {
     uint32_t v;
 
-    if (!p->on || first >= 32u || count == 0)
+    if (!p->on || p->divert || first >= 32u || count == 0)
         return 0;
     /* unknown: not pending, for the whole access */
     if (p->cfg_read(p->ctx, reg(p, pci_msi_pending_reg(p->addr64)), 4, &v))

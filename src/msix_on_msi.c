@@ -126,8 +126,10 @@ static bool is_bridge(const uint8_t *cfg, const struct vmsix_cap *exp)
     return false;
 }
 
-/* Every reason at once, and the facts (struct vmsix_eligibility). */
-static void check(const uint8_t *cfg, size_t len, struct vmsix_eligibility *e, struct found *f)
+/* Every reason at once for @masking, and the facts (struct
+ * vmsix_eligibility). */
+static void check(const uint8_t *cfg, size_t len, unsigned masking, struct vmsix_eligibility *e,
+                  struct found *f)
 {
     unsigned flags, slot;
 
@@ -172,7 +174,8 @@ static void check(const uint8_t *cfg, size_t len, struct vmsix_eligibility *e, s
             if (e->vectors < 2)
                 e->reasons |= VMSIX_ELIG_SINGLE_VECTOR;
         }
-        if (!e->per_vector_mask)
+        /* software masking holds a masked vector's messages itself */
+        if (!e->per_vector_mask && masking == VMSIX_MASKING_FUNCTION)
             e->reasons |= VMSIX_ELIG_NO_PER_VECTOR_MASK;
     } else if (!flags) {
         /* only a complete chain proves that there is no MSI */
@@ -185,14 +188,20 @@ static void check(const uint8_t *cfg, size_t len, struct vmsix_eligibility *e, s
         e->reasons |= VMSIX_ELIG_NO_FREE_BAR;
 }
 
-int vmsix_msix_on_msi_check(const uint8_t *cfg, size_t len, struct vmsix_eligibility *out)
+int vmsix_msix_on_msi_check_masking(const uint8_t *cfg, size_t len, unsigned masking,
+                                    struct vmsix_eligibility *out)
 {
     struct found f;
 
-    if (!cfg || !out || len < 64)
+    if (!cfg || !out || len < 64 || masking > VMSIX_MASKING_SOFTWARE)
         return -EINVAL;
-    check(cfg, len, out, &f);
+    check(cfg, len, masking, out, &f);
     return out->reasons ? -ENOTSUP : 0;
+}
+
+int vmsix_msix_on_msi_check(const uint8_t *cfg, size_t len, struct vmsix_eligibility *out)
+{
+    return vmsix_msix_on_msi_check_masking(cfg, len, VMSIX_MASKING_FUNCTION, out);
 }
 
 /* The table BAR as DESIGN 4.3 has it, placed by the BAR layout's
@@ -336,12 +345,12 @@ static int resolve(const uint8_t *cfg, size_t len, const struct vmsix_dev_option
 }
 
 int vmsix_mom_plan(const uint8_t *cfg, size_t len, const struct vmsix_dev_options *opt,
-                   struct vmsix_eligibility *e, struct vmsix_mom_layout *l)
+                   unsigned masking, struct vmsix_eligibility *e, struct vmsix_mom_layout *l)
 {
     struct found f;
 
     memset(l, 0, sizeof(*l));
-    check(cfg, len, e, &f);
+    check(cfg, len, masking, e, &f);
     if (e->reasons)
         return -ENOTSUP;
     l->msi_off = f.msi.off;
@@ -399,7 +408,7 @@ int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len, const struct vmsix_de
 
     if (!cfg || !out || len < 64 || out_len > PCI_CFG_SPACE_EXP_SIZE || out_len < 64)
         return -EINVAL;
-    rc = vmsix_mom_plan(cfg, len, opt, &e, &l);
+    rc = vmsix_mom_plan(cfg, len, opt, VMSIX_MASKING_FUNCTION, &e, &l);
     if (rc)
         return rc;
     /* the capability and the BAR must lie inside @out: check before writing */

@@ -38,13 +38,13 @@ static inline uint32_t vmsix_mom_bar_type_bits(const struct vmsix_dev_bar *b)
 }
 
 /*
- * vmsix_mom_plan() - decide once: eligibility (every reason, in @e) and,
- * for a function that qualifies with @opt (NULL: defaults), the layout.
- * One walk of the chain. Return: 0; -ENOTSUP when not eligible or @opt
- * does not fit the function.
+ * vmsix_mom_plan() - decide once: eligibility for @masking
+ * (VMSIX_MASKING_*; every reason, in @e) and, for a function that
+ * qualifies with @opt (NULL: defaults), the layout. One walk of the chain.
+ * Return: 0; -ENOTSUP when not eligible or @opt does not fit the function.
  */
 int vmsix_mom_plan(const uint8_t *cfg, size_t len, const struct vmsix_dev_options *opt,
-                   struct vmsix_eligibility *e, struct vmsix_mom_layout *l);
+                   unsigned masking, struct vmsix_eligibility *e, struct vmsix_mom_layout *l);
 
 /*
  * vmsix_mom_apply() - turn the @len configuration bytes at @cfg, which

@@ -52,6 +52,10 @@ static inline bool vmsix_vtd_unit_valid(const struct vmsix_vtd_unit *u)
 /* Entry @index (< u->nentries) of a valid unit is present: one 64-bit
  * load of its low qword. Not exported: the library is built with hidden
  * visibility. */
+/* Can the unit replace a present entry in one atomic 128-bit store (the
+ * store128 hook, or cmpxchg16b)? (vtd_unit.c) */
+bool vmsix_vtd_unit_live_switch(const struct vmsix_vtd_unit *u);
+
 bool vmsix_vtd_entry_present(const struct vmsix_vtd_unit *u, uint32_t index);
 
 #endif /* VMSIX_SRC_VTD_PRIV_H */

@@ -49,6 +49,11 @@ static bool have_store128(const struct vmsix_vtd_unit *u)
     return vmsix_e128_atomic_ok(u->ops.store128, (u->flags & VMSIX_VTD_NO_CX16) != 0);
 }
 
+bool vmsix_vtd_unit_live_switch(const struct vmsix_vtd_unit *u)
+{
+    return have_store128(u);
+}
+
 static void store_atomic(const struct vmsix_vtd_unit *u, uint64_t *e, const uint64_t v[2])
 {
     vmsix_e128_store_atomic(u->ops.store128, u->ops.flush, u->ctx, e, v);

@@ -26,6 +26,7 @@
 #define VMSIX_MSIX_ON_MSI_H
 
 #include <vmsix/common.h>
+#include <vmsix/hostmsg.h>
 #include <vmsix/remap.h>
 
 #ifdef __cplusplus
@@ -72,6 +73,15 @@ struct vmsix_eligibility {
  */
 VMSIX_API const char *vmsix_elig_reason_name(uint32_t reason);
 
+/* How masked vectors are kept from the guest (vmsix_msix_on_msi_check_masking()). */
+/* the function's per-vector MSI mask bits (vmsix_dev_init() without a divert hook) */
+#define VMSIX_MASKING_FUNCTION 0u
+/* software masking: a masked vector's messages are held and show in the PBA, and
+ * unmasking delivers one; needs no mask bits (vmsix_dev_init() with the divert hook and a
+ * backend with VMSIX_REMAP_CAP_LIVE_SWITCH, or vmsix_dev_init_hostmsg())
+ */
+#define VMSIX_MASKING_SOFTWARE 1u
+
 /**
  * vmsix_msix_on_msi_check() - can MSI-X be emulated on this function's MSI?
  * @cfg: the physical configuration space (untrusted)
@@ -90,6 +100,25 @@ VMSIX_API const char *vmsix_elig_reason_name(uint32_t reason);
  */
 VMSIX_API int vmsix_msix_on_msi_check(const uint8_t *cfg, size_t len,
                                       struct vmsix_eligibility *out);
+
+/**
+ * vmsix_msix_on_msi_check_masking() - eligibility for one way of masking.
+ * @cfg: the physical configuration space (untrusted)
+ * @len: bytes in @cfg: 64, 256 or 4096
+ * @masking: VMSIX_MASKING_FUNCTION (as vmsix_msix_on_msi_check()) or
+ *           VMSIX_MASKING_SOFTWARE, with which a function without
+ *           per-vector masking qualifies ("no-per-vector-mask" is then no
+ *           reason; the fact stays in @out->per_vector_mask)
+ * @out: receives every reason at once and the facts
+ *
+ * Which masking a backend gives: a remap.h backend with the function's
+ * mask bits gives FUNCTION; one with VMSIX_REMAP_CAP_LIVE_SWITCH and the
+ * device's divert hook gives SOFTWARE; host-owned messages (hostmsg.h,
+ * VFIO) always SOFTWARE. Return: as vmsix_msix_on_msi_check(); -EINVAL
+ * also for an unknown @masking.
+ */
+VMSIX_API int vmsix_msix_on_msi_check_masking(const uint8_t *cfg, size_t len, unsigned masking,
+                                              struct vmsix_eligibility *out);
 
 /* The function's BARs 0..5 and its expansion ROM (index VMSIX_DEV_ROM), as
  * the host knows them (its own enumeration, or VFIO region info). */
@@ -267,6 +296,16 @@ struct vmsix_dev_ops {
     /* Optional: one line (VMSIX_LOG_* @level, NUL-terminated @msg, valid
      * only during the call) per failed step; see vmsix/common.h. */
     void (*log)(void *ctx, int level, const char *msg);
+    /* Optional (vmsix 0.3): software masking on a remap.h backend. The host
+     * target that holds vector @vec's messages while the guest has it
+     * masked: a host vector whose handler calls vmsix_dev_irq(@vec), which
+     * pends it (never a posted target). With it, a function without
+     * per-vector mask bits is served on a backend with
+     * VMSIX_REMAP_CAP_LIVE_SWITCH: a masked vector's entry delivers here,
+     * switched to and from the guest's target in one atomic store, so no
+     * message is lost and unmasking delivers one pending message. Not used
+     * for a function with mask bits, nor with host-owned messages. */
+    int (*divert)(void *ctx, uint16_t vec, struct vmsix_remap_target *host);
 };
 
 /* bar_moved's address of a BAR that does not decode (Memory Space Enable
@@ -337,6 +376,37 @@ VMSIX_API size_t vmsix_dev_storage_size(void);
  */
 VMSIX_API int vmsix_dev_init(void *mem, size_t len, const struct vmsix_dev_params *p,
                              const struct vmsix_dev_ops *ops, void *ctx, struct vmsix_dev **out);
+
+/**
+ * vmsix_dev_init_hostmsg() - make a device whose messages the host owns
+ * (stock Linux: VFIO + KVM; vmsix/hostmsg.h).
+ * @mem: storage, 8-byte aligned
+ * @len: at least vmsix_dev_storage_size()
+ * @hm: the host-owned-message backend (its ops copied by their size rule)
+ * @opt: options (table BAR, BAR size, vectors, BARs), NULL for defaults
+ * @ops: host hooks: cfg_read, cfg_write and inject are required; translate
+ *       and divert are not used (the guest's own message is the route, and
+ *       masking is always in software)
+ * @ctx: passed to the hooks
+ * @out: receives the device
+ *
+ * As vmsix_dev_init(), with VMSIX_MASKING_SOFTWARE eligibility (a function
+ * without per-vector mask bits qualifies; mask bits it has are left
+ * alone), and the physical side replaced by @hm: MSI-X Enable calls
+ * enable(N), a vector's activation route(k, guest message) (a message held
+ * while it was masked is delivered once, through inject), its deactivation
+ * unroute(k), a PBA read of a masked vector take_pending(k), MSI-X
+ * disable, reset and teardown disable(), the guest's FLR reset() when @hm
+ * has it. vmsix never writes the function's MSI capability. Touches
+ * nothing at the function or the backend.
+ * Return: 0; -ENOTSUP (not eligible, options that do not fit, an unknown
+ * member set in @ops or @hm's ops); -EIO (the first 64 bytes unreadable);
+ * -EINVAL (bad arguments, a mandatory hook or operation NULL).
+ */
+VMSIX_API int vmsix_dev_init_hostmsg(void *mem, size_t len, const struct vmsix_hostmsg *hm,
+                                     const struct vmsix_dev_options *opt,
+                                     const struct vmsix_dev_ops *ops, void *ctx,
+                                     struct vmsix_dev **out);
 
 /**
  * vmsix_dev_cfg_read() - a guest configuration read.

@@ -124,6 +124,11 @@ extern "C" {
 #define VMSIX_REMAP_CAP_DATA_INDEX 0x2u
 #define VMSIX_REMAP_CAP_DOORBELL 0x4u /* doorbell_map() must be called (ITS behind an SMMU) */
 #define VMSIX_REMAP_CAP_POSTED 0x8u   /* program() accepts posted targets */
+/* program() without VMSIX_REMAP_PROG_QUIESCED switches a present entry to any target it
+ * accepts in one step (an atomic store of the whole entry): what masking without the
+ * function's mask bits (software masking, the device's divert hook) needs
+ */
+#define VMSIX_REMAP_CAP_LIVE_SWITCH 0x10u
 
 /* What a backend can do. The composed device reads every field: it sizes
  * the device against nentries and max_order at init, and refuses (without

@@ -45,13 +45,14 @@ enum op {
     OP_COMPOSE,
     OP_DB_MAP,
     OP_DB_UNMAP,
+    OP_DIVERT, /* the host's divert hook (software masking) */
     OP_N
 };
 
 /* What a log line names when the operation fails. */
 static const char *const op_step[OP_N] = {
     "read",  "write",      "caps",    "reserve",      "release",        "program",
-    "clear", "invalidate", "compose", "doorbell_map", "doorbell_unmap",
+    "clear", "invalidate", "compose", "doorbell_map", "doorbell_unmap", "divert target",
 };
 
 struct rec {
@@ -72,6 +73,10 @@ struct world {
     uint8_t cfg[PCI_CFG_SPACE_SIZE];
     uint8_t wmask[PCI_CFG_SPACE_SIZE];
     bool addr64;
+    bool soft;                /* no per-vector mask bits: software masking (world_soft()) */
+    uint64_t hole;            /* soft: entries a failed invalidate left not present, until
+                                 programmed and invalidated again (the unit's failure,
+                                 not vmsix's) */
     unsigned mmc;             /* Multiple Message Capable */
     unsigned fail_mask_write; /* the next this many writes of the mask register fail */
 
@@ -226,7 +231,8 @@ static unsigned pending_reg(const struct world *w)
 
 static unsigned cap_len(const struct world *w)
 {
-    return PCI_MSI_LEN_BASE + (w->addr64 ? PCI_MSI_LEN_ADDR64 : 0) + PCI_MSI_LEN_MASKBIT;
+    return PCI_MSI_LEN_BASE + (w->addr64 ? PCI_MSI_LEN_ADDR64 : 0) +
+           (w->soft ? 0 : PCI_MSI_LEN_MASKBIT);
 }
 
 /* The mask bits of the vectors the function implements. */
@@ -239,7 +245,7 @@ static uint32_t impl(const struct world *w)
 
 static uint32_t fn_mask(const struct world *w)
 {
-    return rd(w, mask_reg(w), 4) & impl(w);
+    return w->soft ? 0 : rd(w, mask_reg(w), 4) & impl(w); /* no mask bits: every one sends */
 }
 
 static uint16_t fn_flags(const struct world *w)
@@ -299,10 +305,15 @@ static void check_fire(struct world *w, const char *where)
     if (w->cfg_damage)
         return; /* a refused write: the register is not what vmsix wanted */
     for (k = 0; k < 32; k++) {
-        if (!can_fire(w, k))
+        /* without mask bits, a unit that fails an invalidation leaves the
+         * entry not present until vmsix diverts it again: a message in
+         * between faults (remap.h: a failed invalidate clears the range) */
+        if (!can_fire(w, k) || (w->soft && (w->hole >> k) & 1u))
             continue;
+        /* software masking switches a live entry: until the invalidation
+         * the unit may use the old copy or the new one, both valid */
         if (!w->reserved || k >= w->blk.count || !w->mem[k] || !w->cache[k] ||
-            !same_target(&w->mem_t[k], &w->cache_t[k]))
+            (!w->soft && !same_target(&w->mem_t[k], &w->cache_t[k])))
             viol(w, "%s: the function can send message %u, whose entry is not valid", where, k);
     }
 }
@@ -373,7 +384,8 @@ static int fn_write(void *ctx, uint16_t off, unsigned size, uint32_t val)
     if (touches(off, size, MSI_OFF + PCI_MSI_ADDRESS_LO, 4) ||
         (w->addr64 && touches(off, size, MSI_OFF + PCI_MSI_ADDRESS_HI, 4)) ||
         touches(off, size, data_reg(w), 2)) {
-        if (fn_mask(w) != impl(w))
+        /* with mask bits: every message masked; without: MSI off */
+        if (w->soft ? fn_enabled(w) : fn_mask(w) != impl(w))
             viol(w, "MSI address/data written with mask bits %#x", fn_mask(w));
     }
     rc = inject(w, OP_CFG_W, off);
@@ -558,7 +570,12 @@ static int be_clear(void *ctx, const struct vmsix_remap_block *blk, uint32_t k)
         viol(w, "clear(%u) of a block of %u", k, w->blk.count);
         return r->rc = -EINVAL;
     }
-    if (!w->cfg_damage && can_fire(w, k) && (w->mem[k] || w->cache[k]))
+    /* without mask bits, the one clear of a sendable entry is the last
+     * resort after its divert failed: never live while masked, its
+     * messages fault until it is diverted again */
+    if (w->soft && w->failed && can_fire(w, k))
+        w->hole |= (uint64_t)1 << k;
+    else if (!w->cfg_damage && can_fire(w, k) && (w->mem[k] || w->cache[k]))
         viol(w, "clear(%u) while the function can send message %u (not masked first)", k, k);
     w->mem[k] = false;
     rc = inject(w, OP_CLEAR, 0);
@@ -584,8 +601,12 @@ static int be_invalidate(void *ctx, const struct vmsix_remap_block *blk, uint32_
     }
     rc = inject(w, OP_INVAL, 0);
     for (k = first; k < first + n; k++) {
-        if (rc)
+        if (rc && w->mem[k]) {
             w->mem[k] = false; /* a failed invalidate leaves the range not present */
+            w->hole |= (uint64_t)1 << k;
+        } else if (!rc && w->mem[k]) {
+            w->hole &= ~((uint64_t)1 << k); /* present and valid again */
+        }
         w->cache[k] = w->mem[k];
         w->cache_t[k] = w->mem_t[k];
     }
@@ -828,6 +849,9 @@ static const char *story(const struct world *w, unsigned from)
             break;
         case OP_DB_MAP:
             snprintf(e, sizeof(e), "doorbell_map");
+            break;
+        case OP_DIVERT:
+            snprintf(e, sizeof(e), "divert(%u)", r->k);
             break;
         default:
             snprintf(e, sizeof(e), "doorbell_unmap");
@@ -1848,6 +1872,292 @@ static void test_every_failure_64_doorbell(void **state)
     check_every_failure(*state, &s, every_op | (1u << OP_DB_MAP) | (1u << OP_DB_UNMAP));
 }
 
+/* ---- software masking: a function without per-vector mask bits ---- */
+
+/* The host's divert target of vector k: a host vector whose handler pends k. */
+static struct vmsix_remap_target tdiv(unsigned k)
+{
+    struct vmsix_remap_target t = {.vector = 0xe0u + k, .dest = 0};
+
+    return t;
+}
+
+static int fn_divert(void *ctx, uint16_t vec, struct vmsix_remap_target *t)
+{
+    struct world *w = ctx;
+    struct rec *r = rec_add(w, OP_DIVERT);
+    int rc = inject(w, OP_DIVERT, 0);
+
+    r->k = vec;
+    if (rc)
+        return r->rc = rc;
+    *t = tdiv(vec);
+    return 0;
+}
+
+/* A function whose MSI has no mask bits (nor pending bits): its capability
+ * is 10 or 14 bytes, so a write of a mask register is a write outside it
+ * (fn_write's check), and every enabled message can be sent at any time. */
+static void world_soft(struct world *w, bool addr64, unsigned mmc, uint32_t capflags)
+{
+    world_init(w, addr64, mmc, capflags | VMSIX_REMAP_CAP_LIVE_SWITCH);
+    w->soft = true;
+    put(w, MSI_OFF + PCI_MSI_FLAGS, 2,
+        (mmc << PCI_MSI_FLAGS_QMASK_SHIFT) | (addr64 ? PCI_MSI_FLAGS_64BIT : 0));
+    put(w, mask_reg(w), 4, 0);
+    put(w, pending_reg(w), 4, 0);
+    memset(w->wmask + mask_reg(w), 0, 8);
+}
+
+static int soft_init(struct world *w, struct vmsix_msi_phys *p, uint8_t nvec)
+{
+    memset(p, 0, sizeof(*p));
+    p->cfg_read = fn_read;
+    p->cfg_write = fn_write;
+    p->ctx = w;
+    p->log = &w->logger;
+    p->divert = fn_divert;
+    return vmsix_msi_phys_init(p, &w->backend, &w->src, MSI_OFF, w->addr64, nvec);
+}
+
+/* Software masking's own invariant, on top of check_fire's "every message
+ * the function can send reaches a valid entry": a vector that is not live
+ * at vmsix delivers to its divert target (held, never lost), or, after a
+ * failure that could not divert it, to no entry at all; never to a guest's
+ * target while the guest has it masked. */
+static void check_soft(struct world *w, const struct vmsix_msi_phys *p, const char *where)
+{
+    unsigned k;
+
+    check_fire(w, where);
+    for (k = 0; k < p->nvec && p->on; k++) {
+        struct vmsix_remap_target d = tdiv(k);
+        if (p->active & (1u << k))
+            continue;
+        if (!(p->mask & (1u << k)))
+            viol(w, "%s: vector %u neither live nor masked", where, k);
+        if (w->cache[k] && !same_target(&w->cache_t[k], &d))
+            viol(w, "%s: masked vector %u delivers to a guest's target", where, k);
+        if (w->mem[k] && !same_target(&w->mem_t[k], &d))
+            viol(w, "%s: masked vector %u's entry holds a guest's target", where, k);
+    }
+}
+
+static bool diverted(const struct world *w, unsigned k)
+{
+    struct vmsix_remap_target d = tdiv(k);
+
+    return w->mem[k] && w->cache[k] && same_target(&w->cache_t[k], &d);
+}
+
+/* Without a backend that switches a live entry in one step, software
+ * masking is refused at init (a masked vector would lose messages). */
+static void test_soft_needs_live_switch(void **state)
+{
+    struct world *w = *state;
+    struct vmsix_msi_phys p;
+
+    world_soft(w, true, 2, 0);
+    w->caps.flags &= ~VMSIX_REMAP_CAP_LIVE_SWITCH;
+    assert_int_equal(soft_init(w, &p, 4), -ENOTSUP);
+    assert_true(log_has(w, "software masking", -ENOTSUP));
+    world_soft(w, true, 2, 0);
+    assert_int_equal(soft_init(w, &p, 4), 0);
+    no_violations(w);
+}
+
+/* Setup: every entry present and diverted before MSI Enable; no mask
+ * register written (the function has none). */
+static void check_soft_setup(struct world *w, bool addr64, uint32_t capflags)
+{
+    struct vmsix_msi_phys p;
+    unsigned k;
+    int en = -1;
+
+    world_soft(w, addr64, 2, capflags);
+    assert_int_equal(soft_init(w, &p, 4), 0);
+    assert_int_equal(vmsix_msi_phys_setup(&p), 0);
+    for (unsigned i = 0; i < w->nrec; i++)
+        if (w->rec[i].op == OP_CFG_W &&
+            touches(w->rec[i].off, w->rec[i].size, MSI_OFF + PCI_MSI_FLAGS, 2) &&
+            (flags_after(w, i) & PCI_MSI_FLAGS_ENABLE) && en < 0)
+            en = (int)i;
+    assert_true(en > 0);
+    for (k = 0; k < 4; k++) {
+        int d = next_rec(w, 0, OP_DIVERT);
+        assert_true(d >= 0 && d < en);
+        assert_true(diverted(w, k));
+    }
+    for (unsigned i = (unsigned)en; i < w->nrec; i++)
+        assert_true(w->rec[i].op != OP_PROGRAM && w->rec[i].op != OP_INVAL);
+    assert_int_equal(count_op(w, OP_PROGRAM), 4);
+    assert_int_equal(count_op(w, OP_DIVERT), 4);
+    for (unsigned i = 0; i < w->nrec; i++)
+        if (w->rec[i].op == OP_PROGRAM)
+            assert_int_equal(w->rec[i].flags, 0); /* the function can send: never QUIESCED */
+    assert_true(fn_enabled(w));
+    assert_int_equal(fn_mme(w), 2);
+    assert_int_equal(p.mask, 0xffffffffu);
+    check_soft(w, &p, "setup");
+    assert_int_equal(vmsix_msi_phys_teardown(&p), 0);
+    assert_false(fn_enabled(w));
+    assert_false(w->reserved);
+    for (k = 0; k < NENT; k++)
+        assert_true(entry_gone(w, k));
+    no_violations(w);
+}
+
+static void test_soft_setup_32(void **state)
+{
+    check_soft_setup(*state, false, 0);
+}
+
+static void test_soft_setup_64_data_index(void **state)
+{
+    check_soft_setup(*state, true, VMSIX_REMAP_CAP_DATA_INDEX);
+}
+
+/* Unmask: one live switch from the divert target to the guest's; mask: one
+ * switch back; a new message while live: one switch. No quiesce, no mask
+ * write, no clear. */
+static void test_soft_vec_on_off(void **state)
+{
+    struct world *w = *state;
+    struct vmsix_msi_phys p;
+
+    world_soft(w, false, 2, 0);
+    assert_int_equal(soft_init(w, &p, 4), 0);
+    assert_int_equal(vmsix_msi_phys_setup(&p), 0);
+    w->nrec = 0;
+    assert_int_equal(vmsix_msi_phys_vec_on(&p, 2, &T2), 0);
+    assert_string_equal(story(w, 0), "program(2,-) invalidate(2,1)");
+    assert_true(live(w, 2, &T2));
+    assert_int_equal(p.active, 4u);
+    check_soft(w, &p, "on");
+    w->nrec = 0;
+    assert_int_equal(vmsix_msi_phys_vec_on(&p, 2, &T1), 0);
+    assert_string_equal(story(w, 0), "program(2,-) invalidate(2,1)");
+    assert_true(live(w, 2, &T1));
+    w->nrec = 0;
+    assert_int_equal(vmsix_msi_phys_vec_off(&p, 2), 0);
+    assert_string_equal(story(w, 0), "divert(2) program(2,-) invalidate(2,1)");
+    assert_true(diverted(w, 2));
+    assert_int_equal(p.active, 0);
+    check_soft(w, &p, "off");
+    /* no PBA register to read: the divert handler's pends are the PBA */
+    w->nrec = 0;
+    assert_int_equal(vmsix_msi_phys_pending(&p, 0, 4), 0);
+    assert_int_equal(w->nrec, 0);
+    assert_int_equal(vmsix_msi_phys_teardown(&p), 0);
+    no_violations(w);
+}
+
+/* A divert target the unit cannot hold (a posted one on a unit without
+ * posting) is refused before program(). */
+static void test_soft_divert_refused(void **state)
+{
+    struct world *w = *state;
+    struct vmsix_msi_phys p;
+
+    world_soft(w, false, 1, 0);
+    w->caps.vector_bits = 4; /* tdiv()'s vectors (0xe0 + k) do not fit */
+    assert_int_equal(soft_init(w, &p, 2), 0);
+    assert_int_equal(vmsix_msi_phys_setup(&p), -EINVAL);
+    assert_true(log_has(w, "divert target", -EINVAL));
+    assert_false(fn_enabled(w));
+    assert_false(w->reserved);
+    assert_int_equal(count_op(w, OP_PROGRAM), 0);
+    no_violations(w);
+}
+
+/* The story of every failure, with software masking: whatever fails, a
+ * masked vector is diverted (or has no entry), never live; the error is
+ * returned and logged; a teardown leaves nothing. */
+static bool run_soft_story(struct world *w, unsigned n, unsigned *ops_failed)
+{
+    struct vmsix_msi_phys p;
+    int rc = 0;
+    unsigned st;
+
+    world_soft(w, true, 2, VMSIX_REMAP_CAP_DATA_INDEX);
+    w->fail_at = n;
+    for (st = 0; st < 8; st++) {
+        bool before = w->failed;
+
+        switch (st) {
+        case 0:
+            rc = soft_init(w, &p, 4);
+            break;
+        case 1:
+            rc = vmsix_msi_phys_setup(&p);
+            break;
+        case 2:
+            rc = vmsix_msi_phys_vec_on(&p, 0, &T0);
+            break;
+        case 3:
+            rc = vmsix_msi_phys_vec_on(&p, 1, &T1);
+            break;
+        case 4:
+            rc = vmsix_msi_phys_vec_on(&p, 0, &T0B);
+            break;
+        case 5:
+            rc = vmsix_msi_phys_vec_off(&p, 1);
+            break;
+        case 6:
+            rc = vmsix_msi_phys_vec_off(&p, 0);
+            break;
+        default:
+            rc = vmsix_msi_phys_teardown(&p);
+            break;
+        }
+        if (st > 0)
+            check_soft(w, &p, "story");
+        if (!before && w->failed) {
+            assert_int_equal(rc, w->failed_rc);
+            assert_true(log_has(w, op_step[w->failed_op], w->failed_rc));
+            if (st >= 2 && st <= 6) {
+                unsigned k = (st == 3 || st == 5) ? 1 : 0;
+                assert_false(p.active & (1u << k)); /* masked: held, never live */
+                assert_true(p.mask & (1u << k));
+            }
+            break;
+        }
+        assert_int_equal(rc, 0);
+    }
+    if (w->failed)
+        *ops_failed |= 1u << w->failed_op;
+    if (st == 0 && w->failed)
+        return false;
+    no_violations(w);
+    (void)vmsix_msi_phys_teardown(&p);
+    if (p.blk_held)
+        assert_int_equal(vmsix_msi_phys_teardown(&p), 0);
+    assert_false(w->reserved);
+    assert_int_equal(w->nreserve, w->nrelease);
+    for (unsigned k = 0; k < NENT; k++)
+        assert_true(entry_gone(w, k));
+    if (!(w->failed && failed_at_cfg(w, MSI_OFF + PCI_MSI_FLAGS, 2)))
+        assert_false(fn_enabled(w));
+    no_violations(w);
+    return !w->failed;
+}
+
+static void test_soft_every_failure(void **state)
+{
+    struct world *w = *state;
+    unsigned n, ops_failed = 0;
+    const unsigned want = (1u << OP_DIVERT) | (1u << OP_PROGRAM) | (1u << OP_INVAL) |
+                          (1u << OP_CLEAR) | (1u << OP_RESERVE) | (1u << OP_RELEASE) |
+                          (1u << OP_CFG_W) | (1u << OP_COMPOSE);
+
+    for (n = 1; n < 500; n++)
+        if (run_soft_story(w, n, &ops_failed))
+            break;
+    print_message("%u operations, every one failed in turn\n", n - 1);
+    assert_true(n > 20 && n < 500);
+    assert_int_equal(ops_failed & want, want);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, w_setup, w_teardown)
 
 int main(void)
@@ -1884,6 +2194,12 @@ int main(void)
         T(test_pending_64),
         T(test_every_failure_32),
         T(test_every_failure_64_doorbell),
+        T(test_soft_needs_live_switch),
+        T(test_soft_setup_32),
+        T(test_soft_setup_64_data_index),
+        T(test_soft_vec_on_off),
+        T(test_soft_divert_refused),
+        T(test_soft_every_failure),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

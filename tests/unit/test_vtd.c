@@ -1684,7 +1684,8 @@ static void test_backend_caps(void **state)
     struct vmsix_remap_caps c;
     (void)state;
     assert_int_equal(o->caps(b->rm.ctx, &c), 0);
-    assert_int_equal(c.flags, VMSIX_REMAP_CAP_POSTED);
+    /* the rig has a store128 hook: a present entry switches in one store */
+    assert_int_equal(c.flags, VMSIX_REMAP_CAP_POSTED | VMSIX_REMAP_CAP_LIVE_SWITCH);
     assert_int_equal(c.nentries, 256);
     assert_int_equal(c.max_order, 8);
     assert_int_equal(c.dest_bits, 8);
@@ -1692,7 +1693,7 @@ static void test_backend_caps(void **state)
     assert_null(o->doorbell_map);
     assert_null(o->doorbell_unmap);
     assert_int_equal(s->rm.ops->caps(s->rm.ctx, &c), 0);
-    assert_int_equal(c.flags, 0);
+    assert_int_equal(c.flags, VMSIX_REMAP_CAP_LIVE_SWITCH);
     assert_int_equal(c.max_order, 3);
     assert_int_equal(c.dest_bits, 32);
     assert_int_equal(o->caps(b->rm.ctx, NULL), -EINVAL);
@@ -1709,6 +1710,27 @@ static void test_backend_caps(void **state)
     }
     be_free(b);
     be_free(s);
+}
+
+/* Without the store128 hook and with cmpxchg16b refused, a present entry
+ * cannot switch in one store: no LIVE_SWITCH, so software masking (which
+ * needs it) is refused at device init. */
+static void test_backend_caps_no_live_switch(void **state)
+{
+    struct rig *r = rig_new(256, VMSIX_VTD_NO_CX16, 3, false);
+    size_t sz = vmsix_irte_pool_storage_size(256);
+    void *mem = aligned_alloc(64, (sz + 63u) & ~(size_t)63u);
+    struct vmsix_irte_pool *pool;
+    struct vmsix_remap rm;
+    struct vmsix_remap_caps c;
+    (void)state;
+    assert_non_null(mem);
+    assert_int_equal(vmsix_irte_pool_init(mem, sz, 256, &pool), 0);
+    assert_int_equal(vmsix_vtd_remap_init(r->u, pool, 0, &rm), 0);
+    assert_int_equal(rm.ops->caps(rm.ctx, &c), 0);
+    assert_int_equal(c.flags & VMSIX_REMAP_CAP_LIVE_SWITCH, 0);
+    free(mem);
+    rig_free(r);
 }
 
 /* The whole lifecycle, in the order remap.h documents, checked through the
@@ -2135,6 +2157,7 @@ int main(void)
         cmocka_unit_test(test_resolve_sid_sq),
         cmocka_unit_test(test_resolve_sid_bus_range),
         cmocka_unit_test(test_backend_caps),
+        cmocka_unit_test(test_backend_caps_no_live_switch),
         cmocka_unit_test(test_backend_lifecycle),
         cmocka_unit_test(test_backend_bus_range_and_posted),
         cmocka_unit_test(test_backend_refusals),
