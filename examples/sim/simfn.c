@@ -193,6 +193,16 @@ void simfn_init_af(struct simfn *f, unsigned mmc, bool addr64)
     (void)simfn_init_cfg(f, cfg, sizeof(cfg));
 }
 
+void simfn_drop_mask_bits(struct simfn *f)
+{
+    uint8_t cfg[4096];
+    size_t len = f->len;
+
+    memcpy(cfg, f->cfg, len);
+    put(cfg, f->msi_off + 2u, 2, rd(f, f->msi_off + 2u, 2) & ~(uint32_t)MSI_CTRL_PVM);
+    (void)simfn_init_cfg(f, cfg, len);
+}
+
 void simfn_bars(const struct simfn *f, struct vmsix_dev_bar *bars)
 {
     memset(bars, 0, VMSIX_DEV_NBARS * sizeof(*bars));

@@ -74,6 +74,12 @@ void simfn_init(struct simfn *f, unsigned mmc, bool addr64);
  * 256-byte view. */
 void simfn_init_af(struct simfn *f, unsigned mmc, bool addr64);
 
+/* The function (as made above) without per-vector masking: its MSI
+ * capability loses Per-Vector Masking Capable, so it is 10 or 14 bytes
+ * long, has no mask or pending bits, and sends every enabled message at
+ * once. The rest is as it was. */
+void simfn_drop_mask_bits(struct simfn *f);
+
 /* A function made of @len configuration bytes (see above). Returns 0;
  * -EINVAL for fewer than 64 bytes (@f untouched) or a header type other
  * than 0; -ENOENT when the chain has no MSI capability or it runs past the

@@ -119,6 +119,7 @@ struct world {
     unsigned long hooks;       /* calls of every hook and backend operation */
     /* what the guest received: per guest vector */
     unsigned long injected[32];
+    unsigned long diverted[32]; /* nomask: messages the unit sent to vector k's divert target */
     uint32_t last_guest_data[32];
     uint32_t last_guest_addr[32];
     unsigned long faults, bad_deliveries;
@@ -150,6 +151,14 @@ static bool dw_af_layout;
  * per guest CPU (PD_BASE + 64 * cpu). */
 static bool dw_posted;
 #define PD_BASE 0x7f000000u
+/* The next world's function has no per-vector mask bits
+ * (simfn_drop_mask_bits): vmsix masks in software through the host's
+ * divert hook, whose target for vector k is host vector DIVERT_VEC0 + k
+ * (its handler calls vmsix_dev_irq(k), which pends it). On a unit without
+ * VMSIX_REMAP_CAP_LIVE_SWITCH (the ITS-like one) the device is refused. */
+static bool dw_nomask;
+#define DIVERT_VEC0 0x80u
+#define DIVERT_DEST 8u
 
 static struct world W;
 
@@ -248,7 +257,19 @@ static bool masked_at_function(uint32_t k)
     return !(mc & 1) || (mask & (1u << k));
 }
 
+static bool msi_enabled_at_function(void)
+{
+    return W.fn.cfg[W.fn.msi_off + 2] & 1;
+}
+
 static bool mask_write_failed; /* the last write of the mask register failed */
+
+/* Has an injected fault happened in this world yet (a hook, a backend
+ * operation, or the function refusing an access)? */
+static bool dw_faulted(void)
+{
+    return (W.fail_at && W.calls >= W.fail_at) || (W.fn.fail_at && W.fn.calls >= W.fn.fail_at);
+}
 
 static int s_program(void *c, const struct vmsix_remap_block *b, uint32_t k,
                      const struct vmsix_remap_target *t, uint32_t f)
@@ -259,7 +280,10 @@ static int s_program(void *c, const struct vmsix_remap_block *b, uint32_t k,
         W.range_violations++;
         return -EINVAL;
     }
-    if (!masked_at_function(k) || !(f & VMSIX_REMAP_PROG_QUIESCED))
+    /* with mask bits: quiesced, under the mask; without: a live switch
+     * (never "quiesced" while the function can send) */
+    if (W.fn.pvm ? !masked_at_function(k) || !(f & VMSIX_REMAP_PROG_QUIESCED)
+                 : (f & VMSIX_REMAP_PROG_QUIESCED) && msi_enabled_at_function())
         order_violations++;
     return inject_fault() ? -EIO : W.real.ops->program(W.real.ctx, b, k, t, f);
 }
@@ -271,8 +295,11 @@ static int s_clear(void *c, const struct vmsix_remap_block *b, uint32_t k)
         W.range_violations++;
         return -EINVAL;
     }
-    /* (after a failed mask write, clearing anyway is the safe fallback) */
-    if (!masked_at_function(k) && !mask_write_failed)
+    /* (after a failed mask write, clearing anyway is the safe fallback;
+     * without mask bits, an entry is cleared while the function can send
+     * only as the last resort after a failure) */
+    if (W.fn.pvm ? !masked_at_function(k) && !mask_write_failed
+                 : msi_enabled_at_function() && !dw_faulted())
         order_violations++;
     /* a failing backend: the entry is not present anyway (remap.h) */
     int rc = W.real.ops->clear(W.real.ctx, b, k);
@@ -306,10 +333,6 @@ static int s_compose(void *c, const struct vmsix_remap_block *b, struct vmsix_ms
     int rc = W.real.ops->compose(W.real.ctx, b, m);
     composed = composed || rc == 0;
     return rc;
-}
-static bool msi_enabled_at_function(void)
-{
-    return W.fn.cfg[W.fn.msi_off + 2] & 1;
 }
 static int s_doorbell_map(void *c, const struct vmsix_remap_block *b, struct vmsix_msg *m)
 {
@@ -399,7 +422,10 @@ static void dw_entry_read(uint32_t i, struct dw_entry *e)
             return;
         /* remapped entries in xAPIC mode (the destination in bits 15:8 of
          * the field), posted ones only in a posted_mode world (x2APIC) */
-        e->plain = vmsix_vtd_irte_decode(raw, &f) == 0 && f.posted == W.posted_mode &&
+        /* (without mask bits, a posted world's divert targets are remapped) */
+        e->plain = vmsix_vtd_irte_decode(raw, &f) == 0 &&
+                   (f.posted == W.posted_mode ||
+                    (!W.fn.pvm && !f.posted && f.vector >= DIVERT_VEC0)) &&
                    !f.dest_logical && !f.redir_hint && !f.level && !f.fpd && !f.avail &&
                    (W.posted_mode || !(f.dest & ~0xff00u));
         e->src_ok = f.svt == VMSIX_VTD_SVT_RID && f.sq == VMSIX_VTD_SQ_ALL && f.sid == RID;
@@ -646,6 +672,24 @@ static int h_translate(void *c, uint16_t vec, const struct vmsix_msg *g,
     return 0;
 }
 
+/* The host's divert target of vector k: host vector DIVERT_VEC0 + k, whose
+ * handler (emit below) calls vmsix_dev_irq(k). */
+static int h_divert(void *c, uint16_t vec, struct vmsix_remap_target *t)
+{
+    W.hooks++;
+    (void)c;
+    if (vec >= W.nvec) {
+        W.range_violations++;
+        return -EINVAL;
+    }
+    if (inject_fault())
+        return -EIO;
+    memset(t, 0, sizeof(*t));
+    t->vector = DIVERT_VEC0 + vec;
+    t->dest = DIVERT_DEST;
+    return 0;
+}
+
 static void h_inject(void *c, uint16_t vec, const struct vmsix_msg *g)
 {
     W.hooks++;
@@ -691,6 +735,7 @@ static const struct vmsix_dev_ops dev_ops = {
     .inject = h_inject,
     .bar_moved = h_bar_moved,
     .log = h_log,
+    .divert = h_divert,
 };
 
 /* The function's memory write reaches the unit: remap, then the host's
@@ -741,6 +786,13 @@ static void emit(void *c, const struct vmsix_msg *m)
             return;
         }
         vector = r.irte.vector;
+    }
+    if (!W.fn.pvm && vector >= DIVERT_VEC0 && vector < DIVERT_VEC0 + W.nvec) {
+        /* the divert handler: the device pends it (or, live again by now,
+         * injects it) */
+        W.diverted[vector - DIVERT_VEC0]++;
+        vmsix_dev_irq(W.dev, (uint16_t)(vector - DIVERT_VEC0));
+        return;
     }
     if (vector < HOST_VEC0 || vector >= HOST_VEC0 + 32) {
         W.bad_deliveries++;
@@ -934,6 +986,16 @@ static void dw_make_dev(void)
     W.fail_at = 0;
     W.fn.fail_at = 0;
 
+    if (!W.fn.pvm && !(W.real_caps & VMSIX_REMAP_CAP_LIVE_SWITCH)) {
+        /* software masking needs a unit that switches a live entry */
+        DW_CHECK_EQ(
+            vmsix_dev_init(W.dev_mem, vmsix_dev_storage_size(), &W.dp, &dev_ops, NULL, &W.dev),
+            -ENOTSUP);
+        W.dev = NULL;
+        W.fail_at = fail_at;
+        W.fn.fail_at = fn_fail_at;
+        return;
+    }
     DW_CHECK_EQ(vmsix_dev_init(W.dev_mem, vmsix_dev_storage_size(), &W.dp, &dev_ops, NULL, &W.dev),
                 0);
     DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
@@ -964,6 +1026,8 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
         simfn_init_af(&W.fn, mmc, addr64);
     else
         simfn_init(&W.fn, mmc, addr64);
+    if (dw_nomask)
+        simfn_drop_mask_bits(&W.fn);
     W.fn.emit = emit;
     W.posted_mode = dw_posted && W.kind == DW_VTD;
     if (W.kind == DW_VTD) {
@@ -1172,8 +1236,22 @@ static VMSIX_ORACLE void check_invariants(const char *when)
         if (!e.src_ok || !e.plain || e.delivery > 1)
             DW_FAIL("%s: entry %u: source %d, plain %d, dlm %u", when, i, e.src_ok, e.plain,
                     e.delivery);
-        if (!enabled || fmask || (vc & 1))
-            DW_FAIL("%s: entry %u present for a masked vector", when, i);
+        bool divert = e.vector == DIVERT_VEC0 + k;
+        /* without mask bits a masked vector's entry is its divert target
+         * (held for the guest, never delivered to it), and so is that of an
+         * unmasked vector vmsix could not make live (translate refused its
+         * message, a step failed): its messages reach vmsix_dev_irq */
+        if (!W.fn.pvm && divert && !(st.active & (1u << k)) && !e.posted && !e.delivery &&
+            e.dest == DIVERT_DEST)
+            continue;
+        if (!enabled || fmask || (vc & 1)) {
+            if (W.fn.pvm)
+                DW_FAIL("%s: entry %u present for a masked vector", when, i);
+            if (e.posted || e.vector != DIVERT_VEC0 + k || e.dest != DIVERT_DEST || e.delivery)
+                DW_FAIL("%s: entry %u of masked vector %u is not its divert target (vector %#x)",
+                        when, i, k, e.vector);
+            continue;
+        }
         unsigned long save = W.fail_at;
         W.fail_at = 0;
         DW_CHECK_EQ(h_translate(NULL, (uint16_t)k, &gm, &t), 0);
@@ -1190,9 +1268,17 @@ static VMSIX_ORACLE void check_invariants(const char *when)
     for (unsigned k = 0; k < st.nvec; k++) {
         uint32_t vc = (uint32_t)dw_mmio(16 * k + 12, 4);
         bool masked = !enabled || fmask || (vc & 1);
-        if (masked && st.phys_enabled && !(W.stale & DW_REG_MASK) &&
+        if (W.fn.pvm && masked && st.phys_enabled && !(W.stale & DW_REG_MASK) &&
             !(phys(simfn_msi_mask_reg(&W.fn), 4) & (1u << k)))
             DW_FAIL("%s: vector %u is masked for the guest but not at the function", when, k);
+        /* without mask bits the function sends any enabled message at any
+         * time: each must have its entry (diverted or live), or it would be
+         * lost; only a failure vmsix could not divert around may leave one
+         * without */
+        if (!W.fn.pvm && st.phys_enabled && !(W.stale & DW_REG_CTRL) && !dw_faulted() &&
+            !dw_entry_present(st.block.base + k))
+            DW_FAIL("%s: vector %u has no entry: the function's message %u would be lost", when,
+                    k, k);
         /* a vector vmsix calls live is unmasked for the guest and has its
          * entry (the fire of a live vector must reach the guest) */
         if (st.active & (1u << k)) {
@@ -1219,7 +1305,7 @@ static VMSIX_ORACLE void check_invariants(const char *when)
             guest_masked |= 1u << k;
     }
     want = sw;
-    if (st.phys_enabled)
+    if (st.phys_enabled && W.fn.pvm) /* (without mask bits the function has no pending bits) */
         want |= W.fn.pending & fnmask & guest_masked;
     uint64_t pba = dw_mmio(st.bar_size / 2u, 8);
     if (pba != want)

@@ -69,7 +69,7 @@ static void linux_enable(unsigned nvec)
     assert_int_equal(gcfg_w(bar, 4, 0xffffffff), 0);
     assert_int_equal(dw_cfg(bar, 4), ~(st.bar_size - 1));
     assert_int_equal(gcfg_w(bar, 4, 0xfeb00000), 0);
-    assert_int_equal(W.bar_addr, VMSIX_BAR_UNMAPPED); /* placed, not decoding yet */
+    assert_int_equal(W.bar_addr, VMSIX_BAR_UNMAPPED);               /* placed, not decoding yet */
     assert_int_equal(gcfg_w(0x04, 2, dw_cfg(0x04, 2) | 0x0006), 0); /* Memory, Bus Master */
     assert_int_equal(W.bar_addr, 0xfeb00000);
     assert_true(phys(0x04, 2) & 0x0002); /* the function decodes its own BARs */
@@ -523,7 +523,11 @@ static void test_save_restore(void **state)
     assert_memory_equal(a, c, n);
     assert_int_equal(simfn_fire(&W.fn, 5), 1);
     assert_int_equal(W.last_guest_addr[5], guest_addr(3));
-    assert_int_equal(simfn_fire(&W.fn, 2), 0); /* still masked */
+    /* still masked: held by the function, or (without mask bits) sent to
+     * its divert target and pended; not delivered either way */
+    unsigned long inj2 = W.injected[2];
+    assert_int_equal(simfn_fire(&W.fn, 2), W.fn.pvm ? 0 : 1);
+    assert_int_equal(W.injected[2], inj2);
 
     /* a device of another layout refuses it */
     struct vmsix_dev_params dp;
@@ -1179,6 +1183,150 @@ static int use_amdvi(void **state)
     return 0;
 }
 
+/* ---- a function without per-vector mask bits (software masking) ---- */
+
+static int nomask_teardown(void **state)
+{
+    dw_nomask = false;
+    dw_posted = false;
+    return teardown(state);
+}
+
+static int use_nomask(void **state)
+{
+    (void)state;
+    dw_nomask = true;
+    return 0;
+}
+
+/* The xHCI's shape (16 vectors, 64-bit, no mask bits) through the whole
+ * Linux story: every vector lands once on its guest vector; a masked one's
+ * messages go to its divert target and show in the PBA, and the unmask
+ * delivers exactly one, however many came; Function Mask holds them all;
+ * a move while live; disable gives the block back. On a unit that cannot
+ * switch a live entry (the ITS-like one) the device is refused. */
+static void test_nomask_story(void **state)
+{
+    uint16_t mc = 0x52;
+
+    (void)state;
+    dw_nomask = true;
+    world_init(4, true);
+    if (dw_its()) {
+        assert_null(W.dev); /* refused with -ENOTSUP (dw_make_dev checked it) */
+        return;
+    }
+    assert_false(W.fn.pvm);
+    assert_int_equal(dw_cfg(0x52, 2), 15); /* MSI-X, 16 vectors */
+    linux_enable(16);
+    for (unsigned k = 0; k < 16; k++) {
+        assert_int_equal(simfn_fire(&W.fn, k), 1);
+        assert_int_equal(W.injected[k], 1);
+        assert_int_equal(W.last_guest_data[k], 0x50 + k);
+        assert_int_equal(W.diverted[k], 0);
+    }
+    assert_int_equal(W.faults, 0);
+    /* masked: diverted, pending, not delivered; three messages are one */
+    assert_int_equal(gtab_w(7, 12, 4, 1), 0);
+    check_invariants("mask 7");
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(simfn_fire(&W.fn, 7), 1); /* the function cannot hold it */
+    assert_int_equal(W.diverted[7], 3);
+    assert_int_equal(W.injected[7], 1);
+    assert_int_equal(dw_mmio(0x800, 8), 1u << 7);
+    check_invariants("pending 7");
+    assert_int_equal(gtab_w(7, 12, 4, 0), 0);
+    check_invariants("unmask 7");
+    assert_int_equal(W.injected[7], 2);
+    assert_int_equal(dw_mmio(0x800, 8), 0);
+    assert_int_equal(simfn_fire(&W.fn, 7), 1);
+    assert_int_equal(W.injected[7], 3);
+    assert_int_equal(W.diverted[7], 3);
+    /* masked and unmasked without a message: nothing delivered */
+    assert_int_equal(gtab_w(8, 12, 4, 1), 0);
+    assert_int_equal(gtab_w(8, 12, 4, 0), 0);
+    assert_int_equal(W.injected[8], 1);
+    /* a move while live */
+    assert_int_equal(gtab_w(3, 0, 4, (uint32_t)guest_addr(2)), 0);
+    check_invariants("move 3");
+    assert_int_equal(simfn_fire(&W.fn, 3), 1);
+    assert_int_equal(W.last_guest_addr[3], guest_addr(2));
+    /* Function Mask: every message held; each delivered once after */
+    assert_int_equal(gcfg_w(mc, 2, 0xc000), 0);
+    check_invariants("fmask");
+    for (unsigned k = 0; k < 16; k += 5)
+        assert_int_equal(simfn_fire(&W.fn, k), 1);
+    assert_int_equal(dw_mmio(0x800, 8), 0x8421u);
+    assert_int_equal(gcfg_w(mc, 2, 0x8000), 0);
+    check_invariants("fmask clear");
+    for (unsigned k = 0; k < 16; k++)
+        assert_int_equal(W.injected[k], (k == 7 ? 3u : 1u) + (k == 3) + (k % 5 == 0));
+    assert_int_equal(dw_mmio(0x800, 8), 0);
+    /* the PBA read asks the function nothing: it has no pending bits */
+    assert_int_equal(gtab_w(1, 12, 4, 1), 0);
+    unsigned long reads = W.fn.calls;
+    (void)dw_mmio(0x800, 8);
+    assert_int_equal(W.fn.calls, reads);
+    assert_int_equal(gcfg_w(mc, 2, 0x0000), 0);
+    check_invariants("disable");
+    assert_int_equal(dw_free_count(), W.pool_free0);
+    assert_int_equal(W.faults, 0);
+    assert_int_equal(W.bad_deliveries, 0);
+}
+
+/* VT-d posted interrupts without mask bits: an unmasked vector is posted
+ * straight to the vCPU, a masked one diverted to the host and pended. */
+static void test_nomask_posted(void **state)
+{
+    (void)state;
+    dw_nomask = true;
+    dw_posted = true;
+    world_init(3, true);
+    linux_enable(8);
+    assert_int_equal(simfn_fire(&W.fn, 5), 1);
+    assert_int_equal(W.posted[5], 1);
+    assert_int_equal(W.injected[5], 0);
+    assert_int_equal(gtab_w(5, 12, 4, 1), 0);
+    check_invariants("mask 5");
+    assert_int_equal(simfn_fire(&W.fn, 5), 1);
+    assert_int_equal(W.posted[5], 1);
+    assert_int_equal(W.diverted[5], 1);
+    assert_int_equal(dw_mmio(0x800, 8), 1u << 5);
+    assert_int_equal(gtab_w(5, 12, 4, 0), 0);
+    check_invariants("unmask 5");
+    assert_int_equal(W.injected[5], 1); /* the pending one, by the host */
+    assert_int_equal(simfn_fire(&W.fn, 5), 1);
+    assert_int_equal(W.posted[5], 2);
+}
+
+/* Without the divert hook a function without mask bits is refused, as
+ * before software masking existed; vmsix_msix_on_msi_check_masking() says
+ * the same. */
+static void test_nomask_needs_divert(void **state)
+{
+    static unsigned char mem[65536] __attribute__((aligned(8)));
+    struct vmsix_dev_ops ops = dev_ops;
+    struct vmsix_eligibility e;
+    struct vmsix_dev *d;
+
+    (void)state;
+    dw_nomask = true;
+    world_init_dev(3, true, false);
+    ops.divert = NULL;
+    assert_int_equal(vmsix_dev_init(mem, vmsix_dev_storage_size(), &W.dp, &ops, NULL, &d),
+                     -ENOTSUP);
+    assert_int_equal(vmsix_msix_on_msi_check(W.fn.cfg, 4096, &e), -ENOTSUP);
+    assert_int_equal(e.reasons, VMSIX_ELIG_NO_PER_VECTOR_MASK);
+    assert_false(e.per_vector_mask);
+    assert_int_equal(vmsix_msix_on_msi_check_masking(W.fn.cfg, 4096, VMSIX_MASKING_FUNCTION, &e),
+                     -ENOTSUP);
+    assert_int_equal(vmsix_msix_on_msi_check_masking(W.fn.cfg, 4096, VMSIX_MASKING_SOFTWARE, &e),
+                     0);
+    assert_int_equal(e.reasons, 0);
+    assert_false(e.per_vector_mask);
+    assert_int_equal(vmsix_msix_on_msi_check_masking(W.fn.cfg, 4096, 2, &e), -EINVAL);
+}
+
 static int use_amdvi_ga(void **state)
 {
     (void)state;
@@ -1220,6 +1368,20 @@ int main(void)
         cmocka_unit_test_teardown(test_bars_virtual, teardown),
         cmocka_unit_test_teardown(test_bars_refused, teardown),
     };
+    /* a function without mask bits: software masking through the divert hook */
+    const struct CMUnitTest nomask[] = {
+        cmocka_unit_test_teardown(test_nomask_story, nomask_teardown),
+        cmocka_unit_test_setup_teardown(test_fault_injection, use_nomask, nomask_teardown),
+        cmocka_unit_test_setup_teardown(test_random_guest, use_nomask, nomask_teardown),
+        cmocka_unit_test_setup_teardown(test_save_restore, use_nomask, nomask_teardown),
+        cmocka_unit_test_teardown(test_nomask_needs_divert, nomask_teardown),
+    };
+    const struct CMUnitTest nomask_vtd[] = {
+        cmocka_unit_test_teardown(test_nomask_posted, nomask_teardown),
+    };
+    const struct CMUnitTest nomask_its[] = {
+        cmocka_unit_test_teardown(test_nomask_story, nomask_teardown),
+    };
     /* VT-d's posted format */
     const struct CMUnitTest vtd_only[] = {
         cmocka_unit_test_teardown(test_posted_targets, teardown),
@@ -1236,5 +1398,10 @@ int main(void)
     failed += cmocka_run_group_tests_name("amdvi-ga", tests, use_amdvi_ga, NULL);
     failed += cmocka_run_group_tests_name("its", tests, use_its, NULL);
     failed += cmocka_run_group_tests_name("its-doorbell", its_only, use_its, NULL);
+    failed += cmocka_run_group_tests_name("vtd-nomask", nomask, use_vtd, NULL);
+    failed += cmocka_run_group_tests_name("vtd-posted-nomask", nomask_vtd, use_vtd, NULL);
+    failed += cmocka_run_group_tests_name("amdvi-nomask", nomask, use_amdvi, NULL);
+    failed += cmocka_run_group_tests_name("amdvi-ga-nomask", nomask, use_amdvi_ga, NULL);
+    failed += cmocka_run_group_tests_name("its-nomask", nomask_its, use_its, NULL);
     return failed;
 }
