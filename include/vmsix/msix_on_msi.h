@@ -2,8 +2,8 @@
 /*
  * vmsix/msix_on_msi.h - MSI-X emulated on top of multi-message MSI.
  *
- * A function with multi-message MSI and per-vector masking, and no MSI-X,
- * is shown to the guest as an MSI-X function (DESIGN 4.3):
+ * A function with multi-message MSI and no MSI-X is shown to the guest as
+ * an MSI-X function (DESIGN 4.3):
  * - its MSI capability is replaced in place by an MSI-X capability (ID
  *   0x11, the next pointer kept, Table Size = N - 1, table at offset 0 and
  *   PBA at half the BAR in a free BAR slot); every other byte of the old MSI
@@ -14,7 +14,14 @@
  *   remapping entries (vmsix/remap.h), and each guest vector k is entry
  *   base + k, programmed with the host target that the hypervisor's
  *   translate hook gives for the guest's message, masked and unmasked with
- *   the function's per-vector MSI mask bit k.
+ *   the function's per-vector MSI mask bit k; a function without mask bits
+ *   is masked in software: entry k switches, in one atomic store, between
+ *   the guest's target and a host "divert" target that pends vector k
+ *   (the divert hook, a backend with VMSIX_REMAP_CAP_LIVE_SWITCH);
+ * - or, where the host owns the function's messages (stock Linux: VFIO and
+ *   KVM; vmsix/hostmsg.h, vmsix_dev_init_hostmsg()), each unmasked guest
+ *   vector k is routed straight to the guest's message and a masked one
+ *   held by the host, always in software.
  *
  * Two pure helpers take no device: vmsix_msix_on_msi_check() (may this
  * function be served?) and vmsix_msix_on_msi_view() (the configuration
@@ -226,6 +233,10 @@ VMSIX_API int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len,
  *   k at the function if it is not, program entry k, invalidate, unmask k;
  * - vector k becomes inactive: mask k first, then clear entry k and
  *   invalidate;
+ * - without mask bits (software masking) entry k is never cleared while the
+ *   function may send: it switches between the guest's target and its
+ *   divert target, and the PBA is the software bits alone;
+ * - with host-owned messages, see vmsix_dev_init_hostmsg();
  * - guest clears MSI-X Enable, FLR, vmsix_dev_reset(), teardown: mask all,
  *   disable MSI, clear and invalidate every entry, release the block.
  * A failure leaves the vector masked at the function and is returned by
