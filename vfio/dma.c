@@ -42,8 +42,8 @@ VMSIX_API int vmsix_vfio_dma_map(struct vmsix_vfio_dev *d, uint64_t iova, uint64
     rc = vfio_sys_ioctl(&d->sys, d->info.container_fd, VFIO_IOMMU_MAP_DMA, &m);
     if (rc < 0) {
         vfio_log(&d->log, VMSIX_LOG_ERR, d->name,
-                 "VFIO_IOMMU_MAP_DMA iova 0x%llx size 0x%llx failed (%s)",
-                 (unsigned long long)iova, (unsigned long long)size, vfio_errname(rc, b));
+                 "VFIO_IOMMU_MAP_DMA iova 0x%llx size 0x%llx failed (%s)", (unsigned long long)iova,
+                 (unsigned long long)size, vfio_errname(rc, b));
         return rc;
     }
     return 0;

@@ -28,8 +28,8 @@ struct vmsix_vfio_msi {
     struct vfio_log log;
     struct vmsix_vfio_route_ops rops;
     void *rctx;
-    uint32_t nvec;     /* 0: not enabled */
-    uint32_t assigned; /* bit k: vector k's irqfd is assigned (routed) */
+    uint32_t nvec;      /* 0: not enabled */
+    uint32_t assigned;  /* bit k: vector k's irqfd is assigned (routed) */
     uint32_t has_route; /* bit k: KVM routes gsi[k] to msg[k] */
     uint32_t held;      /* bit k: a held message the eventfd no longer shows (a read
                            took it, then the assign failed): diverted, never lost */

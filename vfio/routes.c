@@ -33,7 +33,8 @@ static size_t align8(size_t v)
 
 static size_t table_bytes(uint32_t max)
 {
-    return align8(sizeof(struct kvm_irq_routing) + (size_t)max * sizeof(struct kvm_irq_routing_entry));
+    return align8(sizeof(struct kvm_irq_routing) +
+                  (size_t)max * sizeof(struct kvm_irq_routing_entry));
 }
 
 VMSIX_API size_t vmsix_vfio_routes_storage_size(uint32_t max_routes, uint32_t gsi_count)
@@ -157,8 +158,7 @@ static void copy_table(struct vmsix_vfio_routes *r)
 }
 
 VMSIX_API int vmsix_vfio_routes_set_msi(struct vmsix_vfio_routes *r, uint32_t gsi,
-                                        const struct vmsix_msg *msg, uint32_t flags,
-                                        uint32_t devid)
+                                        const struct vmsix_msg *msg, uint32_t flags, uint32_t devid)
 {
     struct kvm_irq_routing_entry want, *e;
     uint32_t i, at;

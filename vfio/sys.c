@@ -166,8 +166,8 @@ int vfio_sys_read(const struct vfio_sys *s, int fd, void *buf, size_t len)
 {
     if (len > INT_MAX)
         return -EINVAL;
-    return count_max(s->ops.read ? s->ops.read(s->ctx, fd, buf, len) : real_read(NULL, fd, buf, len),
-                     len);
+    return count_max(
+        s->ops.read ? s->ops.read(s->ctx, fd, buf, len) : real_read(NULL, fd, buf, len), len);
 }
 
 int vfio_sys_write(const struct vfio_sys *s, int fd, const void *buf, size_t len)
@@ -217,11 +217,11 @@ const char *vfio_errname(int rc, char buf[16])
         int e;
         const char *name;
     } names[] = {
-        {EPERM, "-EPERM"},   {ENOENT, "-ENOENT"},   {EINTR, "-EINTR"},   {EIO, "-EIO"},
-        {EBADF, "-EBADF"},   {EAGAIN, "-EAGAIN"},   {ENOMEM, "-ENOMEM"}, {EACCES, "-EACCES"},
-        {EFAULT, "-EFAULT"}, {EBUSY, "-EBUSY"},     {EEXIST, "-EEXIST"}, {ENODEV, "-ENODEV"},
-        {EINVAL, "-EINVAL"}, {ENFILE, "-ENFILE"},   {EMFILE, "-EMFILE"}, {ENOTTY, "-ENOTTY"},
-        {ENOSPC, "-ENOSPC"}, {ERANGE, "-ERANGE"},   {ENOSYS, "-ENOSYS"}, {ENOTSUP, "-ENOTSUP"},
+        {EPERM, "-EPERM"},   {ENOENT, "-ENOENT"},       {EINTR, "-EINTR"},   {EIO, "-EIO"},
+        {EBADF, "-EBADF"},   {EAGAIN, "-EAGAIN"},       {ENOMEM, "-ENOMEM"}, {EACCES, "-EACCES"},
+        {EFAULT, "-EFAULT"}, {EBUSY, "-EBUSY"},         {EEXIST, "-EEXIST"}, {ENODEV, "-ENODEV"},
+        {EINVAL, "-EINVAL"}, {ENFILE, "-ENFILE"},       {EMFILE, "-EMFILE"}, {ENOTTY, "-ENOTTY"},
+        {ENOSPC, "-ENOSPC"}, {ERANGE, "-ERANGE"},       {ENOSYS, "-ENOSYS"}, {ENOTSUP, "-ENOTSUP"},
         {ENXIO, "-ENXIO"},   {EOVERFLOW, "-EOVERFLOW"},
     };
     size_t i;

@@ -479,8 +479,7 @@ VMSIX_API int vmsix_vfio_routes_set_irqchip(struct vmsix_vfio_routes *r, uint32_
  * One KVM_SET_GSI_ROUTING, none when nothing changes.
  * Return: 0, -EINVAL, or the ioctl's error with the table as before.
  */
-VMSIX_API int vmsix_vfio_routes_drop(struct vmsix_vfio_routes *r, uint32_t n,
-                                     const uint32_t *gsi);
+VMSIX_API int vmsix_vfio_routes_drop(struct vmsix_vfio_routes *r, uint32_t n, const uint32_t *gsi);
 
 /**
  * vmsix_vfio_routes_count() - entries in the table.
@@ -519,13 +518,13 @@ struct vmsix_vfio_msi_params {
  * KVM_SET_GSI_ROUTING of the default table); reads are eventfd reads.
  */
 struct vmsix_vfio_msi_stats {
-    uint64_t ioctls;        /* every ioctl, enable to reset */
-    uint64_t masks;         /* unroute() that deassigned */
-    uint64_t mask_ioctls;   /* their ioctls: 1 each (KVM_IRQFD deassign) */
-    uint64_t unmasks;       /* route() of a held vector that assigned */
-    uint64_t unmask_ioctls; /* their ioctls: KVM_IRQFD assign, + set_route when the
-                               route changed while held */
-    uint64_t unmask_reads;  /* their eventfd reads: 2 each (drain, assign, drain) */
+    uint64_t ioctls;         /* every ioctl, enable to reset */
+    uint64_t masks;          /* unroute() that deassigned */
+    uint64_t mask_ioctls;    /* their ioctls: 1 each (KVM_IRQFD deassign) */
+    uint64_t unmasks;        /* route() of a held vector that assigned */
+    uint64_t unmask_ioctls;  /* their ioctls: KVM_IRQFD assign, + set_route when the
+                                route changed while held */
+    uint64_t unmask_reads;   /* their eventfd reads: 2 each (drain, assign, drain) */
     uint64_t held_delivered; /* route() that returned 1: a held message delivered */
     uint64_t updates;        /* route() of a routed vector with a new message */
     uint64_t update_ioctls;  /* their ioctls: 1 each (set_route) */

@@ -338,12 +338,14 @@ static uint8_t *region_bytes(struct fake_kernel *fk, int fd, size_t len, uint64_
     return NULL;
 }
 
-static int sys_pread(void *ctx, int fd, void *buf, size_t len, uint64_t off)
+/* pread or pwrite of a region: short by a byte while short_io lasts. */
+static int region_io(struct fake_kernel *fk, int fd, void *buf, size_t len, uint64_t off,
+                     bool write)
 {
-    struct fake_kernel *fk = ctx;
     uint8_t *p;
 
-    fk_rec(fk, "pread %d off=0x%llx len=%zu", fd, (unsigned long long)off, len);
+    fk_rec(fk, "%s %d off=0x%llx len=%zu", write ? "pwrite" : "pread", fd,
+           (unsigned long long)off, len);
     if (fk_fails(fk))
         return FK_FAIL_RC;
     p = region_bytes(fk, fd, len, off);
@@ -353,27 +355,21 @@ static int sys_pread(void *ctx, int fd, void *buf, size_t len, uint64_t off)
         fk->short_io--;
         len--;
     }
-    memcpy(buf, p, len);
+    if (write)
+        memcpy(p, buf, len);
+    else
+        memcpy(buf, p, len);
     return (int)len;
+}
+
+static int sys_pread(void *ctx, int fd, void *buf, size_t len, uint64_t off)
+{
+    return region_io(ctx, fd, buf, len, off, false);
 }
 
 static int sys_pwrite(void *ctx, int fd, const void *buf, size_t len, uint64_t off)
 {
-    struct fake_kernel *fk = ctx;
-    uint8_t *p;
-
-    fk_rec(fk, "pwrite %d off=0x%llx len=%zu", fd, (unsigned long long)off, len);
-    if (fk_fails(fk))
-        return FK_FAIL_RC;
-    p = region_bytes(fk, fd, len, off);
-    if (!p)
-        return -EINVAL;
-    if (fk->short_io) {
-        fk->short_io--;
-        len--;
-    }
-    memcpy(p, buf, len);
-    return (int)len;
+    return region_io(ctx, fd, (void *)(uintptr_t)buf, len, off, true);
 }
 
 static int sys_readlink(void *ctx, const char *path, char *buf, size_t len)
