@@ -53,8 +53,9 @@ extern "C" {
  * with the struct. Every member returns what the system call returns on
  * success (a file descriptor, a byte count, an ioctl's non-negative
  * result) or a negative errno (never -1 with errno set). A NULL member is
- * the real system call (open() with O_CLOEXEC added by the caller, close(),
- * ioctl(), read(), write(), pread(), pwrite(), eventfd(), readlink()).
+ * the real system call (open(), close(), ioctl(), read(), write(), pread(),
+ * pwrite(), eventfd(), readlink()). The library opens with O_RDWR |
+ * O_CLOEXEC and makes its eventfds EFD_NONBLOCK | EFD_CLOEXEC.
  * Add new members only at the end; NULL must keep the old behaviour
  * (docs/design.md "Hook structs grow at the end").
  */

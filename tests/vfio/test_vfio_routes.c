@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -333,6 +334,101 @@ static void test_init_refusals(void **state)
     free(mem);
 }
 
+/* Several devices' backends on one table, a thread each (the table's
+ * mutex; the tsan build runs this under ThreadSanitizer): every table KVM
+ * gets is well formed, and the last one holds every thread's routes. */
+struct shared {
+    pthread_mutex_t lock;
+    unsigned calls;
+    unsigned nr;
+    int bad;
+};
+
+static int mt_ioctl(void *ctx, int fd, unsigned long req, void *arg)
+{
+    struct shared *sh = ctx;
+    const struct kvm_irq_routing *tab = arg;
+    uint32_t i, j;
+
+    (void)fd;
+    if (req != KVM_SET_GSI_ROUTING)
+        return -ENOTTY;
+    pthread_mutex_lock(&sh->lock);
+    sh->calls++;
+    sh->nr = tab->nr;
+    for (i = 0; i < tab->nr; i++)
+        for (j = 0; j < i; j++)
+            if (tab->entries[i].gsi == tab->entries[j].gsi &&
+                tab->entries[i].type == KVM_IRQ_ROUTING_MSI)
+                sh->bad++;
+    pthread_mutex_unlock(&sh->lock);
+    return 0;
+}
+
+struct worker {
+    struct vmsix_vfio_routes *r;
+    uint32_t id;
+    int rc;
+};
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    const struct vmsix_vfio_route_ops *ops = vmsix_vfio_routes_ops();
+    uint32_t gsi[4], i, k;
+    struct vmsix_msg m;
+
+    for (i = 0; i < 200 && !w->rc; i++) {
+        w->rc = ops->gsi_alloc(w->r, 4, gsi);
+        for (k = 0; k < 4 && !w->rc; k++) {
+            m.addr = 0xfee00000u | (w->id << 12);
+            m.data = i * 4u + k;
+            w->rc = ops->set_route(w->r, gsi[k], &m, 0, 0);
+        }
+        if (!w->rc && i + 1 < 200)
+            w->rc = ops->drop_routes(w->r, 4, gsi);
+        if (!w->rc && i + 1 < 200)
+            ops->gsi_free(w->r, 4, gsi);
+    }
+    return NULL;
+}
+
+static void test_shared_by_threads(void **state)
+{
+    struct t *t = *state;
+    struct vmsix_vfio_routes_params p = params(t, 64, 24, 40, VMSIX_VFIO_ROUTES_X86_IRQCHIP);
+    struct vmsix_vfio_sys sys;
+    struct shared sh;
+    struct worker w[4];
+    pthread_t th[4];
+    unsigned i;
+
+    memset(&sh, 0, sizeof(sh));
+    pthread_mutex_init(&sh.lock, NULL);
+    memset(&sys, 0, sizeof(sys));
+    sys.size = sizeof(sys);
+    sys.ioctl = mt_ioctl;
+    p.sys = &sys;
+    p.sys_ctx = &sh;
+    vmsix_vfio_routes_fini(t->r);
+    assert_int_equal(vmsix_vfio_routes_init(t->mem, t->len, &p, &t->r), 0);
+    for (i = 0; i < 4; i++) {
+        w[i].r = t->r;
+        w[i].id = i;
+        w[i].rc = 0;
+        assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].rc, 0);
+    }
+    assert_int_equal(sh.bad, 0);
+    assert_int_equal(sh.calls, 4u * (200u * 5u - 1u));
+    assert_int_equal(sh.nr, 40u + 16u);
+    assert_int_equal(vmsix_vfio_routes_count(t->r), 40u + 16u);
+    pthread_mutex_destroy(&sh.lock);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -340,6 +436,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_x86_defaults_kept), T(test_set_msi), T(test_failure_keeps_table), T(test_drop),
         T(test_full),              T(test_gsi_alloc), T(test_init_refusals),
+        T(test_shared_by_threads),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
