@@ -10,6 +10,8 @@
    expected text.
 4. consumer.c linked against libvmsix.a with `pkg-config --static --libs`
    (-Wl,-Bstatic): it must not need libvmsix.so and print the same text.
+5. With --vfio-consumer (where libvmsix-vfio is built): steps 2-4 for
+   vmsix-vfio.pc (Requires: vmsix) and that consumer.
 """
 import argparse
 import json
@@ -66,6 +68,73 @@ def check_installed_files_built(meson, builddir):
                       % (builddir, ', '.join(sorted(missing))))
 
 
+class Consume:
+    """Consumers of one installed package through its .pc file."""
+
+    def __init__(self, a, env, dest, work, base, readelf):
+        self.a, self.env, self.dest, self.work = a, env, dest, work
+        self.base, self.readelf = base, readelf
+
+    def package(self, pc, lib, lflags, header, consumer, want):
+        """pkg-config @pc resolves into the DESTDIR and names @lflags; @header
+        is installed; @consumer built against lib@lib.so (dynamic) and
+        lib@lib.a (static) prints @want."""
+        a, env, dest, work, base = self.a, self.env, self.dest, self.work, self.base
+        if not os.path.exists(os.path.join(env['PKG_CONFIG_PATH'], pc + '.pc')):
+            raise Failure('%s.pc was not installed beside vmsix.pc' % pc)
+        cflags = shlex.split(run([a.pkgconfig, '--cflags', pc], env=env))
+        libs = shlex.split(run([a.pkgconfig, '--libs', pc], env=env))
+        slibs = shlex.split(run([a.pkgconfig, '--static', '--libs', pc], env=env))
+
+        incs = [f[2:] for f in cflags if f.startswith('-I')]
+        ldirs = [f[2:] for f in libs + slibs if f.startswith('-L')]
+        outside = [p for p in incs + ldirs if not os.path.abspath(p).startswith(dest + os.sep)]
+        if not incs or not ldirs or outside:
+            raise Failure('pkg-config %s does not resolve into the DESTDIR: -I %s, -L %s'
+                          % (pc, incs or '(none)', ldirs or '(none)'))
+        for f in lflags:
+            if f not in libs or f not in slibs:
+                raise Failure('pkg-config --libs %s does not name %s' % (pc, f))
+        if not os.path.exists(os.path.join(incs[0], header)):
+            raise Failure('%s was not installed beside the headers' % header)
+        print('  ok: %s: -I and -L point into the DESTDIR' % pc)
+
+        # Dynamic: lib<lib>.so from the DESTDIR through LD_LIBRARY_PATH.
+        so = 'lib%s.so' % lib
+        exe = os.path.join(work, 'consumer-' + pc)
+        run(base + cflags + [consumer, '-o', exe] + libs)
+        renv = dict(os.environ)
+        renv['LD_LIBRARY_PATH'] = os.pathsep.join(
+            ldirs + ([renv['LD_LIBRARY_PATH']] if renv.get('LD_LIBRARY_PATH') else []))
+        deps = needed(self.readelf, exe)
+        if deps is not None and not any(d.startswith(so) for d in deps):
+            raise Failure('the dynamic consumer does not need %s (NEEDED: %s)' % (so, deps))
+        ldd = shutil.which('ldd')
+        if ldd:
+            out = run([ldd, exe], env=renv, check=False)
+            line = [l for l in out.splitlines() if l.strip().startswith(so)]
+            if not line or dest not in line[0]:
+                raise Failure('%s does not resolve into the DESTDIR: %s'
+                              % (so, line[0].strip() if line else 'not listed'))
+        got = run([exe], env=renv)
+        if got != want:
+            raise Failure('dynamic consumer printed %r, expected %r' % (got, want))
+        print('  ok: %s: dynamic consumer' % pc)
+
+        # Static: lib<lib>.a, no lib*.so of ours needed, no LD_LIBRARY_PATH.
+        exe = os.path.join(work, 'consumer-%s-static' % pc)
+        run(base + cflags + [consumer, '-o', exe, '-Wl,-Bstatic'] + slibs + ['-Wl,-Bdynamic'])
+        deps = needed(self.readelf, exe)
+        if deps is not None and any(d.startswith('libvmsix') for d in deps):
+            raise Failure('the static consumer still needs %s' % deps)
+        senv = dict(os.environ)
+        senv.pop('LD_LIBRARY_PATH', None)
+        got = run([exe], env=senv)
+        if got != want:
+            raise Failure('static consumer printed %r, expected %r' % (got, want))
+        print('  ok: %s: static consumer (NEEDED: %s)' % (pc, ', '.join(deps or ['?'])))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('--meson', action='append', required=True)
@@ -76,6 +145,7 @@ def main():
                     help='extra compile+link flag for the consumer (sanitizer, coverage)')
     ap.add_argument('--consumer', required=True)
     ap.add_argument('--version', required=True)
+    ap.add_argument('--vfio-consumer', help='also build this consumer of vmsix-vfio.pc')
     ap.add_argument('--keep', action='store_true', help='keep the DESTDIR')
     a = ap.parse_args()
 
@@ -102,59 +172,14 @@ def main():
                    PKG_CONFIG_SYSROOT_DIR=dest,
                    PKG_CONFIG_ALLOW_SYSTEM_CFLAGS='1', PKG_CONFIG_ALLOW_SYSTEM_LIBS='1')
         print('  PKG_CONFIG_PATH=PKG_CONFIG_LIBDIR=%s PKG_CONFIG_SYSROOT_DIR=%s' % (pcdir, dest))
-        cflags = shlex.split(run([a.pkgconfig, '--cflags', 'vmsix'], env=env))
-        libs = shlex.split(run([a.pkgconfig, '--libs', 'vmsix'], env=env))
-        slibs = shlex.split(run([a.pkgconfig, '--static', '--libs', 'vmsix'], env=env))
-
-        incs = [f[2:] for f in cflags if f.startswith('-I')]
-        ldirs = [f[2:] for f in libs + slibs if f.startswith('-L')]
-        outside = [p for p in incs + ldirs if not os.path.abspath(p).startswith(dest + os.sep)]
-        if not incs or not ldirs or outside:
-            raise Failure('pkg-config does not resolve into the DESTDIR: -I %s, -L %s'
-                          % (incs or '(none)', ldirs or '(none)'))
-        if '-lvmsix' not in libs or '-lvmsix' not in slibs:
-            raise Failure('pkg-config --libs does not name -lvmsix')
-        if not os.path.exists(os.path.join(incs[0], 'vmsix', 'version.h')):
-            raise Failure('vmsix/version.h was not installed beside the headers')
-        print('  ok: -I and -L point into the DESTDIR')
-
         work = os.path.join(dest, 'consumer')
         os.mkdir(work)
         base = a.cc + ['-std=c99', '-Wall', '-Wextra', '-Werror'] + a.cflag
-
-        # Dynamic: libvmsix.so from the DESTDIR through LD_LIBRARY_PATH.
-        exe = os.path.join(work, 'consumer')
-        run(base + cflags + [a.consumer, '-o', exe] + libs)
-        renv = dict(os.environ)
-        renv['LD_LIBRARY_PATH'] = os.pathsep.join(
-            ldirs + ([renv['LD_LIBRARY_PATH']] if renv.get('LD_LIBRARY_PATH') else []))
-        deps = needed(readelf, exe)
-        if deps is not None and not any(d.startswith('libvmsix.so') for d in deps):
-            raise Failure('the dynamic consumer does not need libvmsix.so (NEEDED: %s)' % deps)
-        ldd = shutil.which('ldd')
-        if ldd:
-            out = run([ldd, exe], env=renv, check=False)
-            line = [l for l in out.splitlines() if 'libvmsix.so' in l]
-            if not line or dest not in line[0]:
-                raise Failure('libvmsix.so does not resolve into the DESTDIR: %s'
-                              % (line[0].strip() if line else 'not listed'))
-        got = run([exe], env=renv)
-        if got != want:
-            raise Failure('dynamic consumer printed %r, expected %r' % (got, want))
-        print('  ok: dynamic consumer')
-
-        # Static: libvmsix.a, no libvmsix.so needed, no LD_LIBRARY_PATH.
-        exe = os.path.join(work, 'consumer-static')
-        run(base + cflags + [a.consumer, '-o', exe, '-Wl,-Bstatic'] + slibs + ['-Wl,-Bdynamic'])
-        deps = needed(readelf, exe)
-        if deps is not None and any(d.startswith('libvmsix') for d in deps):
-            raise Failure('the static consumer still needs %s' % deps)
-        senv = dict(os.environ)
-        senv.pop('LD_LIBRARY_PATH', None)
-        got = run([exe], env=senv)
-        if got != want:
-            raise Failure('static consumer printed %r, expected %r' % (got, want))
-        print('  ok: static consumer (NEEDED: %s)' % ', '.join(deps or ['?']))
+        c = Consume(a, env, dest, work, base, readelf)
+        c.package('vmsix', 'vmsix', ['-lvmsix'], 'vmsix/version.h', a.consumer, want)
+        if a.vfio_consumer:
+            c.package('vmsix-vfio', 'vmsix-vfio', ['-lvmsix-vfio', '-lvmsix'], 'vmsix/vfio.h',
+                      a.vfio_consumer, 'version=%s vfio=ok\n' % a.version)
     except Failure as e:
         print('FAIL: %s' % e)
         return 1

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# The core and its public headers keep the house style of .clang-format.
+# The core, its public headers and libvmsix-vfio keep the house style of
+# .clang-format.
 # Usage: style.sh SOURCE_ROOT; exits 77 (skip) with the reason when no
 # clang-format is installed.
 root=$1
@@ -10,6 +11,6 @@ if [ -z "$cf" ]; then
     exit 77
 fi
 cd "$root" || exit 1
-echo "style: $($cf --version) on src/ and include/vmsix/"
+echo "style: $($cf --version) on src/, include/vmsix/ and vfio/"
 # shellcheck disable=SC2046
-exec "$cf" --dry-run --Werror $(ls src/*.c src/*.h include/vmsix/*.h)
+exec "$cf" --dry-run --Werror $(ls src/*.c src/*.h include/vmsix/*.h vfio/*.c vfio/*.h)

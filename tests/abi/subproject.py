@@ -31,6 +31,13 @@ executable('consumer-variable', 'consumer.c',
   dependencies: vmsix_sp.get_variable('vmsix_dep'))
 """
 
+# With --vfio-consumer: libvmsix-vfio the same two ways.
+MESON_BUILD_VFIO = """\
+executable('consumer-vfio-override', 'consumer_vfio.c', dependencies: dependency('vmsix-vfio'))
+executable('consumer-vfio-variable', 'consumer_vfio.c',
+  dependencies: vmsix_sp.get_variable('vmsix_vfio_dep'))
+"""
+
 
 class Failure(Exception):
     pass
@@ -78,6 +85,7 @@ def main():
     ap.add_argument('--cxx', action='append', default=[])
     ap.add_argument('--consumer', required=True)
     ap.add_argument('--version', required=True)
+    ap.add_argument('--vfio-consumer', help='also build this consumer of vmsix_vfio_dep')
     ap.add_argument('--copy', action='store_true', help='copy instead of symlinking')
     ap.add_argument('--keep', action='store_true')
     a = ap.parse_args()
@@ -95,7 +103,11 @@ def main():
     try:
         with open(os.path.join(top, 'meson.build'), 'w', encoding='utf-8') as f:
             f.write(MESON_BUILD)
+            if a.vfio_consumer:
+                f.write(MESON_BUILD_VFIO)
         shutil.copy(a.consumer, os.path.join(top, 'consumer.c'))
+        if a.vfio_consumer:
+            shutil.copy(a.vfio_consumer, os.path.join(top, 'consumer_vfio.c'))
         os.mkdir(os.path.join(top, 'subprojects'))
         sub = os.path.join(top, 'subprojects', 'vmsix')
         build = os.path.join(top, 'build')
@@ -124,6 +136,12 @@ def main():
             if got != want:
                 raise Failure('%s printed %r, expected %r' % (name, got, want))
             print('  ok: %s' % name)
+        if a.vfio_consumer:
+            for name in ('consumer-vfio-override', 'consumer-vfio-variable'):
+                got = run([os.path.join(build, name)]).stdout
+                if got != 'version=%s vfio=ok\n' % a.version:
+                    raise Failure('%s printed %r' % (name, got))
+                print('  ok: %s' % name)
     except Failure as e:
         print('FAIL: %s' % e)
         return 1
