@@ -768,6 +768,24 @@ static uint32_t kvm_irr_wait(struct kvm *k, unsigned n, unsigned i, int ms)
     return irr;
 }
 
+/*
+ * Vector i held (its irqfd deassigned: messages wait in the eventfd) and
+ * rung once. 0 when eventfd i then holds a count, 1 when no message came,
+ * -1 when the deassign failed.
+ */
+static int hold_and_ring(struct kvm *k, struct dev *d, const struct xhci_irq_io *io,
+                         const struct xhci_irq_caps *c, unsigned i)
+{
+    if (kvm_irqfd(k, d->efd[i], i, false) != 0)
+        return -1;
+    xhci_irq_fire(io, c, d->iova, i);
+    if (!efd_wait(d->efd[i], EVENT_WAIT_MS)) {
+        say("kvm: vector %u: no message while the irqfd was deassigned", i);
+        return 1;
+    }
+    return 0;
+}
+
 struct kvm_result {
     unsigned delivered;     /* fire -> the route's vector in IRR, and no other */
     unsigned consumed;      /* ... and the eventfd's count consumed by the irqfd */
@@ -781,7 +799,7 @@ static int run_kvm(struct dev *d, const struct xhci_irq_io *io, const struct xhc
                    struct kvm_result *res)
 {
     struct kvm k;
-    unsigned i, n = d->nvec;
+    unsigned i, drain, n = d->nvec;
     uint32_t irr;
     int rc = 1;
 
@@ -812,48 +830,37 @@ static int run_kvm(struct dev *d, const struct xhci_irq_io *io, const struct xhc
             say("kvm: vector %u: eventfd count left after an irqfd delivery", i);
     }
 
-    /* 2. the trap: a count pending when the irqfd is assigned is injected
-     *    (kvm_irqfd_assign polls the eventfd and schedules an injection)
-     *    but not consumed: a later read sees it again */
-    for (i = 0; i < n; i++) {
-        if (kvm_irqfd(&k, d->efd[i], i, false) != 0)
-            goto out;
-        xhci_irq_fire(io, c, d->iova, i);
-        if (!efd_wait(d->efd[i], EVENT_WAIT_MS)) {
-            say("kvm: vector %u: no message while the irqfd was deassigned", i);
-            continue;
-        }
-        if (kvm_irr_clear(&k) < 0 || kvm_irqfd(&k, d->efd[i], i, true) != 0)
-            goto out;
-        irr = kvm_irr_wait(&k, n, i, EVENT_WAIT_MS);
-        if (irr == (1u << i))
-            res->trap_injected++;
-        if (efd_take(d->efd[i]) == 1)
-            res->trap_kept++;
-    }
+    /* 2. (drain 0) the trap: a count pending when the irqfd is assigned is
+     *    injected (kvm_irqfd_assign polls the eventfd and schedules an
+     *    injection) but not consumed: a later read sees it again.
+     * 3. (drain 1) the rule: drain the eventfd, then assign: nothing
+     *    injected; the next message is delivered and consumed. */
+    for (drain = 0; drain < 2; drain++) {
+        for (i = 0; i < n; i++) {
+            int h = hold_and_ring(&k, d, io, c, i);
 
-    /* 3. the rule: drain the eventfd, then assign: nothing injected; the
-     *    next message is delivered and consumed */
-    for (i = 0; i < n; i++) {
-        if (kvm_irqfd(&k, d->efd[i], i, false) != 0)
-            goto out;
-        xhci_irq_fire(io, c, d->iova, i);
-        if (!efd_wait(d->efd[i], EVENT_WAIT_MS)) {
-            say("kvm: vector %u: no message while the irqfd was deassigned", i);
-            continue;
+            if (h < 0)
+                goto out;
+            if (h > 0)
+                continue;
+            if (drain)
+                (void)efd_take(d->efd[i]); /* the VMM would record it as pending */
+            if (kvm_irr_clear(&k) < 0 || kvm_irqfd(&k, d->efd[i], i, true) != 0)
+                goto out;
+            if (!drain) {
+                irr = kvm_irr_wait(&k, n, i, EVENT_WAIT_MS);
+                res->trap_injected += irr == (1u << i);
+                res->trap_kept += efd_take(d->efd[i]) == 1;
+                continue;
+            }
+            sleep_us(SETTLE_MS * 1000);
+            res->drained_quiet += kvm_irr(&k, n) == 0;
+            if (kvm_irr_clear(&k) < 0)
+                goto out;
+            xhci_irq_fire(io, c, d->iova, i);
+            irr = kvm_irr_wait(&k, n, i, EVENT_WAIT_MS);
+            res->after_drain += irr == (1u << i) && efd_take(d->efd[i]) == 0;
         }
-        (void)efd_take(d->efd[i]); /* the VMM would record it as pending */
-        if (kvm_irr_clear(&k) < 0 || kvm_irqfd(&k, d->efd[i], i, true) != 0)
-            goto out;
-        sleep_us(SETTLE_MS * 1000);
-        if (kvm_irr(&k, n) == 0)
-            res->drained_quiet++;
-        if (kvm_irr_clear(&k) < 0)
-            goto out;
-        xhci_irq_fire(io, c, d->iova, i);
-        irr = kvm_irr_wait(&k, n, i, EVENT_WAIT_MS);
-        if (irr == (1u << i) && efd_take(d->efd[i]) == 0)
-            res->after_drain++;
     }
     rc = 0;
 out:
