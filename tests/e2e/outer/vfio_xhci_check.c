@@ -5,16 +5,18 @@
  * rig"). It proves, with no simulation on the host side, that QEMU's xHCI
  * (1033:0194, 16 MSI vectors, no mask bits) bound to vfio-pci delivers MSI
  * message k, through the real kernel's VT-d interrupt remapping, to
- * eventfd k exactly once, for every k; and with --kvm, what KVM_IRQFD does
- * with those eventfds' counts (routes, delivery to the LAPIC's IRR, and the
- * drain trap on assign).
+ * eventfd k exactly once, for every k; what a VFIO trigger switch loses;
+ * and with --kvm, what KVM_IRQFD does with those eventfds' counts (routes,
+ * delivery to the LAPIC's IRR, and the drain trap on assign).
  *
  *   vfio_xhci_check [--bdf DDDD:BB:DD.F] [--kvm] [--rounds N] [--iova HEX]
  *
- * Prints progress lines "VFIO-XHCI: ...", then one verdict line
+ * Prints progress lines "VFIO-XHCI: ...", then the verdict lines
  *   VFIO-XHCI: PASS vectors=16 delivered=16/16 ir=1 ...
- * (and with --kvm "VFIO-XHCI-KVM: PASS ..."). Exit 0 pass, 1 fail, 77 skip
- * (no VFIO, no such device or no IOMMU group), the reason printed.
+ *   VFIO-XHCI-SWITCH: PASS restored=16/16 ...
+ *   VFIO-XHCI-KVM: PASS routes=16 ...           (with --kvm)
+ * Exit 0 pass, 1 fail, 77 skip (no VFIO, no such device or no IOMMU
+ * group), the reason printed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,7 @@
 #include <libgen.h>
 
 #include <linux/kvm.h>
+#include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
 #include <vmsix/capchain.h>
@@ -43,10 +46,6 @@
 #include "xhci_irq.h"
 
 #define SKIP 77
-#define PCI_CAP_ID_MSI_ 0x05 /* the MSI capability's ID */
-#define PCI_COMMAND_ 0x04    /* the Command register and two of its bits */
-#define PCI_COMMAND_MEMORY_ 0x2
-#define PCI_COMMAND_MASTER_ 0x4
 #define EVENT_WAIT_MS 2000 /* one delivery's bound */
 #define SETTLE_MS 50       /* quiet time before a "nothing else arrived" sweep */
 /* KVM half: GSIs of the routes (above the 24 an irqchip's defaults use) and
@@ -281,10 +280,10 @@ static int dev_enable_bus_master(struct dev *d)
 {
     uint16_t cmd;
 
-    if (pread(d->fd, &cmd, 2, (off_t)(d->cfg_off + PCI_COMMAND_)) != 2)
+    if (pread(d->fd, &cmd, 2, (off_t)(d->cfg_off + PCI_COMMAND)) != 2)
         return -1;
-    cmd |= PCI_COMMAND_MEMORY_ | PCI_COMMAND_MASTER_;
-    if (pwrite(d->fd, &cmd, 2, (off_t)(d->cfg_off + PCI_COMMAND_)) != 2)
+    cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+    if (pwrite(d->fd, &cmd, 2, (off_t)(d->cfg_off + PCI_COMMAND)) != 2)
         return -1;
     return 0;
 }
@@ -419,20 +418,34 @@ struct msi_state {
     uint16_t handle;
 };
 
+static uint32_t le16_at(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t le32_at(const uint8_t *p)
+{
+    return le16_at(p) | le16_at(p + 2) << 16;
+}
+
+/* the remappable-format MSI address (VT-d 5.1.5.2): format bit 4, SHV
+ * bit 3, handle[15] in bit 2, handle[14:0] in bits 19:5 */
+#define MSI_IR_FORMAT 0x10u
+#define MSI_IR_SHV 0x8u
+#define MSI_IR_HANDLE(lo) ((((lo) >> 5) & 0x7fffu) | (((lo) >> 2) & 1u) << 15)
+
 /*
  * The MSI capability as the hardware holds it: from sysfs (VFIO's config
- * region shows the virtualized MSI registers, not what the host wrote).
- * Decodes a remappable-format address (VT-d 5.1.5.2): handle[14:0] in
- * 19:5, handle[15] in 2, SHV in 3, format bit 4.
+ * region shows the virtualized MSI registers, not what the host wrote),
+ * with the remappable-format address decoded.
  */
 static int msi_read(const char *bdf, struct msi_state *m)
 {
     char path[128];
     uint8_t cfg[256];
     struct vmsix_cap cap;
-    uint16_t ctl;
-    uint32_t lo, hi = 0, data;
-    unsigned o;
+    const uint8_t *c;
+    uint32_t ctl, lo, hi = 0;
     int fd;
 
     snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
@@ -444,27 +457,22 @@ static int msi_read(const char *bdf, struct msi_state *m)
         return -1;
     }
     close(fd);
-    if (vmsix_capchain_lookup(cfg, sizeof(cfg), false, PCI_CAP_ID_MSI_, &cap, NULL) != 0)
+    if (vmsix_capchain_lookup(cfg, sizeof(cfg), false, PCI_CAP_ID_MSI, &cap, NULL) != 0 ||
+        (size_t)cap.off + PCI_MSI_DATA_64 + 2 > sizeof(cfg))
         return -1;
-    o = cap.off;
-    ctl = (uint16_t)(cfg[o + 2] | cfg[o + 3] << 8);
-    m->enabled = ctl & 0x1;
-    m->mme = (ctl >> 4) & 0x7;
-    m->is64 = (ctl & 0x80) != 0;
-    lo = (uint32_t)cfg[o + 4] | (uint32_t)cfg[o + 5] << 8 | (uint32_t)cfg[o + 6] << 16 |
-         (uint32_t)cfg[o + 7] << 24;
-    if (m->is64) {
-        hi = (uint32_t)cfg[o + 8] | (uint32_t)cfg[o + 9] << 8 | (uint32_t)cfg[o + 10] << 16 |
-             (uint32_t)cfg[o + 11] << 24;
-        data = (uint32_t)(cfg[o + 12] | cfg[o + 13] << 8);
-    } else {
-        data = (uint32_t)(cfg[o + 8] | cfg[o + 9] << 8);
-    }
+    c = cfg + cap.off;
+    ctl = le16_at(c + PCI_MSI_FLAGS);
+    m->enabled = (ctl & PCI_MSI_FLAGS_ENABLE) != 0;
+    m->mme = (ctl & PCI_MSI_FLAGS_QSIZE) >> 4;
+    m->is64 = (ctl & PCI_MSI_FLAGS_64BIT) != 0;
+    lo = le32_at(c + PCI_MSI_ADDRESS_LO);
+    if (m->is64)
+        hi = le32_at(c + PCI_MSI_ADDRESS_HI);
     m->msg.addr = (uint64_t)hi << 32 | lo;
-    m->msg.data = data;
-    m->remappable = (lo & 0x10) != 0;
-    m->shv = (lo & 0x8) != 0;
-    m->handle = (uint16_t)(((lo >> 5) & 0x7fff) | ((lo >> 2) & 1) << 15);
+    m->msg.data = le16_at(c + (m->is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32));
+    m->remappable = (lo & MSI_IR_FORMAT) != 0;
+    m->shv = (lo & MSI_IR_SHV) != 0;
+    m->handle = (uint16_t)MSI_IR_HANDLE(lo);
     return 0;
 }
 
