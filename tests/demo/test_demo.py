@@ -83,8 +83,8 @@ def check_nomask_trace(p, n, m, r, vtd=True):
         (n, n, ' (%d 128-bit stores)' % n if vtd else ''),
         '[7] the guest masks vector %d; the function, which has no mask bit, fires it twice\n' % m,
         'IRTE %d switched to the divert target, host 0x%02x/CPU0%s\n' % (base + m, 0xc0 + m, one),
-        ('-> IRTE %3d -> host 0x%02x/CPU0 (divert) -> vmsix_dev_irq(%d) -> pended\n' %
-         (base + m, 0xc0 + m, m)) * 1,
+        '-> IRTE %3d -> host 0x%02x/CPU0 (divert) -> vmsix_dev_irq(%d) -> pended\n' %
+        (base + m, 0xc0 + m, m),
         '2 messages held for the guest, nothing delivered; PBA qword 0 = 0x%016x: bit %d set\n' %
         (1 << m, m),
         'vmsix injects 0x%02x/vCPU%d delivered once (2 messages, one pending bit)\n' %
@@ -130,7 +130,8 @@ def check_json(p, n, sid, addr64, iommu='vtd', nomask=False):
     expect(j.get('iommu') == iommu, 'iommu: %r, not %r' % (j.get('iommu'), iommu))
     expect(j.get('masking') == ('software' if nomask else 'function') and
            j['device'].get('per_vector_mask') is (not nomask),
-           'masking %r, per_vector_mask %r' % (j.get('masking'), j['device'].get('per_vector_mask')))
+           'masking %r, per_vector_mask %r' % (j.get('masking'),
+                                               j['device'].get('per_vector_mask')))
     dev, blk, msi = j['device'], j['block'], j['physical_msi']
     expect(dev['sid'] == sid and dev['vectors'] == n, 'device: %r' % dev)
     expect(dev['addr64'] is addr64, 'device.addr64: %r' % dev['addr64'])

@@ -368,8 +368,8 @@ def main():
         check_options()
     for e in errors[:50]:
         print('FAIL', e)
-    print('layout: %d MSI-X or eligible (any backend) functions at %s-byte pages; %d device layouts equal to '
-          'the page-by-page rule (%d with the dump\'s sizes), %d emulated table BARs, %d text '
+    print('layout: %d MSI-X or eligible (any backend) functions at %s-byte pages; %d device '
+          'layouts equal to the page-by-page rule (%d with the dump\'s sizes), %d emulated table BARs, %d text '
           'outputs; %d failed' % (checked['functions'], '/'.join(map(str, PAGES)),
                                   checked['layouts'], checked['sized'], checked['emulated'],
                                   checked['text'], len(errors)))
