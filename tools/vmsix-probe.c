@@ -661,7 +661,7 @@ static void analyse(const struct func *f, uint64_t page, struct result *r)
 
 /* ---- the backends ----
  *
- * Which backend kinds can serve the function (DESIGN 4.3, 4.4): a remap.h
+ * Which backend kinds can serve the function (DESIGN 4.3, 4.5): a remap.h
  * backend (VT-d, AMD-Vi) with the function's mask bits when it has them,
  * else with software masking, which needs the device's divert hook and a
  * unit that switches a live entry in one store (VMSIX_REMAP_CAP_LIVE_SWITCH:
