@@ -399,16 +399,19 @@ int vmsix_mom_apply(uint8_t *cfg, size_t len, const struct vmsix_mom_layout *l)
     return 0;
 }
 
-int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len, const struct vmsix_dev_options *opt,
-                           uint8_t *out, size_t out_len)
+int vmsix_msix_on_msi_view_masking(const uint8_t *cfg, size_t len, unsigned masking,
+                                   const struct vmsix_dev_options *opt, uint8_t *out,
+                                   size_t out_len)
 {
     struct vmsix_eligibility e;
     struct vmsix_mom_layout l;
     int rc;
 
-    if (!cfg || !out || len < 64 || out_len > PCI_CFG_SPACE_EXP_SIZE || out_len < 64)
+    if (!cfg || !out || len < 64 || out_len > PCI_CFG_SPACE_EXP_SIZE || out_len < 64 ||
+        masking > VMSIX_MASKING_SOFTWARE)
         return -EINVAL;
-    rc = vmsix_mom_plan(cfg, len, opt, VMSIX_MASKING_FUNCTION, &e, &l);
+    /* the plan the device makes at init for the same masking */
+    rc = vmsix_mom_plan(cfg, len, opt, masking, &e, &l);
     if (rc)
         return rc;
     /* the capability and the BAR must lie inside @out: check before writing */
@@ -421,4 +424,10 @@ int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len, const struct vmsix_de
      * MSI capability's room (its length rounded to a dword, up to the next
      * one) holds the 12 bytes of MSI-X */
     return vmsix_mom_apply(out, out_len, &l);
+}
+
+int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len, const struct vmsix_dev_options *opt,
+                           uint8_t *out, size_t out_len)
+{
+    return vmsix_msix_on_msi_view_masking(cfg, len, VMSIX_MASKING_FUNCTION, opt, out, out_len);
 }

@@ -3,16 +3,19 @@
  * vmsix-probe - which PCI functions can have MSI-X emulated on their MSI?
  *
  * Reads configuration spaces from the host's PCI bus (libpciaccess) or from
- * an `lspci -x` dump (--dump FILE), runs vmsix_msix_on_msi_check() on each function
- * and prints the facts, the verdict and every reason, as text or as JSON
+ * an `lspci -x` dump (--dump FILE), runs vmsix_msix_on_msi_check_masking() on
+ * each function with its mask bits and with software masking, and prints the
+ * facts, the verdict and every reason, and which backend kinds (VT-d, AMD-Vi,
+ * VFIO + KVM) can serve it and how they mask, as text or as JSON
  * (--json). With -s SLOT --virtual it prints, in `lspci -xxxx` format, the
  * configuration space that vmsix would present to a guest for that function
- * (vmsix_msix_on_msi_view()). For a function with MSI-X, and for an eligible
+ * (vmsix_msix_on_msi_view_masking()). For a function with MSI-X, and for an eligible
  * one the emulated table BAR, it also prints which ranges of the table's BAR
  * a VMM maps, traps and emulates, or forwards at the host's page size or
  * --page-size (vmsix/bar_layout.h). See vmsix-probe(1).
  *
- * Exit status: 0 on success, 2 on a bad argument or unreadable input.
+ * Exit status: 0 on success (whatever the verdicts), 2 on a bad argument,
+ * unreadable input, or --virtual on a function no backend can serve.
  */
 #define _GNU_SOURCE
 
@@ -66,9 +69,11 @@ struct layout_bar {
 
 /* The result for one function. */
 struct result {
-    struct vmsix_eligibility e;
+    struct vmsix_eligibility e; /* with the function's mask bits (vmsix_msix_on_msi_check()) */
     bool eligible;
-    bool has_layout; /* MSI-X, or eligible: the bars below */
+    struct vmsix_eligibility sw; /* with software masking */
+    bool sw_eligible;            /* true whenever eligible is */
+    bool has_layout;             /* MSI-X, or eligible with a backend: the bars below */
     unsigned nbars;  /* the table's BAR, and the PBA's when it is another */
     struct layout_bar bars[2];
     const char *layout_note; /* why a function with MSI-X has no layout */
@@ -103,8 +108,9 @@ static void usage(FILE *f)
             "                 [--bar-size N] [--vectors N] [--table-bar N]\n"
             "\n"
             "Tell, for each PCI function, whether vmsix can show its multi-message MSI\n"
-            "to a guest as MSI-X, and why not; and which ranges of its MSI-X BAR a VMM\n"
-            "maps, emulates or forwards.\n"
+            "to a guest as MSI-X, and why not; with which backends (VT-d, AMD-Vi,\n"
+            "VFIO + KVM) and masking (the function's mask bits, or software masking);\n"
+            "and which ranges of its MSI-X BAR a VMM maps, emulates or forwards.\n"
             "\n"
             "      --dump FILE    read an `lspci -x` dump instead of the host's PCI bus\n"
             "  -s, --slot SLOT    only the function(s) at [[domain:]bus:][dev][.fn]\n"
@@ -129,8 +135,9 @@ static void usage(FILE *f)
             "  -h, --help         print this help and exit\n"
             "      --version      print the version and exit\n"
             "\n"
-            "Numbers are decimal or 0x-prefixed hex. Exit status: 0 on success, 2 on a\n"
-            "bad argument or unreadable input. See vmsix-probe(1).\n",
+            "Numbers are decimal or 0x-prefixed hex. Exit status: 0 on success (whatever\n"
+            "the verdicts), 2 on a bad argument, unreadable input, or --virtual on a\n"
+            "function no backend can serve. See vmsix-probe(1).\n",
             prog, prog);
 }
 
@@ -545,7 +552,9 @@ static void layout_device_bar(const struct func *f, uint64_t page, unsigned bar,
 }
 
 /* The table BAR that MSI-X on MSI emulates: one page, table at 0, PBA at
- * half of it, where the guest view puts them. */
+ * half of it, where the guest view puts them (the same slot and vectors
+ * whatever the masking: the software verdict has them whenever a backend
+ * can serve the function). */
 static void layout_emulated_bar(const struct func *f, const struct result *r, uint64_t page,
                                 struct layout_bar *lb)
 {
@@ -554,17 +563,17 @@ static void layout_emulated_bar(const struct func *f, const struct result *r, ui
     int rc;
 
     memset(lb, 0, sizeof(*lb));
-    lb->bar = (unsigned)r->e.table_bar;
+    lb->bar = (unsigned)r->sw.table_bar;
     lb->emulated = true;
     lb->size_known = true;
     memset(&p, 0, sizeof(p));
     p.cfg = f->cfg;
     p.len = f->len;
     p.page_size = page;
-    p.nvec = r->e.vectors;
+    p.nvec = r->sw.vectors;
     p.flags = VMSIX_BAR_RELOC_FREE_ONLY | VMSIX_BAR_RELOC_MEM32 | VMSIX_BAR_RELOC_NO_PREFETCH |
               VMSIX_BAR_RELOC_PBA_HALF;
-    p.target = (uint8_t)r->e.table_bar;
+    p.target = (uint8_t)r->sw.table_bar;
     p.dev_table_bar = VMSIX_BAR_RELOC_NO_TABLE;
     rc = vmsix_bar_layout_relocate(&p, &rel, lb->r, VMSIX_BAR_LAYOUT_MAX_RANGES, NULL, 0);
     if (rc) {
@@ -583,7 +592,7 @@ static void layout(const struct func *f, uint64_t page, struct result *r)
     uint32_t table, pba;
     unsigned tb, pb;
 
-    if (r->eligible) {
+    if (r->sw_eligible) {
         r->has_layout = true;
         r->nbars = 1;
         layout_emulated_bar(f, r, page, &r->bars[0]);
@@ -614,32 +623,86 @@ static void layout(const struct func *f, uint64_t page, struct result *r)
 
 /* ---- the check ---- */
 
-static void analyse(const struct func *f, uint64_t page, struct result *r)
+/* The verdict for one way of masking (VMSIX_MASKING_*); true when
+ * eligible. */
+static bool check_masking(const struct func *f, unsigned masking, struct vmsix_eligibility *e)
 {
     unsigned slot;
 
-    memset(r, 0, sizeof(*r));
-    if (f->len < 64) {
-        /* not even the header: nothing can be decided */
-        r->e.reasons = VMSIX_ELIG_TRUNCATED;
-        r->e.table_bar = -1;
-        return;
-    }
-    vmsix_msix_on_msi_check(f->cfg, f->len, &r->e);
+    vmsix_msix_on_msi_check_masking(f->cfg, f->len, masking, e);
     if (f->sized_known) {
         /* a slot that reads 0 but sizes to non-zero is an implemented BAR
          * at address 0, not a free slot */
         if (vmsix_bar_free_slot(f->cfg, f->len, f->sized, &slot) == 0) {
-            r->e.table_bar = (int8_t)slot;
+            e->table_bar = (int8_t)slot;
         } else {
-            r->e.table_bar = -1;
-            r->e.reasons |= VMSIX_ELIG_NO_FREE_BAR;
+            e->table_bar = -1;
+            e->reasons |= VMSIX_ELIG_NO_FREE_BAR;
         }
     }
-    r->eligible = r->e.reasons == 0;
-    if (!r->eligible)
-        r->e.table_bar = -1;
+    if (e->reasons)
+        e->table_bar = -1;
+    return e->reasons == 0;
+}
+
+static void analyse(const struct func *f, uint64_t page, struct result *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (f->len < 64) {
+        /* not even the header: nothing can be decided */
+        r->e.reasons = r->sw.reasons = VMSIX_ELIG_TRUNCATED;
+        r->e.table_bar = r->sw.table_bar = -1;
+        return;
+    }
+    r->eligible = check_masking(f, VMSIX_MASKING_FUNCTION, &r->e);
+    r->sw_eligible = check_masking(f, VMSIX_MASKING_SOFTWARE, &r->sw);
     layout(f, page, r);
+}
+
+/* ---- the backends ----
+ *
+ * Which backend kinds can serve the function (DESIGN 4.3, 4.5): a remap.h
+ * backend (VT-d, AMD-Vi) with the function's mask bits when it has them,
+ * else with software masking, which needs the device's divert hook and a
+ * unit that switches a live entry in one store (VMSIX_REMAP_CAP_LIVE_SWITCH:
+ * VT-d with a 128-bit atomic store, AMD-Vi with 32-bit entries or one);
+ * host-owned messages (VFIO + KVM, vmsix_dev_init_hostmsg()) always with
+ * software masking, once the host kernel grants the vectors. The library
+ * has no GICv3 ITS backend (only a test unit of its shape), and an ITS
+ * could not serve a function without mask bits (no event mapping is
+ * switched atomically while live), so it is not listed. */
+
+/* A backend kind, in the order printed. */
+struct backend_kind {
+    const char *key;  /* the JSON key */
+    const char *name; /* the text */
+    bool remap;       /* remap.h: the function's mask bits when it has them */
+    const char *needs_text; /* software masking's conditions (%u: the vectors) */
+    const char *const *needs; /* their stable identifiers, NULL-terminated */
+};
+
+static const char *const needs_remap[] = {"divert-hook", "live-switch", NULL};
+static const char *const needs_vfio[] = {"host-multi-msi", NULL};
+
+static const struct backend_kind backend_kinds[] = {
+    {"vtd", "VT-d", true,
+     "needs the divert hook and a 128-bit atomic store: cmpxchg16b on x86-64, else store128",
+     needs_remap},
+    {"amdvi", "AMD-Vi", true,
+     "needs the divert hook, and 32-bit IRTEs or a 128-bit atomic store", needs_remap},
+    {"vfio", "VFIO + KVM", false,
+     "needs the host to grant %u MSI vectors: on x86, with interrupt remapping", needs_vfio},
+};
+#define NBACKENDS (sizeof(backend_kinds) / sizeof(backend_kinds[0]))
+
+/* How @b serves the function: "function" (its mask bits), "software", or
+ * NULL when it cannot (the reasons are then the software verdict's, the
+ * fewest any masking has). */
+static const char *backend_masking(const struct result *r, const struct backend_kind *b)
+{
+    if (!r->sw_eligible)
+        return NULL;
+    return b->remap && r->eligible ? "function" : "software";
 }
 
 /* ---- output ---- */
@@ -728,6 +791,42 @@ static void print_json_layout(const struct result *r, uint64_t page, FILE *out)
     fputs("]}", out);
 }
 
+/* "software_masking" and "backends" (after the verdict with the mask bits,
+ * whose keys stay as they were). */
+static void print_json_backends(const struct result *r, FILE *out)
+{
+    fprintf(out, ",\n   \"software_masking\": {\"eligible\": %s, \"reasons\": [",
+            r->sw_eligible ? "true" : "false");
+    reasons_text(r->sw.reasons, ", ", true, out);
+    fputs("], \"table_bar\": ", out);
+    if (r->sw_eligible)
+        fprintf(out, "%d}", r->sw.table_bar);
+    else
+        fputs("null}", out);
+    fputs(",\n   \"backends\": {", out);
+    for (size_t i = 0; i < NBACKENDS; i++) {
+        const struct backend_kind *b = &backend_kinds[i];
+        const char *masking = backend_masking(r, b);
+
+        fprintf(out, "%s\n    \"%s\": {\"eligible\": %s, \"masking\": ", i ? "," : "", b->key,
+                masking ? "true" : "false");
+        if (masking)
+            json_string(out, masking);
+        else
+            fputs("null", out);
+        fputs(", \"reasons\": [", out);
+        if (!masking)
+            reasons_text(r->sw.reasons, ", ", true, out);
+        fputs("], \"requires\": [", out);
+        for (unsigned k = 0; masking && !strcmp(masking, "software") && b->needs[k]; k++) {
+            fputs(k ? ", " : "", out);
+            json_string(out, b->needs[k]);
+        }
+        fputs("]}", out);
+    }
+    fputs("}", out);
+}
+
 static void print_json(const struct func *f, const struct result *r, uint64_t page, bool last,
                        FILE *out)
 {
@@ -756,7 +855,8 @@ static void print_json(const struct func *f, const struct result *r, uint64_t pa
         fprintf(out, "%d", e->table_bar);
     else
         fputs("null", out);
-    fputs(", \"notes\": [", out);
+    print_json_backends(r, out);
+    fputs(",\n   \"notes\": [", out);
     for (unsigned i = 0; i < f->nnotes; i++) {
         if (i)
             fputs(", ", out);
@@ -834,10 +934,24 @@ static void print_text(const struct func *f, const struct result *r, uint64_t pa
         fputs("\tMSI-X: none\n", out);
     if (r->eligible) {
         fprintf(out, "\tverdict: eligible, table in BAR %d\n", e->table_bar);
+    } else if (r->sw_eligible) {
+        fprintf(out, "\tverdict: eligible with software masking, table in BAR %d\n",
+                r->sw.table_bar);
     } else {
         fputs("\tverdict: not eligible: ", out);
         reasons_text(e->reasons, ", ", false, out);
         fputc('\n', out);
+    }
+    for (size_t i = 0; i < NBACKENDS && r->sw_eligible; i++) {
+        const struct backend_kind *b = &backend_kinds[i];
+
+        if (!strcmp(backend_masking(r, b), "function")) {
+            fprintf(out, "\t\t%s: eligible with the function's mask bits\n", b->name);
+            continue;
+        }
+        fprintf(out, "\t\t%s: eligible with software masking (", b->name);
+        fprintf(out, b->needs_text, e->vectors);
+        fputs(")\n", out);
     }
     print_text_layout(r, page, out);
     for (unsigned i = 0; i < f->nnotes; i++)
@@ -901,9 +1015,14 @@ static int print_virtual(const struct func *f, const struct result *r, const str
     int rc;
 
     snprintf(slot, sizeof(slot), "%04x:%02x:%02x.%x", f->domain, f->bus, f->dev, f->fn);
-    if (!r->eligible) {
+    if (!r->sw_eligible) {
         fprintf(stderr, "%s: %s is not eligible for MSI-X emulation: ", prog, slot);
         reasons_text(r->e.reasons, ", ", false, stderr);
+        if (r->sw.reasons != r->e.reasons) {
+            fputs(" (with software masking: ", stderr);
+            reasons_text(r->sw.reasons, ", ", false, stderr);
+            fputc(')', stderr);
+        }
         fputc('\n', stderr);
         return EXIT_BAD;
     }
@@ -920,10 +1039,14 @@ static int print_virtual(const struct func *f, const struct result *r, const str
     } else if (f->sized_known) {
         /* the slot that sizing proved free, not merely one that reads 0 */
         opt.table_bar_set = true;
-        opt.table_bar = (uint8_t)r->e.table_bar;
+        opt.table_bar = (uint8_t)r->sw.table_bar;
     }
     describe_bars(f, opt.bars);
-    rc = vmsix_msix_on_msi_view(f->cfg, f->len, &opt, view, f->len);
+    /* the same view whatever the masking; a function without mask bits is
+     * served with software masking */
+    rc = vmsix_msix_on_msi_view_masking(
+        f->cfg, f->len, r->eligible ? VMSIX_MASKING_FUNCTION : VMSIX_MASKING_SOFTWARE, &opt, view,
+        f->len);
     if (rc)
         return fail("%s: the guest view cannot be built with these options (%s)", slot,
                     strerror(-rc));

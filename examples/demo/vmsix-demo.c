@@ -26,6 +26,14 @@
  * - the guest driver: the sequence Linux follows (size and place the BARs,
  *   walk the capabilities, enable MSI-X with Function Mask set, program
  *   every entry, clear Function Mask, unmask, ...).
+ * The same story runs a second time on the function without its per-vector
+ * mask bits (simfn_drop_mask_bits(); --no-mask-bits runs only that one, and
+ * a dumped function without mask bits has only that one): software
+ * masking, where the host passes the device's divert hook (host vector
+ * 0xc0 + k on host CPU 0, whose handler calls vmsix_dev_irq(k)), a masked
+ * vector's entry is switched to it in one store, its messages pend and show
+ * in the PBA, and the unmask delivers exactly one; a live message rewrite
+ * switches the entry in place.
  * Every step is checked against the physical registers and the remapping
  * table; the exit status is 0 only when every check held.
  */
@@ -56,6 +64,10 @@
 #define DEFAULT_RID 0x0300u /* the synthetic function sits at 0000:03:00.0 */
 #define AMD_NENT 512u       /* AMD-Vi: entries of the function's table */
 #define AMD_RESERVED 1u     /* AMD-Vi: entry 0, never remapped (data 0 before setup) */
+/* Software masking: the divert target of vector k is host vector 0xc0 + k
+ * on host CPU 0 (APIC ID 0), which runs no vCPU. */
+#define DIVERT_VEC0 0xc0u
+#define DIVERT_CPU 0u
 
 /* Host APIC IDs of the CPUs that run vCPU 0..3. */
 static const uint8_t host_apic[NVCPU] = {1, 3, 5, 7};
@@ -97,6 +109,7 @@ struct host_irq {
 /* The path of the messages of one step, for the trace and the checks. */
 struct path {
     unsigned emitted, faults;
+    unsigned diverted; /* messages that reached a divert target */
     uint32_t irte;
     uint8_t hvec;
     uint32_t hcpu;
@@ -135,7 +148,9 @@ struct demo {
     const char *dump_path;
     const char *slot;
     unsigned want_vec;
-    bool amdvi; /* --iommu amdvi */
+    bool amdvi;          /* --iommu amdvi */
+    bool no_mask_bits;   /* --no-mask-bits: only the story without them */
+    bool drop_mask_bits; /* this run: the function loses its mask bits */
 
     /* the function */
     struct simfn *fn;
@@ -144,6 +159,7 @@ struct demo {
     uint16_t rid;
     uint16_t vendor, device;
     struct vmsix_eligibility elig;
+    bool nomask; /* no per-vector mask bits: software masking (the divert hook) */
 
     /* the remapping unit (VT-d, or AMD-Vi) and its pool */
     uint32_t nent; /* entries of the table the function's block is in */
@@ -158,12 +174,13 @@ struct demo {
     struct vmsix_irte_pool *pool;
     struct vmsix_remap backend;
     uint32_t pool_free0;
+    unsigned long stores128; /* VT-d without mask bits: 128-bit entry stores (store128) */
 
     /* the device */
     void *dev_mem;
     struct vmsix_dev *dev;
     unsigned nvec;
-    unsigned masked_vec, moved_vec;
+    unsigned masked_vec, moved_vec, rewritten_vec;
 
     /* the host */
     int idt[256]; /* host vector -> device vector, -1 when none */
@@ -188,6 +205,10 @@ struct demo {
     unsigned round_ok;
     bool pended, pba_seen, once_on_unmask, move_ok;
     unsigned move_from, move_to;
+    unsigned long diverted[MAX_VEC]; /* messages that reached vector k's divert target */
+    bool rewrite_ok, rewrite_in_place;
+    unsigned rewrite_from, rewrite_to;
+    long rewrite_stores; /* 128-bit stores of the rewrite (VT-d), -1 when not counted */
     unsigned long checks, failed;
     struct snapshot snap;
 };
@@ -356,9 +377,18 @@ static void host_run_irqs(struct demo *d)
             d->strays++;
             continue;
         }
-        check(d, d->route[k].set && d->route[k].hcpu == h.apic,
-              "vector %d arrived on host CPU %" PRIu32 ", routed to CPU %" PRIu32, k, h.apic,
-              d->route[k].hcpu);
+        if (h.vector >= DIVERT_VEC0) {
+            /* the divert handler (software masking): vmsix pends the
+             * vector, or injects it when the guest has it live again */
+            check(d, d->nomask && h.apic == DIVERT_CPU,
+                  "divert target of vector %d on host CPU %" PRIu32, k, h.apic);
+            d->p.diverted++;
+            d->diverted[k]++;
+        } else {
+            check(d, d->route[k].set && d->route[k].hcpu == h.apic,
+                  "vector %d arrived on host CPU %" PRIu32 ", routed to CPU %" PRIu32, k, h.apic,
+                  d->route[k].hcpu);
+        }
         d->p.irq_vec = k;
         d->p.irq_rc = vmsix_dev_irq(d->dev, (uint16_t)k);
         check(d, d->p.irq_rc >= 0, "vmsix_dev_irq(%d) = %d", k, d->p.irq_rc);
@@ -405,6 +435,22 @@ static int h_translate(void *ctx, uint16_t vec, const struct vmsix_msg *g,
     return 0;
 }
 
+/* Software masking: the host target that holds vector @vec's messages
+ * while the guest has it masked, host vector 0xc0 + vec on host CPU 0,
+ * whose handler (host_run_irqs) calls vmsix_dev_irq(vec). */
+static int h_divert(void *ctx, uint16_t vec, struct vmsix_remap_target *t)
+{
+    struct demo *d = ctx;
+
+    if (vec >= MAX_VEC)
+        return -EINVAL;
+    memset(t, 0, sizeof(*t));
+    t->vector = DIVERT_VEC0 + vec;
+    t->dest = DIVERT_CPU;
+    d->idt[DIVERT_VEC0 + vec] = vec; /* the handler of that host vector */
+    return 0;
+}
+
 /* The guest's local APIC receives the guest's message. */
 static void h_inject(void *ctx, uint16_t vec, const struct vmsix_msg *g)
 {
@@ -419,9 +465,13 @@ static void h_inject(void *ctx, uint16_t vec, const struct vmsix_msg *g)
         d->del[vec].count++;
         d->del[vec].gvec = gvec;
         d->del[vec].vcpu = vcpu;
-        d->del[vec].hvec = d->p.hvec;
-        d->del[vec].hcpu = d->p.hcpu;
-        d->del[vec].irte = d->p.irte;
+        /* the host route of the last message the unit delivered (a pending
+         * one that vmsix injects on unmask came through none) */
+        if (d->p.hvec) {
+            d->del[vec].hvec = d->p.hvec;
+            d->del[vec].hcpu = d->p.hcpu;
+            d->del[vec].irte = d->p.irte;
+        }
     }
     if (check(d, vcpu < NVCPU, "injected to vCPU %u, not the guest's", vcpu))
         d->guest_irr[vcpu]++;
@@ -467,6 +517,27 @@ static int vtd_invalidate(void *ctx, const uint64_t desc[2])
 static const struct vmsix_vtd_ops vtd_ops = {
     .size = sizeof(struct vmsix_vtd_ops),
     .invalidate = vtd_invalidate,
+};
+
+/* The unit's one 128-bit store of a live entry, counted: software masking
+ * switches a present entry between the guest's target and the divert
+ * target this way (the built-in cmpxchg16b does it on x86-64 without a
+ * hook; the demo gives one everywhere, to count the stores). The demo has
+ * one thread, so no reader sees the entry between the two qwords. */
+static void vtd_store128(void *ctx, void *entry, const uint64_t val[2])
+{
+    struct demo *d = ctx;
+    uint64_t *e = entry;
+
+    d->stores128++;
+    e[0] = val[0];
+    e[1] = val[1];
+}
+
+static const struct vmsix_vtd_ops vtd_ops_store128 = {
+    .size = sizeof(struct vmsix_vtd_ops),
+    .invalidate = vtd_invalidate,
+    .store128 = vtd_store128,
 };
 
 /* The AMD-Vi command queue: no cache either; COMPLETION_WAIT stores its
@@ -569,7 +640,7 @@ static void verify(struct demo *d, const char *when)
         mc = 0;
     enabled = mc & VMSIX_MSIX_CTRL_ENABLE;
     fmask = mc & VMSIX_MSIX_CTRL_FMASK;
-    mask = phys(d, msi_mask_reg(d), 4);
+    mask = d->nomask ? 0 : phys(d, msi_mask_reg(d), 4); /* no mask register without them */
     if (st.phys_enabled) {
         struct vmsix_msg want = composed(d, st.block.base);
         uint32_t pmc = phys(d, (uint16_t)(st.msi_off + 2), 2);
@@ -612,19 +683,41 @@ static void verify(struct demo *d, const char *when)
               "%s: IRTE %u: delivery %u posted %d", when, i, e.delivery, e.posted);
         if (vmsix_dev_mmio_read(d->dev, 16u * k + 12, 4, &ctrl))
             ctrl = 1;
+        if (d->nomask && (!enabled || fmask || (ctrl & 1u))) {
+            /* software masking: a masked vector's entry is its divert
+             * target, so that its messages pend instead of reaching the
+             * guest */
+            check(d, e.vector == DIVERT_VEC0 + k && e.dest == DIVERT_CPU && e.delivery == 0,
+                  "%s: IRTE %u of masked vector %u: vector %#x dest %#x, not its divert target",
+                  when, i, k, e.vector, e.dest);
+            continue;
+        }
         check(d, enabled && !fmask && !(ctrl & 1u), "%s: IRTE %u present for masked vector %u",
               when, i, k);
         check(d, e.vector == HOST_VEC0 + k && e.dest == host_apic[d->g.vcpu[k]],
               "%s: IRTE %u: vector %#x dest %#x, not vector %u's target", when, i, e.vector, e.dest,
               k);
     }
-    check(d, present == popcount32(st.active), "%s: %u IRTEs present, %u vectors active", when,
-          present, popcount32(st.active));
+    if (d->nomask)
+        /* the function sends any enabled message at any time: each has an
+         * entry, live or diverted, or it would be lost */
+        check(d, present == (st.phys_enabled ? st.nvec : 0u),
+              "%s: %u IRTEs present, %u vectors enabled at the function", when, present,
+              st.phys_enabled ? st.nvec : 0u);
+    else
+        check(d, present == popcount32(st.active), "%s: %u IRTEs present, %u vectors active", when,
+              present, popcount32(st.active));
     for (unsigned k = 0; k < st.nvec && st.phys_enabled; k++) {
         uint64_t ctrl;
+        bool masked;
         if (vmsix_dev_mmio_read(d->dev, 16u * k + 12, 4, &ctrl))
             ctrl = 1;
-        if (!enabled || fmask || (ctrl & 1u))
+        masked = !enabled || fmask || (ctrl & 1u);
+        if (d->nomask)
+            check(d, masked == !(st.active & (1u << k)) && masked == !!(st.mask & (1u << k)),
+                  "%s: vector %u masked %d for the guest, active %d, diverted %d", when, k, masked,
+                  !!(st.active & (1u << k)), !!(st.mask & (1u << k)));
+        else if (masked)
             check(d, mask & (1u << k), "%s: vector %u masked for the guest, not at the function",
                   when, k);
     }
@@ -862,8 +955,12 @@ static void guest_caps(struct demo *d)
     for (unsigned o = 12; o < msi_len; o++)
         zero = zero && gcfg(d, (uint16_t)(st.msi_off + o), 1) == 0;
     check(d, zero, "old MSI bytes visible");
-    say(d, "  the old MSI bytes %#x..%#x read 0; no MSI capability is visible\n", st.msi_off + 12,
-        st.msi_off + msi_len - 1);
+    if (msi_len > 12)
+        say(d, "  the old MSI bytes %#x..%#x read 0; no MSI capability is visible\n",
+            st.msi_off + 12, st.msi_off + msi_len - 1);
+    else /* 32-bit without mask bits: MSI-X's 12 bytes cover its 10 */
+        say(d, "  MSI-X covers the old MSI bytes %#x..%#x; no MSI capability is visible\n",
+            st.msi_off, st.msi_off + msi_len - 1);
     verify(d, "capabilities");
 }
 
@@ -879,9 +976,14 @@ static void print_phys(struct demo *d)
     else
         say(d, "  physical MSI: address %#" PRIx64 " (remappable: handle %u, SHV) data 0x%04x\n",
             phys_msi_addr(d), st.block.base, phys(d, msi_data_reg(d), 2));
-    say(d, "    MME %u (%u messages), Enable%c, mask 0x%08x; INTx Disable%c at the function\n",
-        (pmc >> 4) & 7u, 1u << ((pmc >> 4) & 7u), pmc & 1u ? '+' : '-', phys(d, msi_mask_reg(d), 4),
-        phys(d, 0x04, 2) & 0x400u ? '+' : '-');
+    if (d->nomask)
+        say(d, "    MME %u (%u messages), Enable%c, no mask bits; INTx Disable%c at the function\n",
+            (pmc >> 4) & 7u, 1u << ((pmc >> 4) & 7u), pmc & 1u ? '+' : '-',
+            phys(d, 0x04, 2) & 0x400u ? '+' : '-');
+    else
+        say(d, "    MME %u (%u messages), Enable%c, mask 0x%08x; INTx Disable%c at the function\n",
+            (pmc >> 4) & 7u, 1u << ((pmc >> 4) & 7u), pmc & 1u ? '+' : '-',
+            phys(d, msi_mask_reg(d), 4), phys(d, 0x04, 2) & 0x400u ? '+' : '-');
 }
 
 /* Fire vector k at the function; returns what the function did. */
@@ -921,7 +1023,7 @@ static void take_snapshot(struct demo *d)
     vmsix_dev_get_state(d->dev, &s->st);
     s->msi_addr = phys_msi_addr(d);
     s->msi_data = phys(d, msi_data_reg(d), 2);
-    s->msi_mask = phys(d, msi_mask_reg(d), 4);
+    s->msi_mask = d->nomask ? 0 : phys(d, msi_mask_reg(d), 4);
     s->mme = (phys(d, (uint16_t)(d->elig.msi_off + 2), 2) >> 4) & 7u;
     s->msi_enabled = phys(d, (uint16_t)(d->elig.msi_off + 2), 2) & 1u;
     for (uint32_t i = 0; i < d->nent; i++) {
@@ -944,13 +1046,150 @@ static void take_snapshot(struct demo *d)
           d->nvec);
 }
 
+/* VT-d without mask bits: the 128-bit stores since @since, as " (N 128-bit
+ * stores)" for the trace; "" where the demo does not count them. */
+static const char *stores_note(const struct demo *d, unsigned long since, char *buf, size_t len)
+{
+    unsigned long n = d->stores128 - since;
+
+    if (d->amdvi)
+        return "";
+    snprintf(buf, len, " (%lu 128-bit store%s)", n, n == 1 ? "" : "s");
+    return buf;
+}
+
+/* One message of vector @k that went to its divert target. */
+static void divert_line(struct demo *d, unsigned k, const char *tail)
+{
+    say(d,
+        "  vec %2u  guest 0x%02x/vCPU%u -> IRTE %3" PRIu32 " -> host 0x%02x/CPU%" PRIu32
+        " (divert) -> vmsix_dev_irq(%d) -> %s\n",
+        k, GUEST_VEC0 + k, d->g.vcpu[k], d->p.irte, d->p.hvec, d->p.hcpu, d->p.irq_vec, tail);
+}
+
+/* Without mask bits, [7] and [8]: the guest masks vector @m and the
+ * function, which has no mask bit, sends it twice: both messages reach its
+ * divert target and pend it (one PBA bit); the unmask switches the entry
+ * back and vmsix delivers the pending message once. */
+static void story_masked_nomask(struct demo *d, unsigned m, uint64_t pba_gpa, unsigned step)
+{
+    struct entry e;
+    struct vmsix_dev_state st;
+    unsigned long before = d->del[m].count, st0 = d->stores128;
+    unsigned sent = 0, pended = 0;
+    uint64_t pba;
+    char buf[48];
+
+    vmsix_dev_get_state(d->dev, &st);
+    say(d, "[%u] the guest masks vector %u; the function, which has no mask bit, fires it twice\n",
+        step, m);
+    gmem_w(d, entry_gpa(d, m, 12), 4, gmem_r(d, entry_gpa(d, m, 12), 4) | 1u);
+    verify(d, "mask");
+    entry_read(d, st.block.base + m, &e);
+    check(d, d->amdvi || d->stores128 - st0 == 1, "mask of %u: %lu stores", m, d->stores128 - st0);
+    say(d, "  IRTE %" PRIu32 " switched to the divert target, host 0x%02x/CPU%u%s\n",
+        st.block.base + m, e.vector, DIVERT_CPU, stores_note(d, st0, buf, sizeof(buf)));
+    for (unsigned i = 0; i < 2; i++) {
+        int rc = fire(d, m);
+        bool ok = rc == 1 && d->p.emitted == 1 && d->p.diverted == 1 && d->p.irq_rc == 0 &&
+                  d->p.injected == 0 && d->p.hvec == DIVERT_VEC0 + m && d->p.hcpu == DIVERT_CPU;
+
+        check(d, ok, "masked vector %u: sent %d, diverted %u, vmsix_dev_irq %d, injected %u", m, rc,
+              d->p.diverted, d->p.irq_rc, d->p.injected);
+        sent += rc == 1;
+        pended += ok;
+        divert_line(d, m, ok ? "pended" : "WRONG");
+    }
+    pba = gmem_r(d, pba_gpa + 8u * (m / 64), 8);
+    d->pended = pended == 2 && d->del[m].count == before && d->diverted[m] == 2;
+    d->pba_seen = (pba >> (m % 64)) & 1u;
+    check(d, d->pended, "masked vector %u: %u of 2 pended, %lu delivered", m, pended,
+          d->del[m].count - before);
+    check(d, d->pba_seen, "PBA bit %u not set: %#" PRIx64, m, pba);
+    say(d,
+        "  %u messages held for the guest, nothing delivered; PBA qword %u = 0x%016" PRIx64
+        ": bit %u set\n",
+        sent, m / 64, pba, m % 64);
+    verify(d, "diverted");
+
+    say(d, "[%u] the guest unmasks vector %u\n", step + 1, m);
+    st0 = d->stores128;
+    memset(&d->p, 0, sizeof(d->p));
+    d->p.irq_vec = d->p.inj_vec = -1;
+    gmem_w(d, entry_gpa(d, m, 12), 4, gmem_r(d, entry_gpa(d, m, 12), 4) & ~1u);
+    pba = gmem_r(d, pba_gpa + 8u * (m / 64), 8);
+    entry_read(d, st.block.base + m, &e);
+    check(d, d->amdvi || d->stores128 - st0 == 1, "unmask of %u: %lu stores", m,
+          d->stores128 - st0);
+    say(d, "  IRTE %" PRIu32 " switched back to host 0x%02x/CPU%" PRIu32 "%s\n", st.block.base + m,
+        e.vector, e.dest, stores_note(d, st0, buf, sizeof(buf)));
+    /* vmsix injects the pending message itself: the function sends nothing */
+    d->once_on_unmask = d->p.emitted == 0 && d->p.injected == 1 && d->p.inj_vec == (int)m &&
+                        d->p.gvec == GUEST_VEC0 + m && d->p.vcpu == d->g.vcpu[m] &&
+                        d->del[m].count == before + 1 && !((pba >> (m % 64)) & 1u);
+    check(d, d->once_on_unmask, "unmask of %u: %u sent, %lu delivered, PBA %#" PRIx64, m,
+          d->p.emitted, d->del[m].count - before, pba);
+    say(d, "  vec %2u  pending -> vmsix injects 0x%02x/vCPU%u %s (%u messages, one pending bit)\n",
+        m, d->p.gvec, d->p.vcpu, d->once_on_unmask ? "delivered once" : "WRONG", sent);
+    say(d, "  PBA qword %u = 0x%016" PRIx64 "\n", m / 64, pba);
+    verify(d, "unmask pending");
+}
+
+/* Without mask bits: the guest rewrites the Message Address of live
+ * vector @r (a guest may; Linux masks first): the entry switches to the new
+ * target in place, present before and after, no other entry touched, and
+ * the next message lands on the new vCPU. */
+static void story_live_rewrite(struct demo *d, unsigned r, unsigned step)
+{
+    struct vmsix_dev_state st;
+    struct entry before_e[MAX_VEC], e;
+    unsigned long before = d->del[r].count, st0 = d->stores128;
+    bool others_same = true;
+    char buf[48];
+    int rc;
+
+    vmsix_dev_get_state(d->dev, &st);
+    d->rewrite_from = d->g.vcpu[r];
+    d->rewrite_to = (d->rewrite_from + 2) % NVCPU;
+    say(d,
+        "[%u] the guest rewrites live vector %u's Message Address, vCPU%u -> vCPU%u, without "
+        "masking it\n",
+        step, r, d->rewrite_from, d->rewrite_to);
+    for (unsigned k = 0; k < d->nvec; k++)
+        entry_read(d, st.block.base + k, &before_e[k]);
+    d->g.vcpu[r] = (uint8_t)d->rewrite_to;
+    gmem_w(d, entry_gpa(d, r, 0), 4, 0xfee00000u | d->rewrite_to << 12);
+    for (unsigned k = 0; k < d->nvec; k++) {
+        entry_read(d, st.block.base + k, &e);
+        if (k != r && memcmp(e.raw, before_e[k].raw, sizeof(e.raw)))
+            others_same = false;
+    }
+    entry_read(d, st.block.base + r, &e);
+    d->rewrite_stores = d->amdvi ? -1 : (long)(d->stores128 - st0);
+    d->rewrite_in_place =
+        before_e[r].present && e.present && others_same && (d->amdvi || d->rewrite_stores == 1);
+    check(d, d->rewrite_in_place,
+          "rewrite of %u: present %d -> %d, other entries unchanged %d, %ld stores", r,
+          before_e[r].present, e.present, others_same, d->rewrite_stores);
+    say(d, "  IRTE %" PRIu32 " switched in place, host CPU%" PRIu32 " -> CPU%" PRIu32 "%s\n",
+        st.block.base + r, before_e[r].dest, e.dest, stores_note(d, st0, buf, sizeof(buf)));
+    verify(d, "rewrite");
+    rc = fire(d, r);
+    d->rewrite_ok = d->rewrite_in_place && rc == 1 && landed(d, r) && d->del[r].count == before + 1;
+    check(d, d->rewrite_ok, "rewritten vector %u did not land on vCPU%u", r, d->rewrite_to);
+    fire_line(d, r, d->rewrite_ok ? "delivered (rewritten)" : "WRONG");
+}
+
 static void story(struct demo *d)
 {
     struct vmsix_dev_state st;
-    unsigned n = d->nvec, m = d->masked_vec, v = d->moved_vec;
+    unsigned n = d->nvec, m = d->masked_vec, v = d->moved_vec, r = d->rewritten_vec;
+    unsigned step;
     uint16_t mc_off;
     uint32_t mc;
     uint64_t pba_gpa;
+    unsigned long st0;
+    char buf[48];
 
     say(d, "[1] the guest sizes and places the BARs\n");
     guest_bars(d);
@@ -974,6 +1213,11 @@ static void story(struct demo *d)
         " -> %" PRIu32 " free\n",
         st.block.base, st.block.base + st.block.count - 1, st.block.count, d->pool_free0,
         vmsix_irte_free_count(d->pool));
+    if (d->nomask)
+        say(d,
+            "  every IRTE present before MSI Enable, at its divert target: IRTE %" PRIu32
+            " + k -> host 0x%02x + k/CPU%u\n",
+            st.block.base, DIVERT_VEC0, DIVERT_CPU);
     print_phys(d);
     verify(d, "enable");
 
@@ -993,6 +1237,7 @@ static void story(struct demo *d)
     verify(d, "intx");
 
     say(d, "[5] the guest clears Function Mask and unmasks every entry\n");
+    st0 = d->stores128;
     gcfg_w(d, mc_off, 2, gcfg(d, mc_off, 2) & ~VMSIX_MSIX_CTRL_FMASK);
     verify(d, "fmask clear");
     for (unsigned k = 0; k < n; k++) {
@@ -1001,10 +1246,18 @@ static void story(struct demo *d)
     }
     vmsix_dev_get_state(d->dev, &st);
     check(d, st.active == (n == 32 ? 0xffffffffu : (1u << n) - 1u), "active %#x", st.active);
-    check(d, (phys(d, msi_mask_reg(d), 4) & ((n == 32) ? 0xffffffffu : (1u << n) - 1u)) == 0,
-          "physical mask bits left set");
-    say(d, "  %u vectors active; physical mask 0x%08x; %u IRTEs present\n", popcount32(st.active),
-        phys(d, msi_mask_reg(d), 4), n);
+    if (d->nomask) {
+        /* each entry went from its divert target to the guest's, live */
+        check(d, d->amdvi || d->stores128 - st0 == n, "unmask: %lu stores for %u entries",
+              d->stores128 - st0, n);
+        say(d, "  %u vectors active; %u IRTEs switched from the divert target to the guest's%s\n",
+            popcount32(st.active), n, stores_note(d, st0, buf, sizeof(buf)));
+    } else {
+        check(d, (phys(d, msi_mask_reg(d), 4) & ((n == 32) ? 0xffffffffu : (1u << n) - 1u)) == 0,
+              "physical mask bits left set");
+        say(d, "  %u vectors active; physical mask 0x%08x; %u IRTEs present\n",
+            popcount32(st.active), phys(d, msi_mask_reg(d), 4), n);
+    }
     {
         struct entry e;
 
@@ -1038,10 +1291,12 @@ static void story(struct demo *d)
     }
     verify(d, "fire all");
 
-    say(d, "[7] the guest masks vector %u; the function fires it\n", m);
-    gmem_w(d, entry_gpa(d, m, 12), 4, gmem_r(d, entry_gpa(d, m, 12), 4) | 1u);
-    verify(d, "mask");
-    {
+    if (d->nomask) {
+        story_masked_nomask(d, m, pba_gpa, 7);
+    } else {
+        say(d, "[7] the guest masks vector %u; the function fires it\n", m);
+        gmem_w(d, entry_gpa(d, m, 12), 4, gmem_r(d, entry_gpa(d, m, 12), 4) | 1u);
+        verify(d, "mask");
         unsigned long before = d->del[m].count;
         int rc = fire(d, m);
         uint64_t pba = gmem_r(d, pba_gpa + 8u * (m / 64), 8);
@@ -1094,17 +1349,20 @@ static void story(struct demo *d)
         check(d, d->move_ok, "moved vector %u did not land on vCPU%u", v, d->move_to);
         fire_line(d, v, d->move_ok ? "delivered (moved)" : "WRONG");
     }
+    step = 10;
+    if (d->nomask)
+        story_live_rewrite(d, r, step++);
 
-    /* expected deliveries: one each, one more for the pending check and
-     * one more for the move */
+    /* expected deliveries: one each, one more for the pending check, one
+     * more for the move, and without mask bits one more for the rewrite */
     for (unsigned k = 0; k < n; k++)
-        d->del[k].expected = 1 + (k == m) + (k == v);
+        d->del[k].expected = 1 + (k == m) + (k == v) + (d->nomask && k == r);
     for (unsigned k = 0; k < n; k++)
         check(d, d->del[k].count == d->del[k].expected, "vector %u: %lu deliveries, expected %lu",
               k, d->del[k].count, d->del[k].expected);
     take_snapshot(d);
 
-    say(d, "[10] the guest masks every entry, disables MSI-X and clears INTx Disable\n");
+    say(d, "[%u] the guest masks every entry, disables MSI-X and clears INTx Disable\n", step);
     for (unsigned k = 0; k < n; k++)
         gmem_w(d, entry_gpa(d, k, 12), 4, gmem_r(d, entry_gpa(d, k, 12), 4) | 1u);
     verify(d, "mask all");
@@ -1132,19 +1390,25 @@ static void print_json(struct demo *d)
 
     printf("{\n");
     printf("  \"iommu\": \"%s\",\n", d->amdvi ? "amdvi" : "vtd");
+    printf("  \"masking\": \"%s\",\n", d->nomask ? "software" : "function");
     printf("  \"device\": {\"source\": \"%s\", \"slot\": \"%04x:%02x:%02x.%x\", "
            "\"vendor\": %u, \"device\": %u, \"sid\": %u, \"vectors\": %u, "
            "\"function_vectors\": %u, \"msi_offset\": %u, \"addr64\": %s, "
-           "\"table_bar\": %u, \"bar_size\": %" PRIu32 "},\n",
+           "\"per_vector_mask\": %s, \"table_bar\": %u, \"bar_size\": %" PRIu32 "},\n",
            d->dump_path ? "dump" : "synthetic", d->addr.domain, d->addr.bus, d->addr.dev,
            d->addr.fn, d->vendor, d->device, d->rid, n, d->elig.vectors, d->elig.msi_off,
-           d->elig.addr64 ? "true" : "false", s->st.table_bar, s->st.bar_size);
+           d->elig.addr64 ? "true" : "false", d->elig.per_vector_mask ? "true" : "false",
+           s->st.table_bar, s->st.bar_size);
     printf("  \"snapshot\": \"after the last vector checks, before the final disable\",\n");
     printf("  \"block\": {\"base\": %" PRIu32 ", \"size\": %" PRIu32 "},\n", s->st.block.base,
            s->st.block.count);
     printf("  \"physical_msi\": {\"addr\": %" PRIu64 ", \"data\": %" PRIu32
-           ", \"mme\": %u, \"enabled\": %s, \"mask\": %" PRIu32 "},\n",
-           s->msi_addr, s->msi_data, s->mme, s->msi_enabled ? "true" : "false", s->msi_mask);
+           ", \"mme\": %u, \"enabled\": %s, \"mask\": ",
+           s->msi_addr, s->msi_data, s->mme, s->msi_enabled ? "true" : "false");
+    if (d->nomask)
+        printf("null},\n"); /* no mask register */
+    else
+        printf("%" PRIu32 "},\n", s->msi_mask);
     printf("  \"%s\": {\"entries\": %u, \"reserved\": %u, \"present\": %u, "
            "\"pool_free_start\": %" PRIu32 ", \"pool_free_snapshot\": %" PRIu32
            ", \"pool_free_end\": %" PRIu32 "},\n",
@@ -1185,6 +1449,22 @@ static void print_json(struct demo *d)
            d->once_on_unmask ? "true" : "false");
     printf("  \"move\": {\"vector\": %u, \"from\": %u, \"to\": %u, \"delivered\": %s},\n",
            d->moved_vec, d->move_from, d->move_to, d->move_ok ? "true" : "false");
+    if (d->nomask) {
+        /* software masking: the masked vector's messages at its divert
+         * target, and the live rewrite */
+        printf("  \"divert\": {\"vector\": %u, \"host_vector\": %u, \"host_cpu\": %u, "
+               "\"messages\": %lu},\n",
+               d->masked_vec, DIVERT_VEC0 + d->masked_vec, DIVERT_CPU, d->diverted[d->masked_vec]);
+        printf("  \"live_rewrite\": {\"vector\": %u, \"from\": %u, \"to\": %u, "
+               "\"in_place\": %s, \"stores_128\": ",
+               d->rewritten_vec, d->rewrite_from, d->rewrite_to,
+               d->rewrite_in_place ? "true" : "false");
+        if (d->rewrite_stores < 0)
+            printf("null");
+        else
+            printf("%ld", d->rewrite_stores);
+        printf(", \"delivered\": %s},\n", d->rewrite_ok ? "true" : "false");
+    }
     printf("  \"checks\": {\"held\": %lu, \"failed\": %lu},\n", d->checks - d->failed, d->failed);
     printf("  \"ok\": %s\n", d->failed == 0 && d->round_ok == n ? "true" : "false");
     printf("}\n");
@@ -1195,7 +1475,7 @@ static void print_json(struct demo *d)
 static void usage(FILE *f)
 {
     fputs("Usage: vmsix-demo [--json | --lspci] [--vectors N] [--dump FILE [-s SLOT]]\n"
-          "                  [--iommu vtd|amdvi]\n"
+          "                  [--iommu vtd|amdvi] [--no-mask-bits]\n"
           "\n"
           "Runs MSI-X emulation on multi-message MSI end to end, with no hardware: a\n"
           "simulated physical function, a VT-d unit whose 256-entry remapping table lives\n"
@@ -1209,16 +1489,25 @@ static void usage(FILE *f)
           "disabled. Every step is checked against the physical registers and the\n"
           "remapping table.\n"
           "\n"
+          "Then the same story runs on the function without its per-vector mask bits,\n"
+          "with software masking: the host passes the divert hook (host vector 0xc0 + k\n"
+          "on host CPU 0, whose handler calls vmsix_dev_irq(k)); a masked vector's entry\n"
+          "is switched there in one store, the messages the function still sends pend\n"
+          "and show in the PBA, the unmask delivers exactly one; and a live vector's\n"
+          "Message Address is rewritten without masking, its entry switched in place.\n"
+          "\n"
           "The default function is synthetic (1d0f:5a5a at 0000:03:00.0, the simulated\n"
           "function of examples/sim): MSI with 32 vectors, 64-bit address, per-vector\n"
           "masking, no MSI-X. It is synthetic because the eligible real functions of\n"
-          "the test corpus (tests/data) have at most 8 vectors; --dump runs one of them.\n"
+          "the test corpus (tests/data) with mask bits have at most 8 vectors; --dump\n"
+          "runs one of them (one without mask bits runs the second story only).\n"
           "\n"
           "Options:\n"
           "  --json           print the final state as one JSON object instead of the\n"
           "                   trace: a snapshot taken after the last vector checks and\n"
           "                   before the final disable (block and IRTEs still in place);\n"
-          "                   \"ok\" covers every check, the disable's included\n"
+          "                   \"ok\" covers every check, the disable's included; of the\n"
+          "                   first story only (the function as it is)\n"
           "  --lspci          print the guest's configuration space at that snapshot\n"
           "                   (MSI-X enabled) in `lspci -xxxx` format instead of the\n"
           "                   trace; `lspci -vvv -F FILE` decodes it\n"
@@ -1234,12 +1523,15 @@ static void usage(FILE *f)
           "                   table (32-bit entries, entry 0 kept unused), where the MSI\n"
           "                   data is the entry index and the block is aligned to its\n"
           "                   size (vmsix_amdvi_resolve resolves every message)\n"
+          "  --no-mask-bits   run only the story without per-vector mask bits (software\n"
+          "                   masking); with --json or --lspci, print its state\n"
           "  -h, --help       print this help\n"
           "\n"
-          "Exit status: 0 when every check held, 1 when one failed, 2 for a bad\n"
-          "argument, an unreadable dump or a function vmsix cannot serve (the reasons\n"
-          "are named: no-msi, has-msix, single-vector, no-per-vector-mask, no-free-bar,\n"
-          "bridge, malformed-chain, truncated).\n",
+          "Exit status: 0 when every check of every story held, 1 when one failed, 2\n"
+          "for a bad argument, an unreadable dump or a function vmsix cannot serve,\n"
+          "with its mask bits or with software masking (the reasons are named: no-msi,\n"
+          "has-msix, single-vector, no-per-vector-mask, no-free-bar, bridge,\n"
+          "malformed-chain, truncated).\n",
           f);
 }
 
@@ -1353,6 +1645,8 @@ static int parse_args(struct demo *d, int argc, char **argv)
             d->json = true;
         } else if (!strcmp(a, "--lspci")) {
             d->lspci = true;
+        } else if (!strcmp(a, "--no-mask-bits")) {
+            d->no_mask_bits = true;
         } else if (nlen == 6 && !strncmp(a, "--dump", 6)) {
             if (!*val)
                 return bad_arg("--dump needs a file name");
@@ -1408,6 +1702,8 @@ static int load_function(struct demo *d)
         if (!d->fn)
             return oom();
         simfn_init(d->fn, 5, true);
+        if (d->drop_mask_bits)
+            simfn_drop_mask_bits(d->fn);
         d->fn->emit = emit;
         d->fn->emit_ctx = d;
         d->fn_live = true;
@@ -1452,7 +1748,9 @@ static int load_function(struct demo *d)
                 struct vmsix_eligibility e;
                 struct pcidump_dev *x = &dump.devs[i];
                 size_t view = x->len > 256 ? 4096 : (x->len > 64 ? 256 : 64);
-                if (x->len < 64 || vmsix_msix_on_msi_check(x->cfg, view, &e))
+                /* with its mask bits or with software masking */
+                if (x->len < 64 ||
+                    vmsix_msix_on_msi_check_masking(x->cfg, view, VMSIX_MASKING_SOFTWARE, &e))
                     continue;
                 used += (size_t)snprintf(list + used, sizeof(list) - used, " %04x:%02x:%02x.%x",
                                          x->domain, x->bus, x->dev, x->fn);
@@ -1477,6 +1775,8 @@ static int load_function(struct demo *d)
     /* no MSI, or not a type 0 header: simfn_init_cfg() kept the bytes and
      * the view length; the eligibility check names the reasons */
     d->fn_live = d->fn && simfn_init_cfg(d->fn, pick->cfg, pick->len) == 0;
+    if (d->fn_live && d->drop_mask_bits && d->fn->pvm)
+        simfn_drop_mask_bits(d->fn);
     if (d->fn_live) {
         d->fn->emit = emit;
         d->fn->emit_ctx = d;
@@ -1510,8 +1810,27 @@ static int check_function(struct demo *d)
     d->device = (uint16_t)(img[2] | img[3] << 8);
     d->rid = (uint16_t)(d->addr.bus << 8 | d->addr.dev << 3 | d->addr.fn);
     rc = vmsix_msix_on_msi_check(img, d->fn->len, &d->elig);
-    if (rc || !d->fn_live) {
+    if (rc) {
+        /* without mask bits: software masking (the divert hook) */
+        struct vmsix_eligibility sw;
+        int rc_sw = vmsix_msix_on_msi_check_masking(img, d->fn->len, VMSIX_MASKING_SOFTWARE, &sw);
+
         reasons_str(d->elig.reasons, why, sizeof(why));
+        if (rc_sw && sw.reasons != d->elig.reasons) {
+            size_t used = strlen(why);
+            snprintf(why + used, sizeof(why) - used, " (with software masking: ");
+            used = strlen(why);
+            reasons_str(sw.reasons, why + used, sizeof(why) - used);
+            used = strlen(why);
+            snprintf(why + used, sizeof(why) - used, ")");
+        }
+        if (!rc_sw) {
+            d->elig = sw;
+            d->nomask = true;
+        }
+        rc = rc_sw;
+    }
+    if (rc || !d->fn_live) {
         return fail2("%04x:%02x:%02x.%x (%04x:%04x) is not eligible for MSI-X emulation: %s",
                      d->addr.domain, d->addr.bus, d->addr.dev, d->addr.fn, d->vendor, d->device,
                      rc ? why : "no usable MSI capability");
@@ -1522,6 +1841,7 @@ static int check_function(struct demo *d)
     d->nvec = d->want_vec ? d->want_vec : d->elig.vectors;
     d->masked_vec = d->nvec > 4 ? 5 : d->nvec - 1;
     d->moved_vec = d->nvec > 4 ? 2 : 0;
+    d->rewritten_vec = d->nvec > 4 ? 3 : d->nvec > 2 ? 1 : 0; /* live at that point */
     return 0;
 }
 
@@ -1598,7 +1918,8 @@ static int setup_vtd(struct demo *d)
     vp.table = d->table;
     vp.nentries = NENT;
     vp.mhmv = MHMV;
-    rc = vmsix_vtd_unit_init(d->unit_mem, unit_len, &vp, &vtd_ops, d, &d->unit);
+    rc = vmsix_vtd_unit_init(d->unit_mem, unit_len, &vp, d->nomask ? &vtd_ops_store128 : &vtd_ops,
+                             d, &d->unit);
     if (!rc)
         rc = vmsix_irte_pool_init(d->pool_mem, pool_len, NENT, &d->pool);
     if (!rc)
@@ -1615,6 +1936,7 @@ static int setup_vtd(struct demo *d)
 static int setup_world(struct demo *d)
 {
     struct vmsix_dev_params dp;
+    struct vmsix_dev_ops ops;
     size_t dev_len = (vmsix_dev_storage_size() + 7) & ~(size_t)7;
     int rc;
 
@@ -1638,7 +1960,12 @@ static int setup_world(struct demo *d)
     /* the function's BARs as the host sized them: vmsix shows the guest
      * virtual ones, and no guest address reaches the function */
     simfn_bars(d->fn, dp.opt.bars);
-    rc = vmsix_dev_init(d->dev_mem, dev_len, &dp, &dev_ops, d, &d->dev);
+    /* without mask bits, the same host with software masking (the device
+     * copies the hooks) */
+    ops = dev_ops;
+    if (d->nomask)
+        ops.divert = h_divert;
+    rc = vmsix_dev_init(d->dev_mem, dev_len, &dp, &ops, d, &d->dev);
     if (rc) {
         fprintf(stderr, "vmsix-demo: vmsix_dev_init failed: %d (%s)\n", rc, strerror(-rc));
         return 1;
@@ -1663,20 +1990,33 @@ static void intro(struct demo *d)
     char buf[32];
 
     vmsix_dev_get_state(d->dev, &st);
-    say(d, "vmsix-demo: MSI-X emulated on multi-message MSI (vmsix %s)\n", vmsix_version());
+    if (d->nomask)
+        say(d,
+            "vmsix-demo: MSI-X emulated on multi-message MSI without mask bits, by software "
+            "masking (vmsix %s)\n",
+            vmsix_version());
+    else
+        say(d, "vmsix-demo: MSI-X emulated on multi-message MSI (vmsix %s)\n", vmsix_version());
     if (d->dump_path)
-        say(d, "function: %04x:%02x:%02x.%x %04x:%04x from %s (requester ID 0x%04x)\n",
+        say(d, "function: %04x:%02x:%02x.%x %04x:%04x from %s (requester ID 0x%04x)%s\n",
             d->addr.domain, d->addr.bus, d->addr.dev, d->addr.fn, d->vendor, d->device,
-            d->dump_path, d->rid);
+            d->dump_path, d->rid, d->drop_mask_bits && d->nomask ? ", mask bits dropped" : "");
     else
         say(d,
             "function: synthetic %04x:%04x at %04x:%02x:%02x.%x (requester ID 0x%04x), "
-            "examples/sim\n",
-            d->vendor, d->device, d->addr.domain, d->addr.bus, d->addr.dev, d->addr.fn, d->rid);
-    say(d,
-        "  physical MSI at %#x: %u vectors, %s address, per-vector masking; no MSI-X: "
-        "eligible\n",
-        d->elig.msi_off, d->elig.vectors, d->elig.addr64 ? "64-bit" : "32-bit");
+            "examples/sim%s\n",
+            d->vendor, d->device, d->addr.domain, d->addr.bus, d->addr.dev, d->addr.fn, d->rid,
+            d->nomask ? ", its mask bits dropped (simfn_drop_mask_bits)" : "");
+    if (d->nomask)
+        say(d,
+            "  physical MSI at %#x: %u vectors, %s address, no per-vector masking; no MSI-X:\n"
+            "  eligible with software masking\n",
+            d->elig.msi_off, d->elig.vectors, d->elig.addr64 ? "64-bit" : "32-bit");
+    else
+        say(d,
+            "  physical MSI at %#x: %u vectors, %s address, per-vector masking; no MSI-X: "
+            "eligible\n",
+            d->elig.msi_off, d->elig.vectors, d->elig.addr64 ? "64-bit" : "32-bit");
     say(d, "  shown to the guest as MSI-X with %u vectors, table BAR%u of %s\n", d->nvec,
         st.table_bar, size_str(st.bar_size, buf, sizeof(buf)));
     if (d->amdvi)
@@ -1690,28 +2030,51 @@ static void intro(struct demo *d)
             "VT-d: %u-entry remapping table in memory, xAPIC, MHMV %u\n"
             "  IRTE 0..%u reserved for the host's IOAPIC; %" PRIu32 " free\n",
             NENT, MHMV, IOAPIC_ENTRIES - 1, d->pool_free0);
+    if (d->nomask) {
+        struct vmsix_remap_caps c;
+
+        memset(&c, 0, sizeof(c));
+        check(d,
+              d->backend.ops->caps(d->backend.ctx, &c) == 0 &&
+                  (c.flags & VMSIX_REMAP_CAP_LIVE_SWITCH),
+              "the backend cannot switch a live entry");
+        if (d->amdvi)
+            say(d, "  live switch: an entry changes in one 32-bit store\n");
+        else
+            say(d, "  live switch: an entry changes in one 128-bit store (the store128 hook here,\n"
+                   "  which counts them; on x86-64 the built-in cmpxchg16b needs no hook)\n");
+    }
     say(d,
         "host: vCPU0-3 run on host CPUs %u, %u, %u, %u\n"
         "  device vector k -> host vector %#x + k, whose handler calls vmsix_dev_irq(k)\n",
         host_apic[0], host_apic[1], host_apic[2], host_apic[3], HOST_VEC0);
+    if (d->nomask)
+        say(d,
+            "  divert hook: masked vector k -> host vector %#x + k on CPU%u, whose handler\n"
+            "  calls vmsix_dev_irq(k): vmsix pends it\n",
+            DIVERT_VEC0, DIVERT_CPU);
 }
 
-int main(int argc, char **argv)
+/* One story on a world of its own: the function (with its mask bits
+ * dropped when @drop), the unit, the device. Returns 0 (and *ok false when
+ * a check failed), or the exit status of a function or setup it cannot
+ * use; *nomask says whether it ran without mask bits. */
+static int run_story(const struct demo *opt, bool drop, bool *ok, bool *nomask)
 {
     struct demo *d = calloc(1, sizeof(*d));
     int rc;
-    bool ok;
+    bool story_ok;
 
-    if (!d) {
-        fputs("vmsix-demo: out of memory\n", stderr);
-        return 1;
-    }
-    rc = parse_args(d, argc, argv);
-    if (rc) {
-        free(d);
-        return rc < 0 ? 0 : rc;
-    }
-    d->trace = !d->json && !d->lspci;
+    if (!d)
+        return oom();
+    d->trace = opt->trace;
+    d->json = opt->json;
+    d->lspci = opt->lspci;
+    d->dump_path = opt->dump_path;
+    d->slot = opt->slot;
+    d->want_vec = opt->want_vec;
+    d->amdvi = opt->amdvi;
+    d->drop_mask_bits = drop;
     rc = load_function(d);
     if (!rc)
         rc = check_function(d);
@@ -1722,13 +2085,14 @@ int main(int argc, char **argv)
         free(d);
         return rc;
     }
+    *nomask = d->nomask;
 
     intro(d);
     story(d);
     rc = vmsix_dev_teardown(d->dev);
     check(d, rc == 0 && vmsix_irte_free_count(d->pool) == d->pool_free0, "teardown: %d", rc);
 
-    ok = d->failed == 0 && d->round_ok == d->nvec && d->snap.taken;
+    story_ok = d->failed == 0 && d->round_ok == d->nvec && d->snap.taken;
     if (d->json) {
         print_json(d);
     } else if (d->lspci) {
@@ -1736,18 +2100,44 @@ int main(int argc, char **argv)
         snprintf(name, sizeof(name), "vmsix guest view of %04x:%04x (MSI-X on MSI)", d->vendor,
                  d->device);
         if (pcidump_write(stdout, &d->addr, d->snap.cfg, d->snap.cfg_len, name))
-            ok = false;
+            story_ok = false;
     } else {
         say(d, "checks: %lu held, %lu failed\n", d->checks - d->failed, d->failed);
         printf("vmsix-demo: %u/%u vectors delivered to their guest vector and CPU ... %s\n",
-               d->round_ok, d->nvec, ok ? "OK" : "FAILED");
+               d->round_ok, d->nvec, story_ok ? "OK" : "FAILED");
     }
-    if (!ok && !d->trace)
+    if (!story_ok && !d->trace)
         fprintf(stderr,
                 "vmsix-demo: %u/%u vectors delivered to their guest vector and CPU ... "
                 "FAILED\n",
                 d->round_ok, d->nvec);
+    *ok = *ok && story_ok;
     free_world(d);
     free(d);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct demo opt;
+    bool ok = true, nomask = false;
+    int rc;
+
+    memset(&opt, 0, sizeof(opt));
+    rc = parse_args(&opt, argc, argv);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    opt.trace = !opt.json && !opt.lspci;
+    /* the function as it is (without mask bits with --no-mask-bits) */
+    rc = run_story(&opt, opt.no_mask_bits, &ok, &nomask);
+    if (rc)
+        return rc;
+    /* the trace goes on with the same function without its mask bits */
+    if (opt.trace && !nomask) {
+        putchar('\n');
+        rc = run_story(&opt, true, &ok, &nomask);
+        if (rc)
+            return rc;
+    }
     return ok ? 0 : 1;
 }

@@ -25,7 +25,8 @@
  *
  * Two pure helpers take no device: vmsix_msix_on_msi_check() (may this
  * function be served?) and vmsix_msix_on_msi_view() (the configuration
- * space its guest sees). They read untrusted bytes, never write outside
+ * space its guest sees), each with a _masking() form for software masking
+ * (a function without mask bits). They read untrusted bytes, never write outside
  * the buffers given and call no hook. The device object (struct vmsix_dev)
  * runs the whole thing; see "The device" below.
  */
@@ -186,6 +187,31 @@ struct vmsix_dev_options {
 VMSIX_API int vmsix_msix_on_msi_view(const uint8_t *cfg, size_t len,
                                      const struct vmsix_dev_options *opt, uint8_t *out,
                                      size_t out_len);
+
+/**
+ * vmsix_msix_on_msi_view_masking() - the guest view for one way of masking.
+ * @cfg: the physical configuration space (untrusted)
+ * @len: bytes in @cfg (>= 64)
+ * @masking: VMSIX_MASKING_FUNCTION (as vmsix_msix_on_msi_view()) or
+ *           VMSIX_MASKING_SOFTWARE, with which a function without
+ *           per-vector masking has a view (its shorter MSI capability
+ *           becomes MSI-X in place the same way)
+ * @opt: options, or NULL for the defaults
+ * @out: receives the guest view
+ * @out_len: bytes of @out to fill (<= 4096)
+ *
+ * The view is the same whatever the masking; only eligibility differs, as
+ * in vmsix_msix_on_msi_check_masking(): every function that check calls
+ * eligible for @masking has a view with the default options, and it is
+ * the view vmsix_dev_init() with the divert hook, or
+ * vmsix_dev_init_hostmsg(), builds for a function without mask bits.
+ * Nothing is written to @out on failure. Calls no hook.
+ * Return: as vmsix_msix_on_msi_view(); -EINVAL also for an unknown
+ * @masking.
+ */
+VMSIX_API int vmsix_msix_on_msi_view_masking(const uint8_t *cfg, size_t len, unsigned masking,
+                                             const struct vmsix_dev_options *opt, uint8_t *out,
+                                             size_t out_len);
 
 /* ---- The device ----
  *

@@ -21,7 +21,8 @@
  * - MSI-X on MSI's check: an eligible view has a well-formed chain with one
  *   MSI, no MSI-X and no two standard capabilities overlapping, and a guest
  *   view with MSI-X where MSI was; a refused one gets no view and nothing
- *   is written.
+ *   is written; the same with software masking, which accepts every view
+ *   the function's mask bits accept, with the same guest view.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -174,17 +175,20 @@ static void edit_one(const uint8_t *b, uint8_t *copy, size_t len, const struct v
  * check calls eligible has a well-formed chain with one MSI, no MSI-X and
  * no two standard capabilities overlapping by their lengths, and a guest
  * view; what it refuses gets no view, and nothing is written. */
-static VMSIX_ORACLE void check_eligibility(const uint8_t *b, uint8_t *out, size_t len)
+static VMSIX_ORACLE void check_eligibility(const uint8_t *b, uint8_t *out, size_t len,
+                                           unsigned masking)
 {
     size_t out_len = len > 4096 ? 4096 : len;
     struct vmsix_eligibility e;
     unsigned n_msi = 0, n_msix = 0;
-    int rc = vmsix_msix_on_msi_check(b, len, &e);
+    int rc = masking == VMSIX_MASKING_FUNCTION
+                 ? vmsix_msix_on_msi_check(b, len, &e)
+                 : vmsix_msix_on_msi_check_masking(b, len, masking, &e);
 
     CHECK(rc == 0 || rc == -ENOTSUP);
     memset(out, 0xa5, out_len);
     if (rc) {
-        CHECK(vmsix_msix_on_msi_view(b, len, NULL, out, out_len) == -ENOTSUP);
+        CHECK(vmsix_msix_on_msi_view_masking(b, len, masking, NULL, out, out_len) == -ENOTSUP);
         for (size_t i = 0; i < out_len; i++)
             CHECK(out[i] == 0xa5);
         return;
@@ -203,11 +207,24 @@ static VMSIX_ORACLE void check_eligibility(const uint8_t *b, uint8_t *out, size_
         }
     }
     CHECK(n_msi == 1 && n_msix == 0);
-    CHECK(vmsix_msix_on_msi_view(b, len, NULL, out, out_len) == 0);
+    CHECK(vmsix_msix_on_msi_view_masking(b, len, masking, NULL, out, out_len) == 0);
     CHECK(vmsix_capchain_parse(out, out_len, &again) == 0);
     CHECK(vmsix_capchain_find(&again, false, VMSIX_CAP_ID_MSI, NULL) == -ENOENT);
     struct vmsix_cap x;
     CHECK(vmsix_capchain_find(&again, false, VMSIX_CAP_ID_MSIX, &x) == 0 && x.off == e.msi_off);
+}
+
+/* Software masking accepts every function the mask bits accept, with the
+ * same guest view (vmsix_msix_on_msi_view() is the FUNCTION form). */
+static VMSIX_ORACLE void check_same_view(const uint8_t *b, uint8_t *out, size_t len)
+{
+    size_t out_len = len > 4096 ? 4096 : len;
+    static uint8_t first[4096];
+
+    if (vmsix_msix_on_msi_view(b, len, NULL, first, out_len) != 0)
+        return;
+    CHECK(vmsix_msix_on_msi_view_masking(b, len, VMSIX_MASKING_SOFTWARE, NULL, out, out_len) == 0);
+    CHECK(memcmp(first, out, out_len) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -247,7 +264,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_lookup(b, len, false, b[len - 1]);
     check_lookup(b, len, true, (uint16_t)(b[len - 2] | (b[len - 1] << 8)));
 
-    check_eligibility(b, copy, len);
+    check_eligibility(b, copy, len, VMSIX_MASKING_FUNCTION);
+    check_eligibility(b, copy, len, VMSIX_MASKING_SOFTWARE);
+    check_same_view(b, copy, len);
 
     /* hide / replace a spread of the listed capabilities */
     unsigned step = chain.n > MAX_EDITED ? (chain.n + MAX_EDITED - 1) / MAX_EDITED : 1;

@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Command-line tests of vmsix-probe: --help and the man page, exit status 2
 with a message for every bad argument and unreadable input, --json is valid
-JSON (python3 -m json.tool) with the documented keys, lspci's slot syntax
-(compared with lspci -s when lspci is installed), a 64-byte dump says
-truncated, --bar-sizes, the live path (and, when run as root, the same scan
-as an unprivileged user must never give a wrong verdict).
+JSON (python3 -m json.tool) with the documented keys, the verdict per
+backend (with the function's mask bits, with software masking: text and
+JSON, on real functions without mask bits and on a synthetic dump of QEMU's
+xHCI), lspci's slot syntax (compared with lspci -s when lspci is
+installed), a 64-byte dump says truncated, --bar-sizes, the live path (and,
+when run as root, the same scan as an unprivileged user must never give a
+wrong verdict).
 
 Usage: cli.py PROBE DATA_DIR MANPAGE [LSPCI]
 """
@@ -17,12 +20,30 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import xhci_dump  # noqa: E402
+
 probe, data, manpage = sys.argv[1:4]
 lspci = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] not in ('', '-') else None
 errors = []
 count = 0
 FSL = os.path.join(data, 'pciutils', 'tree-fsl-p2020')
 ASUS = os.path.join(data, 'pciutils', 'tree-asus-p6t6')
+CXL = os.path.join(data, 'pciutils', 'cap-dvsec-cxl')
+BACKENDS = ('vtd', 'amdvi', 'vfio')
+# what software masking needs of the host, per backend
+REQUIRES = {'vtd': ['divert-hook', 'live-switch'], 'amdvi': ['divert-hook', 'live-switch'],
+            'vfio': ['host-multi-msi']}
+# the backend lines of the text output, after the verdict
+TEXT_MASK_BITS = ('\t\tVT-d: eligible with the function\'s mask bits\n'
+                  '\t\tAMD-Vi: eligible with the function\'s mask bits\n')
+TEXT_SOFTWARE = ('\t\tVT-d: eligible with software masking (needs the divert hook and a '
+                 '128-bit atomic store: cmpxchg16b on x86-64, else store128)\n'
+                 '\t\tAMD-Vi: eligible with software masking (needs the divert hook, and '
+                 '32-bit IRTEs or a 128-bit atomic store)\n')
+TEXT_VFIO = ('\t\tVFIO + KVM: eligible with software masking (needs the host to grant %d MSI '
+             'vectors: on x86, with interrupt remapping)\n')
 
 
 def run(args, **kw):
@@ -85,6 +106,41 @@ def check_object(what, o):
     expect(what, set(o['reasons']) <= names, 'reasons %s' % o['reasons'])
     expect(what, o['eligible'] == (o['reasons'] == []), 'eligible vs reasons')
     expect(what, (o['table_bar'] is None) == (not o['eligible']), 'table_bar vs eligible')
+    check_backends(what, o)
+
+
+def check_backends(what, o):
+    """software_masking and backends, against the verdict with mask bits."""
+    for k in ('software_masking', 'backends'):
+        expect(what, k in o, 'no key %s in %s' % (k, o))
+        if k not in o:
+            return
+    sw, be = o['software_masking'], o['backends']
+    expect(what, sorted(sw) == ['eligible', 'reasons', 'table_bar'], 'software_masking keys')
+    # software masking drops exactly no-per-vector-mask; the slot is the same
+    want = [r for r in o['reasons'] if r != 'no-per-vector-mask']
+    expect(what, sw['reasons'] == want, 'software reasons %s, want %s' % (sw['reasons'], want))
+    expect(what, sw['eligible'] == (want == []), 'software eligible vs reasons')
+    expect(what, (sw['table_bar'] is None) == (not sw['eligible']), 'software table_bar')
+    if o['eligible']:
+        expect(what, sw['table_bar'] == o['table_bar'], 'software table_bar %s' % sw)
+    expect(what, sorted(be) == sorted(BACKENDS), 'backends %s' % sorted(be))
+    for k in BACKENDS:
+        b = be.get(k, {})
+        w = '%s backends.%s' % (what, k)
+        expect(w, sorted(b) == ['eligible', 'masking', 'reasons', 'requires'], 'keys %s' % b)
+        if sorted(b) != ['eligible', 'masking', 'reasons', 'requires']:
+            continue
+        expect(w, b['eligible'] == sw['eligible'], 'eligible %s' % b)
+        if not sw['eligible']:
+            expect(w, (b['masking'], b['reasons'], b['requires']) == (None, sw['reasons'], []),
+                   '%s' % b)
+        elif k != 'vfio' and o['eligible']:
+            expect(w, (b['masking'], b['reasons'], b['requires']) == ('function', [], []),
+                   '%s' % b)
+        else:
+            expect(w, (b['masking'], b['reasons'], b['requires']) == ('software', [],
+                                                                      REQUIRES[k]), '%s' % b)
 
 
 def by_slot(v):
@@ -172,9 +228,70 @@ def tests(tmp):
     expect('text', '0000:05:00.0 168c:003c\n\tMSI: offset 0x50, 8 vectors, 32-bit address, '
            'per-vector mask\n\tMSI-X: none\n\tverdict: eligible, table in BAR 2\n' in p.stdout,
            p.stdout[:400])
+    # the backends: VT-d and AMD-Vi with the function's mask bits, VFIO + KVM
+    # always with software masking
+    expect('text backends', '\tverdict: eligible, table in BAR 2\n' + TEXT_MASK_BITS +
+           TEXT_VFIO % 8 + '\tlayout at ' in p.stdout, p.stdout[:800])
     p = run(['--dump', ASUS, '-s', '00:1f.2'])
     expect('text', p.stdout.endswith('\tverdict: not eligible: no-per-vector-mask, no-free-bar\n'),
            p.stdout)
+    # no backend line where no backend can serve it
+    expect('text backends', '\t\t' not in p.stdout, p.stdout)
+
+    # a real function without mask bits (Xilinx c084, 16 vectors): every
+    # backend with software masking, the table BAR emulated, and --virtual
+    p = run(['--dump', CXL, '-s', '7f:00.0'])
+    expect('no mask bits', p.returncode == 0 and p.stdout.startswith(
+        '0000:7f:00.0 10ee:c084\n\tMSI: offset 0xe0, 16 vectors, 64-bit address, no per-vector '
+        'mask\n\tMSI-X: none\n\tverdict: eligible with software masking, table in BAR 4\n' +
+        TEXT_SOFTWARE + TEXT_VFIO % 16 + '\tlayout at 4 KiB pages: BAR 4, 4 KiB, emulated by '
+        'vmsix, table at 0x0, PBA at 0x800\n'), p.stdout)
+    o = probe_json(['--dump', CXL, '-s', '7f:00.0', '--page-size', '4096'], json_tool=True)[0]
+    expect('no mask bits --json', (o['eligible'], o['reasons'], o['table_bar']) ==
+           (False, ['no-per-vector-mask'], None), str(o))
+    expect('no mask bits --json', o['software_masking'] ==
+           {'eligible': True, 'reasons': [], 'table_bar': 4}, str(o['software_masking']))
+    for k in BACKENDS:
+        expect('no mask bits --json', o['backends'][k] == {
+            'eligible': True, 'masking': 'software', 'reasons': [], 'requires': REQUIRES[k]},
+            '%s: %s' % (k, o['backends'][k]))
+    bars = o['layout']['bars'] if o['layout'] else []
+    expect('no mask bits --json', len(bars) == 1 and bars[0]['emulated'] and
+           (bars[0]['bar'], bars[0]['table_offset'], bars[0]['pba_offset']) == (4, 0, 2048),
+           str(o['layout']))
+    p = run(['--dump', CXL, '-s', '7f:00.0', '--virtual'])
+    expect('no mask bits --virtual', p.returncode == 0 and
+           re.search(r'^e0: 11 f8 0f 00 04 00 00 00 04 08 00 00 00 00 ', p.stdout, re.M)
+           is not None, p.stdout[:800] + p.stderr)
+    # with every BAR slot sized, no backend can serve it
+    o = probe_json(['--dump', CXL, '-s', '7f:00.0', '--bar-sizes', '1,1,1,1,1,1'])[0]
+    expect('no mask bits, no free BAR', not o['software_masking']['eligible'] and
+           o['software_masking']['reasons'] == ['no-free-bar'] and o['layout'] is None and
+           all(not o['backends'][k]['eligible'] and o['backends'][k]['reasons'] ==
+               ['no-free-bar'] for k in BACKENDS), str(o))
+    expect_bad(['--dump', CXL, '-s', '7f:00.0', '--bar-sizes', '1,1,1,1,1,1', '--virtual'],
+               'no-per-vector-mask, no-free-bar (with software masking: no-free-bar)')
+    expect_bad(['--dump', ASUS, '-s', '00:1f.2', '--virtual'],
+               'no-per-vector-mask, no-free-bar (with software masking: no-free-bar)')
+
+    # QEMU's xHCI as issue 15 uses it (16 vectors, 64-bit, no mask bits)
+    xhci = os.path.join(tmp, 'xhci')
+    with open(xhci, 'w') as f:
+        f.write(xhci_dump.dump_text())
+    p = run(['--dump', xhci])
+    expect('xHCI', p.returncode == 0 and p.stdout.startswith(
+        '0000:00:04.0 1033:0194\n\tMSI: offset 0x70, 16 vectors, 64-bit address, no per-vector '
+        'mask\n\tMSI-X: none\n\tverdict: eligible with software masking, table in BAR 2\n' +
+        TEXT_SOFTWARE + TEXT_VFIO % 16), p.stdout)
+    o = probe_json(['--dump', xhci], json_tool=True)
+    expect('xHCI --json', len(o) == 1 and o[0]['msi'] == {
+        'offset': 0x70, 'vectors': 16, 'addr64': True, 'per_vector_mask': False} and
+        o[0]['software_masking']['table_bar'] == 2 and
+        all(o[0]['backends'][k]['masking'] == 'software' for k in BACKENDS), str(o))
+    p = run(['--dump', xhci, '-s', '00:04.0', '--virtual', '--vectors', '4'])
+    expect('xHCI --virtual', p.returncode == 0 and
+           re.search(r'^70: 11 00 03 00 02 00 00 00 02 08 00 00 00 00 ', p.stdout, re.M)
+           is not None, p.stdout[:800] + p.stderr)
 
     # a 64-byte dump: truncated, never no-msi; and one that proves no MSI
     full = by_slot(probe_json(['--dump', FSL]))
@@ -202,6 +319,7 @@ def tests(tmp):
         w = 'a 64-byte dump of %s' % slot
         status = full[slot]
         expect(w, not o['eligible'], 'eligible')
+        expect(w, not o['software_masking']['eligible'], 'eligible with software masking')
         expect(w, 'no-msi' not in o['reasons'] or status['msi'] is None,
                'no-msi claimed: %s' % o['reasons'])
         expect(w, o.get('config_bytes') == 64, 'config_bytes %s' % o.get('config_bytes'))
@@ -276,9 +394,13 @@ def tests(tmp):
                     expect(w, any('bytes' in n for n in u['notes']), 'no note')
                 if 'truncated' in u['reasons']:
                     expect(w, not u['eligible'], 'eligible and truncated')
+                    expect(w, not u['software_masking']['eligible'],
+                           'eligible with software masking and truncated')
                 else:
-                    expect(w, (u['eligible'], u['reasons'], u['table_bar']) ==
-                           (r['eligible'], r['reasons'], r['table_bar']),
+                    expect(w, (u['eligible'], u['reasons'], u['table_bar'],
+                               u['software_masking'], u['backends']) ==
+                           (r['eligible'], r['reasons'], r['table_bar'],
+                            r['software_masking'], r['backends']),
                            '%s vs root %s' % (u, r))
         else:
             skipped = ' (non-root run not possible here: %s)' % p.stderr.strip()[:100]

@@ -15,6 +15,12 @@ slots in use; a 64-bit region uses N+1 too; 6 slots for type 0, 2 for type 1,
 (malformed-chain), "<access denied>" (truncated). The header type itself is
 read from lspci's -xxxx output and must agree with the bridge lines.
 
+The verdict with software masking is the same without no-per-vector-mask,
+and the backends follow from the two: VT-d and AMD-Vi with the function's
+mask bits when it is eligible with them, else with software masking (the
+divert hook and a live switch); VFIO + KVM with software masking (the host
+grants the vectors); none when software masking is not eligible either.
+
 Usage: verdicts_lspci.py PROBE DATA_DIR LSPCI   (exit 77 without lspci)
 """
 import json
@@ -84,7 +90,31 @@ def expected(f, ht):
     free = [i for i in range({0: 6, 1: 2, 2: 1}.get(htype, 0)) if i not in f.regions]
     if not free:
         reasons.add('no-free-bar')
-    return reasons, msi, msix, (free[0] if free and not reasons else None)
+    return reasons, msi, msix, (free[0] if free and not reasons else None), free
+
+
+def expected_backends(reasons, free):
+    """software_masking and backends as lspci's facts give them."""
+    sw = reasons - {'no-per-vector-mask'}
+    software = {'eligible': not sw, 'reasons': sorted(sw),
+                'table_bar': free[0] if free and not sw else None}
+    backends = {}
+    for k in ('vtd', 'amdvi', 'vfio'):
+        if sw:
+            b = (None, sorted(sw), [])
+        elif k != 'vfio' and not reasons:
+            b = ('function', [], [])
+        elif k != 'vfio':
+            b = ('software', [], ['divert-hook', 'live-switch'])
+        else:
+            b = ('software', [], ['host-multi-msi'])
+        backends[k] = {'eligible': not sw, 'masking': b[0], 'reasons': b[1], 'requires': b[2]}
+    return software, backends
+
+
+def sorted_reasons(v):
+    """@v with its reasons sorted (the probe lists them in bit order)."""
+    return dict(v, reasons=sorted(v['reasons'])) if v else v
 
 
 def main():
@@ -92,7 +122,7 @@ def main():
     if not lspci or lspci == '-' or not os.path.exists(lspci):
         print('skipped: lspci (pciutils) was not found when the build was configured')
         return 77
-    n = bad = elig = 0
+    n = bad = elig = sw_elig = 0
     for rel in corpus(data):
         path = os.path.join(data, rel)
         funcs = lspci_decode.decode(lspci, path)
@@ -106,15 +136,20 @@ def main():
             continue
         for o in got:
             n += 1
-            reasons, msi, msix, bar = expected(funcs[o['slot']], types[o['slot']])
-            want = (not reasons, sorted(reasons), msi, msix, bar)
-            have = (o['eligible'], sorted(o['reasons']), o['msi'], o['msix'], o['table_bar'])
+            reasons, msi, msix, bar, free = expected(funcs[o['slot']], types[o['slot']])
+            software, backends = expected_backends(reasons, free)
+            want = (not reasons, sorted(reasons), msi, msix, bar, software, backends)
+            have = (o['eligible'], sorted(o['reasons']), o['msi'], o['msix'], o['table_bar'],
+                    sorted_reasons(o.get('software_masking')), {
+                        k: sorted_reasons(b) for k, b in o.get('backends', {}).items()})
             elig += o['eligible']
+            sw_elig += bool(o.get('software_masking', {}).get('eligible'))
             if want != have:
                 bad += 1
                 print('FAIL %s %s\n  lspci says: %s\n  probe says: %s' % (rel, o['slot'], want,
                                                                         have))
-    print('%d functions: %d eligible, %d disagree with lspci' % (n, elig, bad))
+    print('%d functions: %d eligible, %d with software masking, %d disagree with lspci' %
+          (n, elig, sw_elig, bad))
     return 1 if bad or n == 0 else 0
 
 

@@ -498,6 +498,19 @@ static void test_msix_on_msi(void **state)
     EXPECT(vmsix_msix_on_msi_view(view, 256, NULL, NULL, 256), -EINVAL);
     EXPECT(vmsix_msix_on_msi_view(view, 256, NULL, out, 4097), -EINVAL);
     EXPECT(vmsix_msix_on_msi_view(view, 256, NULL, out, 0), -EINVAL);
+    EXPECT(vmsix_msix_on_msi_check_masking(NULL, 256, VMSIX_MASKING_SOFTWARE, &e), -EINVAL);
+    EXPECT(vmsix_msix_on_msi_check_masking(view, 63, VMSIX_MASKING_SOFTWARE, &e), -EINVAL);
+    EXPECT(vmsix_msix_on_msi_check_masking(view, 256, VMSIX_MASKING_SOFTWARE, NULL), -EINVAL);
+    EXPECT(vmsix_msix_on_msi_check_masking(view, 256, 2, &e), -EINVAL);
+    EXPECT(vmsix_msix_on_msi_view_masking(NULL, 256, VMSIX_MASKING_SOFTWARE, NULL, out, 256),
+           -EINVAL);
+    EXPECT(vmsix_msix_on_msi_view_masking(view, 256, VMSIX_MASKING_SOFTWARE, NULL, NULL, 256),
+           -EINVAL);
+    EXPECT(vmsix_msix_on_msi_view_masking(view, 256, VMSIX_MASKING_SOFTWARE, NULL, out, 4097),
+           -EINVAL);
+    EXPECT(vmsix_msix_on_msi_view_masking(view, 256, VMSIX_MASKING_SOFTWARE, NULL, out, 0),
+           -EINVAL);
+    EXPECT(vmsix_msix_on_msi_view_masking(view, 256, ~0u, NULL, out, 256), -EINVAL);
     memset(&dp, 0, sizeof(dp));
     EXPECT(vmsix_dev_init(NULL, 0, &dp, NULL, NULL, NULL), -EINVAL);
     EXPECT(vmsix_dev_init(snap[0], sizeof(snap[0]), &dp, NULL, NULL, NULL), -EINVAL);

@@ -3,7 +3,9 @@
  * Unit tests of the pure msix_on_msi helpers (DESIGN 4.3, msix_on_msi.h):
  * vmsix_msix_on_msi_check() (every reason alone and in combination, every fact,
  * argument errors), vmsix_elig_reason_name(), and vmsix_msix_on_msi_view()
- * (the exact bytes of the guest view, options, refusals).
+ * (the exact bytes of the guest view, options, refusals), and their
+ * software-masking forms (vmsix_msix_on_msi_view_masking(): the same view,
+ * and the device's own model, for a function without mask bits).
  *
  * Every call gets a heap copy of exactly the bytes of the view, so that a
  * read past the view is caught by ASan.
@@ -733,11 +735,20 @@ static int agree_caps(void *ctx, struct vmsix_remap_caps *c)
 {
     (void)ctx;
     memset(c, 0, sizeof(*c));
+    c->flags = VMSIX_REMAP_CAP_LIVE_SWITCH; /* software masking may use it */
     c->nentries = 256;
     c->max_order = 5;
     c->dest_bits = 8;
     c->vector_bits = 8;
     return 0;
+}
+static int agree_divert(void *ctx, uint16_t vec, struct vmsix_remap_target *t)
+{
+    (void)ctx;
+    (void)vec;
+    (void)t;
+    fail_msg("divert at init");
+    return -EIO;
 }
 /* The other operations are never called at init: each fails. */
 static int agree_reserve(void *ctx, const struct vmsix_remap_source *src, uint32_t count,
@@ -789,35 +800,25 @@ static const struct vmsix_dev_ops agree_ops = {
     .translate = agree_translate,
     .inject = agree_inject,
 };
+/* The same with the divert hook: software masking for a function without
+ * mask bits. */
+static const struct vmsix_dev_ops agree_ops_divert = {
+    .size = sizeof(struct vmsix_dev_ops),
+    .cfg_read = agree_cfg_read,
+    .cfg_write = agree_cfg_write,
+    .translate = agree_translate,
+    .inject = agree_inject,
+    .divert = agree_divert,
+};
 
-/* For @len bytes of cfg: when the check calls them eligible, the guest view
- * with default options and a device (working hooks) are made; when not,
- * the view refuses with -ENOTSUP and writes nothing. Returns eligible. */
-static bool check_agrees(size_t len)
+/* A device on the first @len bytes of cfg (at most CFG_MAX) and a backend
+ * that can hold 32 vectors, with @ops. Returns vmsix_dev_init()'s result. */
+static int agree_init(size_t len, const struct vmsix_dev_ops *ops, struct vmsix_dev **d)
 {
     static unsigned char mem[65536] __attribute__((aligned(8)));
-    struct vmsix_eligibility e;
+    static struct vmsix_remap be;
     struct vmsix_dev_params dp;
-    struct vmsix_remap be;
-    struct vmsix_dev *d;
-    uint8_t *in = malloc(len), *out = malloc(len > CFG_MAX ? CFG_MAX : len);
-    size_t out_len = len > CFG_MAX ? CFG_MAX : len;
-    int rc;
 
-    assert_true(in && out);
-    memcpy(in, cfg, len);
-    memset(out, 0xa5, out_len);
-    rc = vmsix_msix_on_msi_check(in, len, &e);
-    if (rc) {
-        assert_int_equal(rc, -ENOTSUP);
-        assert_int_equal(vmsix_msix_on_msi_view(in, len, NULL, out, out_len), -ENOTSUP);
-        for (size_t i = 0; i < out_len; i++)
-            assert_int_equal(out[i], 0xa5); /* nothing written */
-        free(in);
-        free(out);
-        return false;
-    }
-    assert_int_equal(vmsix_msix_on_msi_view(in, len, NULL, out, out_len), 0);
     memcpy(fn_bytes, cfg, len > CFG_MAX ? CFG_MAX : len);
     fn_len = len > CFG_MAX ? CFG_MAX : len;
     agree_be_ops = (struct vmsix_remap_ops){.size = sizeof(struct vmsix_remap_ops),
@@ -833,10 +834,97 @@ static bool check_agrees(size_t len)
     memset(&dp, 0, sizeof(dp));
     dp.backend = &be;
     dp.src.id = 0x0100;
-    rc = vmsix_dev_init(mem, sizeof(mem), &dp, &agree_ops, NULL, &d);
+    return vmsix_dev_init(mem, sizeof(mem), &dp, ops, NULL, d);
+}
+
+/* The guest view with software masking agrees with the software check, is
+ * the view with the function's mask bits whenever that exists too, and is
+ * the register model a device with the divert hook builds (its shadow,
+ * byte for byte). Returns eligible with software masking. */
+static bool check_agrees_software(size_t len, const uint8_t *function_view)
+{
+    struct vmsix_eligibility e;
+    struct vmsix_dev *d;
+    size_t out_len = len > CFG_MAX ? CFG_MAX : len;
+    uint8_t *in = malloc(len), *out = malloc(out_len);
+    int rc;
+
+    assert_true(in && out);
+    memcpy(in, cfg, len);
+    memset(out, 0xa5, out_len);
+    rc = vmsix_msix_on_msi_check_masking(in, len, VMSIX_MASKING_SOFTWARE, &e);
+    if (rc) {
+        assert_int_equal(rc, -ENOTSUP);
+        assert_null(function_view); /* software masking accepts a superset */
+        assert_int_equal(
+            vmsix_msix_on_msi_view_masking(in, len, VMSIX_MASKING_SOFTWARE, NULL, out, out_len),
+            -ENOTSUP);
+        for (size_t i = 0; i < out_len; i++)
+            assert_int_equal(out[i], 0xa5); /* nothing written */
+        free(in);
+        free(out);
+        return false;
+    }
+    assert_int_equal(
+        vmsix_msix_on_msi_view_masking(in, len, VMSIX_MASKING_SOFTWARE, NULL, out, out_len), 0);
+    if (function_view)
+        assert_memory_equal(out, function_view, out_len);
+    rc = agree_init(len, &agree_ops_divert, &d);
     if (rc)
-        fail_msg("eligible (MSI at %#x, %u vectors, slot %d), but init: %d", e.msi_off,
-                 e.vectors, e.table_bar, rc);
+        fail_msg("eligible with software masking (MSI at %#x, %u vectors, mask bits %d, slot "
+                 "%d), but init with the divert hook: %d",
+                 e.msi_off, e.vectors, e.per_vector_mask, e.table_bar, rc);
+    for (size_t o = 0; o + 4 <= out_len; o += 4) {
+        uint32_t v = 0;
+        assert_int_equal(vmsix_cfg_peek(vmsix_dev_cfgspace(d), (uint16_t)o, 4, &v), 0);
+        if (v != rd32(out, (unsigned)o))
+            fail_msg("the device's model holds %#x at %#zx, the view %#x", v, o,
+                     rd32(out, (unsigned)o));
+    }
+    assert_int_equal(vmsix_dev_teardown(d), 0);
+    free(in);
+    free(out);
+    return true;
+}
+
+/* Functions eligible with software masking, counted by check_agrees(). */
+static unsigned sw_eligible;
+
+/* For @len bytes of cfg: when the check calls them eligible, the guest view
+ * with default options and a device (working hooks) are made; when not,
+ * the view refuses with -ENOTSUP and writes nothing. The same for software
+ * masking (check_agrees_software()). Returns eligible. */
+static bool check_agrees(size_t len)
+{
+    struct vmsix_eligibility e;
+    struct vmsix_dev *d;
+    uint8_t *in = malloc(len), *out = malloc(len > CFG_MAX ? CFG_MAX : len);
+    size_t out_len = len > CFG_MAX ? CFG_MAX : len;
+    int rc;
+
+    assert_true(in && out);
+    memcpy(in, cfg, len);
+    memset(out, 0xa5, out_len);
+    rc = vmsix_msix_on_msi_check(in, len, &e);
+    if (rc) {
+        assert_int_equal(rc, -ENOTSUP);
+        assert_int_equal(vmsix_msix_on_msi_view(in, len, NULL, out, out_len), -ENOTSUP);
+        for (size_t i = 0; i < out_len; i++)
+            assert_int_equal(out[i], 0xa5); /* nothing written */
+        assert_int_equal(
+            vmsix_msix_on_msi_view_masking(in, len, VMSIX_MASKING_FUNCTION, NULL, out, out_len),
+            -ENOTSUP);
+        sw_eligible += check_agrees_software(len, NULL);
+        free(in);
+        free(out);
+        return false;
+    }
+    assert_int_equal(vmsix_msix_on_msi_view(in, len, NULL, out, out_len), 0);
+    sw_eligible += check_agrees_software(len, out);
+    rc = agree_init(len, &agree_ops, &d);
+    if (rc)
+        fail_msg("eligible (MSI at %#x, %u vectors, slot %d), but init: %d", e.msi_off, e.vectors,
+                 e.table_bar, rc);
     assert_int_equal(vmsix_dev_teardown(d), 0);
     free(in);
     free(out);
@@ -895,8 +983,11 @@ static void test_check_agrees_with_init(void **state)
             n++;
         }
     }
-    print_message("check agrees with init and view: %u views, %u eligible\n", n, eligible);
+    print_message("check agrees with init and view: %u views, %u eligible, %u with software "
+                  "masking\n",
+                  n, eligible, sw_eligible);
     assert_true(eligible > 500);
+    assert_true(sw_eligible > eligible + 100); /* the chains without mask bits */
 }
 
 static void test_check_truncated(void **state)
@@ -995,8 +1086,13 @@ static void test_check_combinations(void **state)
 
 /* ---- vmsix_msix_on_msi_view ---- */
 
-/* vmsix_msix_on_msi_view() on exact-size heap buffers. */
-static int virt(size_t len, const struct vmsix_dev_options *opt, uint8_t *out, size_t out_len)
+/* Not a masking: virt_how() calls vmsix_msix_on_msi_view() itself. */
+#define PLAIN_VIEW 100u
+
+/* vmsix_msix_on_msi_view() (@masking PLAIN_VIEW) or
+ * vmsix_msix_on_msi_view_masking() on exact-size heap buffers. */
+static int virt_how(unsigned masking, size_t len, const struct vmsix_dev_options *opt,
+                    uint8_t *out, size_t out_len)
 {
     uint8_t *in = malloc(len), *o = malloc(out_len);
     int rc;
@@ -1005,12 +1101,18 @@ static int virt(size_t len, const struct vmsix_dev_options *opt, uint8_t *out, s
     assert_non_null(o);
     memcpy(in, cfg, len);
     memset(o, 0x3c, out_len);
-    rc = vmsix_msix_on_msi_view(in, len, opt, o, out_len);
+    rc = masking == PLAIN_VIEW ? vmsix_msix_on_msi_view(in, len, opt, o, out_len)
+                               : vmsix_msix_on_msi_view_masking(in, len, masking, opt, o, out_len);
     assert_memory_equal(in, cfg, len); /* the input is not written */
     memcpy(out, o, out_len);
     free(in);
     free(o);
     return rc;
+}
+
+static int virt(size_t len, const struct vmsix_dev_options *opt, uint8_t *out, size_t out_len)
+{
+    return virt_how(PLAIN_VIEW, len, opt, out, out_len);
 }
 
 /*
@@ -1277,6 +1379,101 @@ static void test_virtual_refused(void **state)
     expect_view(out, 256, 256, 0x50, 24, 8, 2, 4096);
 }
 
+static int virt_m(unsigned masking, size_t len, uint8_t *out, size_t out_len)
+{
+    return virt_how(masking, len, NULL, out, out_len);
+}
+
+/* The view with software masking: the same view for a function with mask
+ * bits; for one without, its shorter capability (10 or 14 bytes) becomes
+ * MSI-X in place, where the view with the function's mask bits refuses
+ * and writes nothing; every other reason still refuses. */
+static void test_virtual_software_masking(void **state)
+{
+    uint8_t out[CFG_MAX], want[CFG_MAX];
+    struct vmsix_dev_options o;
+
+    (void)state;
+    eligible_fn(); /* 64-bit, 8 vectors, mask bits */
+    assert_int_equal(virt(256, NULL, want, 256), 0);
+    assert_int_equal(virt_m(VMSIX_MASKING_FUNCTION, 256, out, 256), 0);
+    assert_memory_equal(out, want, 256);
+    assert_int_equal(virt_m(VMSIX_MASKING_SOFTWARE, 256, out, 256), 0);
+    assert_memory_equal(out, want, 256);
+
+    /* 64-bit without mask bits: 14 bytes at 0x50, then 0x5e..0x5f of the
+     * capability's room */
+    eligible_fn();
+    msi(0x50, 0x70, 4, true, false);
+    assert_int_equal(virt_m(VMSIX_MASKING_FUNCTION, 256, out, 256), -ENOTSUP);
+    for (unsigned i = 0; i < 256; i++)
+        assert_int_equal(out[i], 0x3c); /* nothing written */
+    assert_int_equal(virt(256, NULL, out, 256), -ENOTSUP);
+    assert_int_equal(virt_m(VMSIX_MASKING_SOFTWARE, 256, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 14, 16, 1, 4096);
+    assert_int_equal(out[0x51], 0x70);
+    assert_int_equal(rd32(out, 0x5c) & 0xffffu, 0); /* the old data register */
+    /* 4096 bytes: the same capability, the extended space as it is */
+    assert_int_equal(virt_m(VMSIX_MASKING_SOFTWARE, 4096, out, 4096), 0);
+    expect_view(out, 4096, 4096, 0x50, 14, 16, 1, 4096);
+
+    /* 32-bit without mask bits: 10 bytes at 0x50; MSI-X's 12 fill the room
+     * up to the next dword */
+    eligible_fn();
+    msi(0x50, 0x70, 1, false, false);
+    assert_int_equal(virt_m(VMSIX_MASKING_FUNCTION, 256, out, 256), -ENOTSUP);
+    assert_int_equal(virt_m(VMSIX_MASKING_SOFTWARE, 256, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 12, 2, 1, 4096);
+
+    /* the options apply as for vmsix_msix_on_msi_view() */
+    eligible_fn();
+    msi(0x50, 0x70, 5, true, false);
+    memset(&o, 0, sizeof(o));
+    o.nvec = 4;
+    o.bar_size = 65536;
+    o.table_bar_set = true;
+    o.table_bar = 3;
+    assert_int_equal(virt_how(VMSIX_MASKING_SOFTWARE, 256, &o, out, 256), 0);
+    expect_view(out, 256, 256, 0x50, 14, 4, 3, 65536);
+    o.nvec = 64; /* more than the function's 32 */
+    assert_int_equal(virt_how(VMSIX_MASKING_SOFTWARE, 256, &o, out, 256), -ENOTSUP);
+
+    /* every other reason still refuses, without mask bits too */
+    eligible_fn();
+    msi(0x50, 0x70, 0, true, false); /* one vector */
+    assert_int_equal(virt_m(VMSIX_MASKING_SOFTWARE, 256, out, 256), -ENOTSUP);
+    eligible_fn();
+    msi(0x50, 0x70, 3, true, false);
+    for (unsigned i = 0; i < 6; i++)
+        bar_set(i, 0xf0000000u + 0x100000u * i); /* no free BAR */
+    assert_int_equal(virt_m(VMSIX_MASKING_SOFTWARE, 256, out, 256), -ENOTSUP);
+    eligible_fn();
+    msi(0x50, 0x70, 3, true, false);
+    cfg[0x0e] = 0x01; /* bridge */
+    assert_int_equal(virt_m(VMSIX_MASKING_SOFTWARE, 256, out, 256), -ENOTSUP);
+    eligible_fn();
+    msi(0x50, 0x70, 3, true, false);
+    vndr(0x70, 0x90, 8);
+    msix(0x90, 0x00, 4); /* MSI-X */
+    assert_int_equal(virt_m(VMSIX_MASKING_SOFTWARE, 256, out, 256), -ENOTSUP);
+    assert_int_equal(virt_m(VMSIX_MASKING_SOFTWARE, 64, out, 256), -ENOTSUP); /* truncated */
+
+    /* arguments */
+    eligible_fn();
+    assert_int_equal(virt_m(2, 256, out, 256), -EINVAL);
+    assert_int_equal(virt_m(~0u, 256, out, 256), -EINVAL);
+    assert_int_equal(
+        vmsix_msix_on_msi_view_masking(NULL, 256, VMSIX_MASKING_SOFTWARE, NULL, out, 256), -EINVAL);
+    assert_int_equal(
+        vmsix_msix_on_msi_view_masking(cfg, 256, VMSIX_MASKING_SOFTWARE, NULL, NULL, 256), -EINVAL);
+    assert_int_equal(
+        vmsix_msix_on_msi_view_masking(cfg, 63, VMSIX_MASKING_SOFTWARE, NULL, out, 256), -EINVAL);
+    assert_int_equal(
+        vmsix_msix_on_msi_view_masking(cfg, 256, VMSIX_MASKING_SOFTWARE, NULL, out, 4097), -EINVAL);
+    assert_int_equal(
+        vmsix_msix_on_msi_view_masking(cfg, 256, VMSIX_MASKING_SOFTWARE, NULL, out, 63), -EINVAL);
+}
+
 static void test_virtual_args(void **state)
 {
     uint8_t out[CFG_MAX];
@@ -1316,6 +1513,7 @@ int main(void)
         cmocka_unit_test(test_virtual_64bit),
         cmocka_unit_test(test_virtual_lengths),
         cmocka_unit_test(test_virtual_refused),
+        cmocka_unit_test(test_virtual_software_masking),
         cmocka_unit_test(test_virtual_args),
     };
 
