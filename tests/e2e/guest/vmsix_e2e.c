@@ -1215,9 +1215,10 @@ static bool e2e_rewrite_move(struct e2e_dev *d, struct e2e_result *r)
  * Live Message Address rewrites (Linux 6.1 masks an entry before it
  * rewrites it, so nothing else here writes a live entry): vector 0's
  * destination mode on the same CPU (both runs), and, with MSI-X, two
- * CPUs and two vectors, moves between the CPUs. The VMM must not count a
- * fault meanwhile (its cross-check of the remapping entry against the
- * guest's message of the vector: a stale entry shows there).
+ * CPUs and two vectors, moves between the CPUs. The test function's VMM
+ * must not count a fault meanwhile (its cross-check of the remapping entry
+ * against the guest's message of the vector: a stale entry shows there;
+ * the xHCI mode has no such counter).
  */
 static bool e2e_live_rewrite(struct e2e_dev *d, struct e2e_result *r)
 {
