@@ -533,7 +533,7 @@ static unsigned int e2e_fire_each(struct e2e_dev *d, const char *phase)
 	return once;
 }
 
-/* PBA bit k (MSI-X, mapped by e2e_map_pba()), or -1 without one */
+/* PBA bit k (MSI-X, mapped by e2e_map_msix()), or -1 without one */
 static int e2e_pba_bit(struct e2e_dev *d, unsigned int k)
 {
 	if (!d->pba)
@@ -556,27 +556,28 @@ static bool e2e_pba_wait(struct e2e_dev *d, unsigned int k, unsigned int ms)
 }
 
 /*
- * The PBA through a mapping of its own (the MSI core maps only the table):
- * its BIR and offset from the MSI-X capability, one bit per vector.
+ * A structure of the MSI-X capability, the table (PCI_MSIX_TABLE) or the
+ * PBA (PCI_MSIX_PBA; same BIR and offset fields), through a mapping of the
+ * module's own of its BAR range (pci_iomap_range(); the MSI core maps only
+ * the table, for itself). 0 without MSI-X (*p stays NULL).
  */
-static int e2e_map_pba(struct e2e_dev *d)
+static int e2e_map_msix(struct e2e_dev *d, int reg, unsigned long len, void __iomem **p)
 {
 	struct pci_dev *pdev = d->pdev;
-	u32 pba = 0;
+	u32 v = 0;
 
 	if (!pdev->msix_enabled)
 		return 0;
-	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_PBA, &pba);
-	d->pba = pci_iomap_range(pdev, pba & PCI_MSIX_PBA_BIR, pba & PCI_MSIX_PBA_OFFSET,
-				 DIV_ROUND_UP(d->nvec, 64) * 8);
-	return d->pba ? 0 : -ENOMEM;
+	pci_read_config_dword(pdev, pdev->msix_cap + reg, &v);
+	*p = pci_iomap_range(pdev, v & PCI_MSIX_TABLE_BIR, v & PCI_MSIX_TABLE_OFFSET, len);
+	return *p ? 0 : -ENOMEM;
 }
 
-static void e2e_unmap_pba(struct e2e_dev *d)
+static void e2e_unmap_msix(struct e2e_dev *d, void __iomem **p)
 {
-	if (d->pba)
-		pci_iounmap(d->pdev, d->pba);
-	d->pba = NULL;
+	if (*p)
+		pci_iounmap(d->pdev, *p);
+	*p = NULL;
 }
 
 /*
@@ -968,22 +969,12 @@ static bool e2e_expect_on(struct e2e_dev *d, unsigned int k, struct e2e_vec *w, 
  */
 static int e2e_map_table(struct e2e_dev *d)
 {
-	struct pci_dev *pdev = d->pdev;
-	u32 tbl = 0;
-
-	if (!pdev->msix_enabled)
-		return 0;
-	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &tbl);
-	d->table = pci_iomap_range(pdev, tbl & PCI_MSIX_TABLE_BIR, tbl & PCI_MSIX_TABLE_OFFSET,
-				   d->nvec * PCI_MSIX_ENTRY_SIZE);
-	return d->table ? 0 : -ENOMEM;
+	return e2e_map_msix(d, PCI_MSIX_TABLE, d->nvec * PCI_MSIX_ENTRY_SIZE, &d->table);
 }
 
 static void e2e_unmap_table(struct e2e_dev *d)
 {
-	if (d->table)
-		pci_iounmap(d->pdev, d->table);
-	d->table = NULL;
+	e2e_unmap_msix(d, &d->table);
 }
 
 static void __iomem *e2e_entry(struct e2e_dev *d, unsigned int k, unsigned int reg)
@@ -1378,7 +1369,8 @@ static void e2e_run(struct e2e_dev *d, struct e2e_result *r)
 	 * handler's side must hold all the same; masked_ok says 0 (na=). */
 	pr_info(E2E_NAME ": phase mask\n");
 	ok = true;
-	if (e2e_map_pba(d)) {
+	/* the PBA: one bit per vector, read as dwords */
+	if (e2e_map_msix(d, PCI_MSIX_PBA, DIV_ROUND_UP(d->nvec, 64) * 8, &d->pba)) {
 		pr_warn(E2E_NAME ": mask: cannot map the PBA\n");
 		if (d->xhci)
 			ok = false;
@@ -1389,7 +1381,7 @@ static void e2e_run(struct e2e_dev *d, struct e2e_result *r)
 		if (!e2e_mask_one(&d->vec[i], false, r))
 			ok = false;
 	}
-	e2e_unmap_pba(d);
+	e2e_unmap_msix(d, &d->pba);
 	ok = e2e_counts_exact(d, "mask") && ok;
 	if (!ok)
 		e2e_fail(d, "mask");
