@@ -15,6 +15,8 @@
  *
  * Registers: 32-bit, little-endian, in BAR 0; reads of undefined offsets
  * return 0, writes to them and to read-only registers are ignored.
+ * E2E_EXIT_PORT: the same verdict as an I/O port, for a passed-through
+ * device that has no such register.
  */
 #ifndef VMSIX_E2E_REGS_H
 #define VMSIX_E2E_REGS_H
@@ -46,5 +48,18 @@
 
 #define E2E_EXIT_PASS 0x900du
 #define E2E_EXIT_FAIL 0xbadu
+
+/*
+ * The verdict of a run on a device that has no E2E_REG_EXIT (the guest
+ * module's xHCI mode: QEMU's nec-usb-xhci passed through with --vfio): a
+ * one-byte OUT to this I/O port, E2E_EXIT_PORT_PASS or E2E_EXIT_PORT_FAIL;
+ * the VMM ends the run there, as on E2E_REG_EXIT (any other value or size
+ * is a FAIL). Free in the VMM (no I/O BARs, nothing else there) and in a
+ * q35 machine; QEMU's -device isa-debug-exit,iobase=0xe2e,iosize=1 takes
+ * the same write (QEMU exits with status 2 * value + 1: 1 PASS, 3 FAIL).
+ */
+#define E2E_EXIT_PORT 0x0e2eu
+#define E2E_EXIT_PORT_PASS 0x00u
+#define E2E_EXIT_PORT_FAIL 0x01u
 
 #endif
