@@ -35,7 +35,10 @@
  *                                                   bit
  *   MSI-X Enable cleared, FLR,
  *   reset, teardown:                disable()       every route and vector
- *                                                   gone
+ *                                                   gone (a restore keeps
+ *                                                   the vectors when MSI-X
+ *                                                   stays enabled: unroute
+ *                                                   and route as above)
  *   guest's FLR (optional op):      reset()         instead of vmsix writing
  *                                                   Initiate FLR to the
  *                                                   function
