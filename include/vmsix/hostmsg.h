@@ -28,6 +28,8 @@
  *                                                   vmsix delivers one
  *                                                   (inject)
  *   active k's message changes:     route(k, msg)   (nothing was held)
+ *   ... and that route fails:       unroute(k)      held, never left routed
+ *                                                   to the old message
  *   vector k becomes inactive:      unroute(k)      held from now on
  *   guest reads the PBA of masked k: take_pending(k) 1 = held since the last
  *                                                   route or take: vmsix

@@ -443,6 +443,35 @@ static void test_route_fails(void **state)
     assert_int_equal(vmsix_dev_teardown(W->dev), 0);
 }
 
+/* A route that fails for a live vector whose message the guest changed:
+ * the host keeps the old route (hostmsg.h), so vmsix holds the vector
+ * instead of leaving it routed to a message the guest no longer has; its
+ * messages are kept and delivered once, with the new message, at the next
+ * route. */
+static void test_route_fails_live(void **state)
+{
+    (void)state;
+    world(false);
+    make_dev();
+    linux_enable();
+    W->fail[HM_ROUTE] = -EIO;
+    W->log[0] = 0;
+    assert_int_equal(gtab_w(3, 0, 4, (uint32_t)gaddr(2)), -EIO);
+    assert_string_equal(W->log, "R3 U3 ");
+    assert_false(W->routed[3]); /* never routed to the stale message */
+    fire(3);
+    assert_int_equal(W->kvm[3], 0);
+    assert_int_equal(W->held[3], 1);
+    assert_int_equal(gtab_w(3, 8, 4, 0x53), 0); /* routed again: the held one, once */
+    assert_true(W->routed[3]);
+    assert_int_equal(W->injected[3], 1);
+    assert_int_equal(W->inj_msg[3].addr, gaddr(2));
+    assert_int_equal(W->inj_msg[3].data, 0x53);
+    fire(3);
+    assert_int_equal(W->kvm[3], 1);
+    assert_int_equal(W->kvm_msg[3].data, 0x53);
+    assert_int_equal(vmsix_dev_teardown(W->dev), 0);
+}
 
 /* A host that grants fewer vectors: MSI-X Enable reports it; nothing is
  * routed, and a later enable works. */
@@ -649,6 +678,7 @@ int main(void)
         cmocka_unit_test_teardown(test_story_no_mask_bits, done),
         cmocka_unit_test_teardown(test_story_with_mask_bits, done),
         cmocka_unit_test_teardown(test_route_fails, done),
+        cmocka_unit_test_teardown(test_route_fails_live, done),
         cmocka_unit_test_teardown(test_enable_fails, done),
         cmocka_unit_test_teardown(test_take_and_unroute_fail, done),
         cmocka_unit_test_teardown(test_flr, done),
