@@ -93,14 +93,33 @@ static int dev_pt_read(void *ctx, uint16_t off, unsigned size, uint32_t *val)
 
 /* Write the bits of @mask: the function's other bits in those bytes keep
  * their value (the emulated bits vmsix keeps are RW at the function, never
- * RW1C, so reading them back is safe). */
+ * RW1C, so reading them back is safe). Bytes without a bit of @mask are not
+ * written at all where the access can shrink to the naturally aligned
+ * byte or word that holds the mask: a guest's dword that straddles the end
+ * of an emulated register (the 14-byte MSI capability of a 64-bit function
+ * without mask bits) does not write that register back, which with
+ * host-owned messages is the host's (hostmsg.h). */
 static int dev_pt_write(void *ctx, uint16_t off, unsigned size, uint32_t val, uint32_t mask)
 {
     struct vmsix_dev *d = ctx;
-    uint32_t full = size == 4 ? 0xffffffffu : (1u << (8u * size)) - 1u;
-    uint32_t hw = 0;
+    uint32_t full, hw = 0;
     int rc;
 
+    while (size > 1) {
+        unsigned half = size / 2;
+        uint32_t low = (1u << (8u * half)) - 1u;
+        if (!(mask & low)) { /* the low half has no bit: the high one */
+            off = (uint16_t)(off + half);
+            val >>= 8u * half;
+            mask >>= 8u * half;
+        } else if (mask >> (8u * half)) {
+            break; /* bits in both halves: the whole access */
+        }
+        size = half;
+    }
+    full = size == 4 ? 0xffffffffu : (1u << (8u * size)) - 1u;
+    mask &= full;
+    val &= full;
     if ((mask & full) != full) {
         rc = d->ops.cfg_read(d->ctx, off, size, &hw);
         if (rc)

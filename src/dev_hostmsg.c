@@ -59,6 +59,20 @@ int vmsix_dev_hm_disable(struct vmsix_dev *d)
     return rc ? failed(d, -1, "hostmsg disable", rc) : 0;
 }
 
+/* Vector @vec became inactive: hold its messages. */
+static int hm_vec_off(struct vmsix_dev *d, uint16_t vec)
+{
+    int rc;
+
+    if (!d->hm.on || !(d->hm.routed & (1u << vec)))
+        return 0;
+    rc = d->hm.ops.unroute(d->hm.ctx, vec);
+    if (rc) /* it may still be routed: left marked so, and said */
+        return failed(d, vec, "hostmsg unroute", rc);
+    d->hm.routed &= ~(1u << vec);
+    return 0;
+}
+
 /* Vector @vec becomes active (or its message changed while active): route
  * it. A message the vector held while masked is delivered here, once: the
  * fire from inside the activating vector_update sends it and drops the
@@ -73,25 +87,19 @@ static int hm_vec_on(struct vmsix_dev *d, uint16_t vec, const struct vmsix_msg *
     if (!d->hm.on) /* enable failed: the vector stays held, nowhere */
         return failed(d, vec, "vector on (the host's vectors are not enabled)", -EIO);
     rc = d->hm.ops.route(d->hm.ctx, vec, msg);
-    if (rc < 0) /* held still (or routed to its old message): nothing lost */
-        return failed(d, vec, "hostmsg route", rc);
+    if (rc < 0) {
+        /* held still, nothing lost; a routed vector keeps its old route at
+         * the host, to a message the guest no longer has: held instead,
+         * until a route succeeds (an unroute that fails leaves it as it is,
+         * and said) */
+        rc = failed(d, vec, "hostmsg route", rc);
+        if (!was_held)
+            (void)hm_vec_off(d, vec);
+        return rc;
+    }
     d->hm.routed |= bit;
     if (rc > 0 && was_held)
         (void)vmsix_msix_fire(d->msix, vec);
-    return 0;
-}
-
-/* Vector @vec became inactive: hold its messages. */
-static int hm_vec_off(struct vmsix_dev *d, uint16_t vec)
-{
-    int rc;
-
-    if (!d->hm.on || !(d->hm.routed & (1u << vec)))
-        return 0;
-    rc = d->hm.ops.unroute(d->hm.ctx, vec);
-    if (rc) /* it may still be routed: left marked so, and said */
-        return failed(d, vec, "hostmsg unroute", rc);
-    d->hm.routed &= ~(1u << vec);
     return 0;
 }
 

@@ -3,7 +3,8 @@
  * Save and restore of the composed device, for migration: the guest-visible
  * state (table BAR, MSI-X Enable and Function Mask, INTx Disable, the
  * MSI-X table) in a versioned, CRC-checked format. The physical side is
- * not saved: restore rebuilds it.
+ * not saved: restore rebuilds it (with host-owned messages it keeps the
+ * host's vectors while MSI-X stays enabled, and rebuilds the routes).
  */
 #include <string.h>
 
@@ -164,11 +165,19 @@ int vmsix_dev_restore(struct vmsix_dev *d, const void *buf, size_t len)
 {
     const uint8_t *b = buf;
     uint32_t cmd = 0, mc = 0, bar;
-    int ret;
+    bool keep;
+    int ret = 0;
 
     if (!dev_ok(d) || !buf || !restore_valid(d, b, len))
         return -EINVAL;
-    ret = vmsix_dev_phys_teardown(d);
+    /* The host's vectors hold what masked vectors got (hostmsg.h), and
+     * their disable drops it: they stay when the restored state has MSI-X
+     * enabled too, as a function keeps its pending bits. The table's
+     * restore below unroutes what was active and routes what is active
+     * now; a route delivers a held vector's messages once. */
+    keep = d->host_owned && d->hm.on && (vmsix_rd16(b + SAVE_CTRL) & VMSIX_MSIX_CTRL_ENABLE);
+    if (!keep)
+        ret = vmsix_dev_phys_teardown(d);
     bar = vmsix_rd32(b + SAVE_BAR);
     vmsix_cfg_poke(d->cfg, dev_table_bar_reg(d), 4, bar);
     for (unsigned i = 0; i < VMSIX_DEV_NBARS; i++)

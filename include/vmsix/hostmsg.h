@@ -28,6 +28,8 @@
  *                                                   vmsix delivers one
  *                                                   (inject)
  *   active k's message changes:     route(k, msg)   (nothing was held)
+ *   ... and that route fails:       unroute(k)      held, never left routed
+ *                                                   to the old message
  *   vector k becomes inactive:      unroute(k)      held from now on
  *   guest reads the PBA of masked k: take_pending(k) 1 = held since the last
  *                                                   route or take: vmsix
@@ -35,7 +37,10 @@
  *                                                   bit
  *   MSI-X Enable cleared, FLR,
  *   reset, teardown:                disable()       every route and vector
- *                                                   gone
+ *                                                   gone (a restore keeps
+ *                                                   the vectors when MSI-X
+ *                                                   stays enabled: unroute
+ *                                                   and route as above)
  *   guest's FLR (optional op):      reset()         instead of vmsix writing
  *                                                   Initiate FLR to the
  *                                                   function

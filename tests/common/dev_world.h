@@ -10,7 +10,10 @@
  * checks the DESIGN 4.3 order, the
  * hypervisor's hooks with an isolation policy, and check_invariants(), the
  * isolation invariants checked against the physical registers and the
- * tables.
+ * tables. Or, instead of a remapping unit (DW_HOSTMSG), a host that owns
+ * the function's messages (vmsix_dev_init_hostmsg(): VFIO + KVM, modelled
+ * by hostmsg_model.h, failing through the same fault injection), and the
+ * invariants of software masking by the host.
  *
  * Include it once per program, after defining DW_FAIL(fmt, ...) (how a
  * broken invariant is reported; it must not return) and, optionally, NENT
@@ -28,6 +31,7 @@
 #include <vmsix/vmsix.h>
 
 #include "doorbell_model.h"
+#include "hostmsg_model.h"
 #include "its_ref.h"
 #include "oracle.h"
 #include "simfn.h"
@@ -63,6 +67,7 @@ enum dw_backend {
     DW_AMDVI,    /* AMD-Vi, 32-bit entries */
     DW_AMDVI_GA, /* AMD-Vi, 128-bit entries (GAEn), xAPIC destinations */
     DW_ITS,      /* the GICv3-ITS-like unit (its_ref.h): data index, doorbell behind an IOMMU */
+    DW_HOSTMSG,  /* no unit: the host owns the messages (hostmsg.h, hostmsg_model.h) */
 };
 static enum dw_backend dw_backend = DW_VTD;
 #define HOST_VEC0 0x40u  /* host vector of guest vector k: 0x40 + k */
@@ -80,6 +85,12 @@ static uint64_t dw_its_granule = 0x10000;
 /* ITS: the host holds this many other doorbell pages in the window before
  * the device is made (DW_WIN_SLOTS: the window is full) */
 static unsigned dw_its_host_pages;
+/* DW_HOSTMSG: the host has no reset operation (vmsix writes the guest's FLR
+ * to the function itself) */
+static bool dw_hostmsg_no_reset;
+/* DW_HOSTMSG: the function's MSI as the host programs it (a remappable
+ * address, handle 16 with SHV; the data is the subhandle, message k) */
+#define DW_HM_ADDR 0xfee00218u
 
 struct world {
     struct simfn fn;
@@ -110,6 +121,14 @@ struct world {
     uint32_t real_caps;       /* its caps flags */
     struct vmsix_remap_ops shim; /* counting (and failing) wrapper around it */
     struct vmsix_remap backend;
+    /* DW_HOSTMSG: the host (VFIO + KVM) */
+    struct hmm hm;
+    struct vmsix_hostmsg_ops hm_ops;
+    struct vmsix_hostmsg hm_backend;
+    int hm_irq_vec;              /* the vector of the vmsix_dev_irq() running (dw_irq), or -1 */
+    unsigned long hm_extra;      /* injections nothing was owed for (hmm_delivered) */
+    unsigned long hm_translates; /* translate or divert called */
+    unsigned long hm_msi_writes; /* vmsix's config writes into the function's MSI capability */
     struct vmsix_dev *dev;
     unsigned char *dev_mem;
     uint32_t pool_free0;
@@ -264,11 +283,17 @@ static bool msi_enabled_at_function(void)
 
 static bool mask_write_failed; /* the last write of the mask register failed */
 
+/* A fault fired in this world before the one armed now, as a caller that
+ * arms faults again and again (fuzz-device) records it; reset by
+ * world_init(). */
+static bool dw_fault_seen;
+
 /* Has an injected fault happened in this world yet (a hook, a backend
  * operation, or the function refusing an access)? */
 static bool dw_faulted(void)
 {
-    return (W.fail_at && W.calls >= W.fail_at) || (W.fn.fail_at && W.fn.calls >= W.fn.fail_at);
+    return dw_fault_seen || (W.fail_at && W.calls >= W.fail_at) ||
+           (W.fn.fail_at && W.fn.calls >= W.fn.fail_at);
 }
 
 static int s_program(void *c, const struct vmsix_remap_block *b, uint32_t k,
@@ -372,6 +397,115 @@ static int s_doorbell_unmap(void *c, const struct vmsix_remap_block *b)
     return inject_fault() ? -EIO : rc;
 }
 
+/* ---- host-owned messages: the host's operations (DW_HOSTMSG) ---- */
+
+/* The step under check may lose what the host held (it disabled MSI-X,
+ * reset or tore down the device: hostmsg.h's disable drops held messages),
+ * or the device's pending bits (a reset). Set by the caller for the step,
+ * cleared by check_invariants(). */
+static bool dw_hm_held_loss_ok, dw_hm_pend_loss_ok;
+
+/* The host writes the function's MSI itself (VFIO), not through vmsix's
+ * hooks: no fault of the function's config accesses applies. */
+static void dw_hm_fn_write(uint16_t off, unsigned size, uint32_t val)
+{
+    unsigned long calls = W.fn.calls, fail_at = W.fn.fail_at;
+
+    W.fn.fail_at = 0;
+    DW_CHECK_EQ(simfn_cfg_write(&W.fn, off, size, val), 0);
+    W.fn.calls = calls;
+    W.fn.fail_at = fail_at;
+}
+
+static void dw_hm_fn_msi(bool on, uint32_t nvec)
+{
+    uint32_t mc = (uint32_t)W.fn.cfg[W.fn.msi_off + 2] | (uint32_t)W.fn.cfg[W.fn.msi_off + 3] << 8;
+    unsigned mme = 0;
+
+    while ((1u << mme) < nvec)
+        mme++;
+    mc &= ~0x71u;
+    if (on) {
+        dw_hm_fn_write((uint16_t)(W.fn.msi_off + 4), 4, DW_HM_ADDR);
+        if (W.fn.addr64)
+            dw_hm_fn_write((uint16_t)(W.fn.msi_off + 8), 4, 0);
+        dw_hm_fn_write(simfn_msi_data_reg(&W.fn), 2, 0);
+        mc |= (mme << 4) | 1u;
+    }
+    dw_hm_fn_write((uint16_t)(W.fn.msi_off + 2), 2, mc);
+}
+
+static int s_hm_enable(void *c, uint32_t nvec)
+{
+    (void)c;
+    W.hooks++;
+    int rc = hmm_enable(&W.hm, nvec, 1u << W.fn.mmc, inject_fault());
+    if (rc == 0) /* VFIO_DEVICE_SET_IRQS: the host programs the function */
+        dw_hm_fn_msi(true, nvec);
+    return rc;
+}
+
+static int s_hm_disable(void *c)
+{
+    (void)c;
+    W.hooks++;
+    int rc = hmm_disable(&W.hm, inject_fault());
+    dw_hm_fn_msi(false, 0); /* gone whatever it returns */
+    return rc;
+}
+
+static int s_hm_route(void *c, uint32_t k, const struct vmsix_msg *msg)
+{
+    (void)c;
+    W.hooks++;
+    return hmm_route(&W.hm, k, msg, inject_fault());
+}
+
+static int s_hm_unroute(void *c, uint32_t k)
+{
+    (void)c;
+    W.hooks++;
+    return hmm_unroute(&W.hm, k, inject_fault());
+}
+
+static int s_hm_take(void *c, uint32_t k)
+{
+    (void)c;
+    W.hooks++;
+    return hmm_take(&W.hm, k, inject_fault());
+}
+
+/* VFIO_DEVICE_RESET: the function's FLR, by the host. */
+static int s_hm_reset(void *c)
+{
+    (void)c;
+    W.hooks++;
+    int rc = hmm_reset(&W.hm, inject_fault());
+    if (rc == 0 && W.fn.exp_off)
+        dw_hm_fn_write((uint16_t)(W.fn.exp_off + 8), 2, 0x8000);
+    else if (rc == 0 && W.fn.af_off)
+        dw_hm_fn_write((uint16_t)(W.fn.af_off + 4), 1, 0x01);
+    return rc;
+}
+
+static bool dw_hostmsg(void)
+{
+    return W.kind == DW_HOSTMSG;
+}
+
+/* vmsix_dev_irq(k) as the host calls it; for DW_HOSTMSG, a vector it
+ * leaves pending is owed one delivery, and a live one's injection is its
+ * own (not a pending state's). */
+static inline int dw_irq(uint16_t k)
+{
+    W.hm_irq_vec = k;
+    int rc = vmsix_dev_irq(W.dev, k);
+    W.hm_irq_vec = -1;
+    if (dw_hostmsg() && rc == 0 && k < HMM_MAXV)
+        hmm_pended(&W.hm, k);
+    return rc;
+}
+
 /* ---- the unit's entries, whatever the backend ---- */
 
 /* One entry of the device's index space, as the unit holds it. */
@@ -398,6 +532,10 @@ static void dw_entry_read(uint32_t i, struct dw_entry *e)
     uint64_t raw[2];
 
     memset(e, 0, sizeof(*e));
+    if (dw_hostmsg()) { /* no unit: the host's entries are its own */
+        e->zero = true;
+        return;
+    }
     if (dw_its()) {
         /* RID's event table (the unit indexes by DeviceID): an event maps
          * to an LPI (the host vector) and a collection (the destination);
@@ -499,6 +637,8 @@ static struct vmsix_msg dw_compose(uint32_t base)
  * and the DTEs are as the host wrote them. */
 static bool dw_tables_zero(void)
 {
+    if (dw_hostmsg()) /* the host holds no vector and no route */
+        return !W.hm.enabled && !W.hm.routed && !hmm_held_bits(&W.hm);
     if (dw_its()) {
         for (unsigned i = 0; i < NENT; i++)
             if (W.its.t[0].ite[i].valid || W.its.t[0].ite[i].lpi || W.its.t[0].ite[i].icid)
@@ -521,6 +661,23 @@ static bool dw_tables_zero(void)
 /* The neighbour's table and the DTEs: never touched by the backend. */
 static void dw_check_untouched(const char *when)
 {
+    if (dw_hostmsg()) {
+        /* the host owns the function's MSI: vmsix never writes it, never
+         * translates or diverts; the host's contract is kept */
+        if (W.hm_msi_writes)
+            DW_FAIL("%s: vmsix wrote the function's MSI capability %lu times", when,
+                    W.hm_msi_writes);
+        if (W.hm_translates)
+            DW_FAIL("%s: translate or divert called %lu times with host-owned messages", when,
+                    W.hm_translates);
+        if (W.hm.violations)
+            DW_FAIL("%s: %lu host operations off hostmsg.h's contract, first: %s", when,
+                    W.hm.violations, W.hm.why);
+        if (W.hm_extra)
+            DW_FAIL("%s: %lu injections with nothing pending (more than one per masked period)",
+                    when, W.hm_extra);
+        return;
+    }
     if (dw_its()) {
         struct its_ite zero;
         memset(&zero, 0, sizeof(zero));
@@ -608,6 +765,13 @@ static int h_cfg_write(void *c, uint16_t off, unsigned size, uint32_t val)
     for (unsigned b = off; b < off + size; b++)
         if (dw_virtual_bar_byte(b))
             W.bar_writes++;
+    /* host-owned messages: the function's MSI capability is the host's
+     * (to its last register: the data, or the pending bits) */
+    if (dw_hostmsg()) {
+        unsigned end = W.fn.pvm ? simfn_msi_mask_reg(&W.fn) + 8u : simfn_msi_data_reg(&W.fn) + 2u;
+        if (off < end && off + size > W.fn.msi_off)
+            W.hm_msi_writes++;
+    }
     struct vmsix_dev_state st;
 
     (void)c;
@@ -651,6 +815,8 @@ static int h_translate(void *c, uint16_t vec, const struct vmsix_msg *g,
     uint32_t dest = (uint32_t)(g->addr >> 12) & 0xff, dm = (g->data >> 8) & 7;
 
     (void)c;
+    if (dw_hostmsg())
+        W.hm_translates++; /* the guest's message is the route: never translated */
     if (vec >= W.nvec) {
         W.range_violations++;
         return -EINVAL;
@@ -678,6 +844,8 @@ static int h_divert(void *c, uint16_t vec, struct vmsix_remap_target *t)
 {
     W.hooks++;
     (void)c;
+    if (dw_hostmsg())
+        W.hm_translates++; /* the host holds masked vectors itself */
     if (vec >= W.nvec) {
         W.range_violations++;
         return -EINVAL;
@@ -701,6 +869,10 @@ static void h_inject(void *c, uint16_t vec, const struct vmsix_msg *g)
     W.injected[vec]++;
     W.last_guest_data[vec] = g->data;
     W.last_guest_addr[vec] = (uint32_t)g->addr;
+    /* host-owned messages: vmsix injects only what it took from the host
+     * (or pended itself), once; a live vector's vmsix_dev_irq is apart */
+    if (dw_hostmsg() && W.hm_irq_vec != (int)vec && !hmm_delivered(&W.hm, vec))
+        W.hm_extra++;
 }
 
 /* The host's trap follows where the table BAR decodes; each report starts
@@ -744,6 +916,27 @@ static void emit(void *c, const struct vmsix_msg *m)
 {
     unsigned vector;
     (void)c;
+    if (dw_hostmsg()) {
+        /* the host's vector k (the data is the subhandle): held by its
+         * eventfd, or delivered by KVM with the route's message */
+        if (m->addr != DW_HM_ADDR || m->data >= HMM_MAXV) {
+            W.bad_deliveries++;
+            return;
+        }
+        switch (hmm_message(&W.hm, m->data)) {
+        case HMM_NOWHERE:
+            W.faults++;
+            break;
+        case HMM_KVM:
+            W.injected[m->data]++;
+            W.last_guest_data[m->data] = W.hm.route[m->data].data;
+            W.last_guest_addr[m->data] = (uint32_t)W.hm.route[m->data].addr;
+            break;
+        default: /* held; or stray, through a route an unroute failed to remove */
+            break;
+        }
+        return;
+    }
     if (dw_its()) {
         /* through the IOMMU to GITS_TRANSLATER, DeviceID RID, EventID = data */
         struct its_result r;
@@ -955,9 +1148,11 @@ static void dw_its_init(void)
 }
 
 /* The free entries of the device's index space (the pool's, or the ITS
- * table's). */
+ * table's; with host-owned messages there is none). */
 static uint32_t dw_free_count(void)
 {
+    if (dw_hostmsg())
+        return 0;
     return dw_its() ? W.its.t[0].nfree : vmsix_irte_free_count(W.pool);
 }
 
@@ -965,10 +1160,14 @@ static uint32_t dw_free_count(void)
  * else, and give it back. */
 static inline int dw_take(uint32_t n, uint32_t *base)
 {
+    if (dw_hostmsg())
+        return -ENOSPC;
     return dw_its() ? its_events_take(&W.its.t[0], n, n, base) : vmsix_irte_alloc(W.pool, n, base);
 }
 static inline int dw_give(uint32_t base, uint32_t n)
 {
+    if (dw_hostmsg())
+        return -EINVAL;
     if (dw_its()) {
         its_events_give(&W.its.t[0], base, n);
         return 0;
@@ -986,7 +1185,11 @@ static void dw_make_dev(void)
     W.fail_at = 0;
     W.fn.fail_at = 0;
 
-    if (!W.fn.pvm && !(W.real_caps & VMSIX_REMAP_CAP_LIVE_SWITCH)) {
+    if (dw_hostmsg()) {
+        DW_CHECK_EQ(vmsix_dev_init_hostmsg(W.dev_mem, vmsix_dev_storage_size(), &W.hm_backend,
+                                           &W.dp.opt, &dev_ops, NULL, &W.dev),
+                    0);
+    } else if (!W.fn.pvm && !(W.real_caps & VMSIX_REMAP_CAP_LIVE_SWITCH)) {
         /* software masking needs a unit that switches a live entry */
         DW_CHECK_EQ(
             vmsix_dev_init(W.dev_mem, vmsix_dev_storage_size(), &W.dp, &dev_ops, NULL, &W.dev),
@@ -995,9 +1198,10 @@ static void dw_make_dev(void)
         W.fail_at = fail_at;
         W.fn.fail_at = fn_fail_at;
         return;
+    } else {
+        DW_CHECK_EQ(
+            vmsix_dev_init(W.dev_mem, vmsix_dev_storage_size(), &W.dp, &dev_ops, NULL, &W.dev), 0);
     }
-    DW_CHECK_EQ(vmsix_dev_init(W.dev_mem, vmsix_dev_storage_size(), &W.dp, &dev_ops, NULL, &W.dev),
-                0);
     DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
     W.nvec = st.nvec;
     W.table_slot = st.table_bar;
@@ -1006,6 +1210,22 @@ static void dw_make_dev(void)
         W.bar_at[i] = VMSIX_BAR_UNMAPPED;
     W.fail_at = fail_at;
     W.fn.fail_at = fn_fail_at;
+}
+
+/* The host of host-owned messages, with its reset operation or without
+ * (dw_hostmsg_no_reset). */
+static void dw_hm_init(void)
+{
+    hmm_init(&W.hm);
+    W.hm_ops = (struct vmsix_hostmsg_ops){.size = sizeof(struct vmsix_hostmsg_ops),
+                                          .enable = s_hm_enable,
+                                          .disable = s_hm_disable,
+                                          .route = s_hm_route,
+                                          .unroute = s_hm_unroute,
+                                          .take_pending = s_hm_take,
+                                          .reset = dw_hostmsg_no_reset ? NULL : s_hm_reset};
+    W.hm_backend.ops = &W.hm_ops;
+    W.hm_backend.ctx = NULL;
 }
 
 static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
@@ -1017,6 +1237,9 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
 
     dw_free();
     memset(&W, 0, sizeof(W));
+    W.hm_irq_vec = -1;
+    dw_hm_held_loss_ok = dw_hm_pend_loss_ok = false;
+    dw_fault_seen = false;
     order_violations = 0;
     mask_write_failed = false;
     composed = false;
@@ -1047,11 +1270,15 @@ static void world_init_dev(unsigned mmc, bool addr64, bool make_dev)
         W.real = W.vtd;
     } else if (W.kind == DW_ITS) {
         dw_its_init();
+    } else if (W.kind == DW_HOSTMSG) {
+        dw_hm_init();
     } else {
         dw_amd_init();
     }
-    DW_CHECK_EQ(W.real.ops->caps(W.real.ctx, &caps), 0);
-    W.real_caps = caps.flags;
+    if (W.real.ops) {
+        DW_CHECK_EQ(W.real.ops->caps(W.real.ctx, &caps), 0);
+        W.real_caps = caps.flags;
+    }
     W.shim = (struct vmsix_remap_ops){.size = sizeof(struct vmsix_remap_ops),
                                       .caps = s_caps,
                                       .reserve = s_reserve,
@@ -1141,7 +1368,90 @@ static VMSIX_ORACLE bool dw_dead(const char *when)
     dw_check_untouched(when);
     if (!(W.stale & DW_REG_CTRL))
         DW_CHECK_EQ(phys(W.fn.msi_off + 2, 2) & 1, 0);
+    if (dw_hostmsg() && !dw_tables_zero())
+        DW_FAIL("%s: the host's vectors or routes are left after teardown", when);
     return true;
+}
+
+/* The device's software pending bits, from a save image (which calls no
+ * hook: vmsix_dev_save's layout, then vmsix_msix_save's). */
+static VMSIX_ORACLE uint64_t dw_sw_pending(unsigned nvec)
+{
+    static unsigned char img[4096];
+    size_t used;
+    uint64_t sw = 0;
+
+    DW_CHECK_EQ(vmsix_dev_save(W.dev, img, sizeof(img), &used), 0);
+    const unsigned char *pq = img + 64 + 32 + 16u * nvec; /* device header, table header */
+    for (unsigned i = 0; i < 8; i++)
+        sw |= (uint64_t)pq[i] << (8 * i);
+    return sw;
+}
+
+/* Host-owned messages (DW_HOSTMSG): vmsix's routes are exactly the host's,
+ * and exactly its live vectors with their current messages; the host's
+ * vectors are enabled exactly while MSI-X is; vmsix's pending bits are
+ * exactly what it took from the host and did not deliver (none for a
+ * routed vector: a masked period that got messages was delivered once at
+ * the route); nothing held or taken is lost but where the step allowed
+ * it (dw_hm_held_loss_ok, dw_hm_pend_loss_ok). A failed route may leave
+ * an unmasked vector held, a failed enable all of them (never a masked
+ * one routed, but through an unroute that failed: the model's stuck
+ * vectors). */
+static VMSIX_ORACLE void dw_hm_check(const char *when, const struct vmsix_dev_state *st,
+                                     bool enabled, bool fmask)
+{
+    struct hmm *h = &W.hm;
+
+    if (st->phys_enabled != h->enabled)
+        DW_FAIL("%s: vmsix says the host's vectors are %s, the host that they are %s", when,
+                st->phys_enabled ? "on" : "off", h->enabled ? "on" : "off");
+    if (!enabled && h->enabled)
+        DW_FAIL("%s: MSI-X is disabled but the host's vectors are enabled", when);
+    if (enabled && !h->enabled && !h->enable_failed)
+        DW_FAIL("%s: MSI-X is enabled but the host's vectors are not", when);
+    if (h->enabled && h->nvec != st->nvec)
+        DW_FAIL("%s: the host enabled %u vectors for %u", when, h->nvec, st->nvec);
+    if (st->active != h->routed)
+        DW_FAIL("%s: vmsix has %#x routed, the host %#x", when, st->active, h->routed);
+    for (unsigned k = 0; k < st->nvec; k++) {
+        uint32_t bit = 1u << k, vc = (uint32_t)dw_mmio(16 * k + 12, 4);
+        bool unmasked = enabled && !fmask && !(vc & 1);
+        if ((h->routed & bit) && !(h->stuck & bit)) {
+            uint64_t addr = dw_mmio(16 * k, 8);
+            uint32_t data = (uint32_t)dw_mmio(16 * k + 8, 4);
+            if (!unmasked)
+                DW_FAIL("%s: vector %u is routed to the guest but masked", when, k);
+            if (h->route[k].addr != addr || h->route[k].data != data)
+                DW_FAIL("%s: vector %u is routed to %#llx/%#x, its entry says %#llx/%#x", when, k,
+                        (unsigned long long)h->route[k].addr, h->route[k].data,
+                        (unsigned long long)addr, data);
+        }
+        if (unmasked && h->enabled && !(h->routed & bit) && !(h->route_failed & bit))
+            DW_FAIL("%s: vector %u is unmasked but not routed (and its route did not fail)", when,
+                    k);
+    }
+    uint64_t sw = dw_sw_pending(st->nvec);
+    if (sw & ~(uint64_t)h->owed)
+        DW_FAIL("%s: vmsix has pending bits %#llx that nothing held gave (owed %#x)", when,
+                (unsigned long long)sw, h->owed);
+    if (h->owed & ~sw) {
+        if (!dw_hm_pend_loss_ok)
+            DW_FAIL("%s: pending state %#llx taken from the host is neither pending in vmsix "
+                    "(%#llx) nor delivered",
+                    when, (unsigned long long)(h->owed & ~sw), (unsigned long long)sw);
+        h->owed &= (uint32_t)sw;
+    }
+    if (sw & (h->routed & ~h->stuck))
+        DW_FAIL("%s: routed vectors %#llx still pending", when,
+                (unsigned long long)(sw & h->routed));
+    if (h->lost && !dw_hm_held_loss_ok)
+        DW_FAIL("%s: %lu held messages lost by a disable in a step that kept MSI-X enabled", when,
+                h->lost);
+    h->lost = 0;
+    dw_hm_held_loss_ok = dw_hm_pend_loss_ok = false;
+    DW_CHECK_EQ(W.bad_deliveries, 0);
+    DW_CHECK_EQ(W.range_violations, 0);
 }
 
 static VMSIX_ORACLE void check_invariants(const char *when)
@@ -1168,6 +1478,10 @@ static VMSIX_ORACLE void check_invariants(const char *when)
     /* the function's registers as vmsix wrote them (unless the function
      * refused a write: then isolation rests on the entries alone) */
     dw_check_untouched(when);
+    if (dw_hostmsg()) {
+        dw_hm_check(when, &st, enabled, fmask);
+        return;
+    }
     if (st.phys_enabled) {
         struct vmsix_msg want = dw_compose(st.block.base);
         /* an index-data unit: the function replaces the low log2(N) bits of
@@ -1291,13 +1605,7 @@ static VMSIX_ORACLE void check_invariants(const char *when)
      * pending bits of the vectors effectively masked for the guest and
      * masked at the function (the software bits from a save image, which
      * calls no hook: vmsix_dev_save's layout, then vmsix_msix_save's) */
-    static unsigned char img[4096];
-    size_t used;
-    DW_CHECK_EQ(vmsix_dev_save(W.dev, img, sizeof(img), &used), 0);
-    const unsigned char *pq = img + 64 + 32 + 16u * st.nvec; /* device header, table header */
-    uint64_t sw = 0, want;
-    for (unsigned i = 0; i < 8; i++)
-        sw |= (uint64_t)pq[i] << (8 * i);
+    uint64_t sw = dw_sw_pending(st.nvec), want;
     uint32_t fnmask = phys(simfn_msi_mask_reg(&W.fn), 4), guest_masked = 0;
     for (unsigned k = 0; k < st.nvec; k++) {
         uint32_t vc = (uint32_t)dw_mmio(16 * k + 12, 4);

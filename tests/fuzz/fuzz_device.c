@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz-device: the composed MSI-X-on-MSI device (vmsix_dev) over the
- * simulated function of examples/sim and a real VT-d or AMD-Vi unit (the
- * input picks it), in the world of
+ * simulated function of examples/sim and a real VT-d, AMD-Vi or
+ * GICv3-ITS-like unit, or a host that owns the function's messages (VFIO +
+ * KVM, vmsix_dev_init_hostmsg()), as the input picks, with or without the
+ * function's per-vector mask bits, in the world of
  * tests/common/dev_world.h (shared with the unit test), driven by a stream
  * of guest configuration and MMIO accesses, device-side interrupts, host
  * resets, save/restore and failing hooks.
@@ -11,14 +13,27 @@
  * MAX_OPS operations).
  *   h0  bits 2:0 MMC - 1 (1..5, 6 and 7 read as 5); bit 3 a 64-bit address;
  *       bits 6:4 log2 of the vectors shown (0: all; above MMC: all);
- *       bit 7 (the ITS unit only): the host already holds pages of the
- *       doorbell window (1 + h1 bit 6 of them)
+ *       bit 7: with the ITS unit, the host already holds pages of the
+ *       doorbell window (1 + h1 bit 6 of them); with any other, the
+ *       function has no per-vector mask bits (software masking: the divert
+ *       hook, or the host holding masked vectors' messages)
  *   h1  bits 1:0 the table BAR size: 4096 << (h1 & 3); bits 3:2 the
  *       remapping unit: 0 VT-d, 1 AMD-Vi with 32-bit entries, 2 AMD-Vi
  *       with 128-bit entries, 3 the GICv3-ITS-like unit; bit 4: the
  *       function is conventional PCI with Advanced Features instead of
  *       PCI Express; bit 5: its PMCSR's No_Soft_Reset is set; bits 7:6
- *       the ITS unit's doorbell window granule: 4, 16, 64, 64 KiB
+ *       with the ITS unit, its doorbell window granule: 4, 16, 64 KiB, and
+ *       3: 64 KiB too with host pages (h0 bit 7), else a function without
+ *       mask bits, which the ITS-like unit cannot serve (no live switch):
+ *       the device must be refused at init with -ENOTSUP, nothing touched,
+ *       and the input ends there; with the other units, bit 7: no unit but
+ *       host-owned messages (DW_HOSTMSG: bits 3:2 then say nothing), whose
+ *       host has no reset operation when bit 6 is set (vmsix writes the
+ *       guest's FLR to the function)
+ * (Inputs of the harness before host-owned messages and functions without
+ * mask bits keep their meaning where these bits were 0 for the VT-d and
+ * AMD-Vi units; for the ITS unit, unless h1 bits 7:6 are 3 with h0 bit 7
+ * clear, which read as 64 KiB before, as 2 did.)
  * Each operation is one byte (mod 12) and its operands:
  *   0 guest config write (an interesting register or any offset, any size
  *     including invalid ones, Message Control values biased to Enable and
@@ -72,6 +87,38 @@
  *   invalid (size, offset) return -EINVAL;
  * - teardown (and the end of the input) gives the pool back whole and
  *   leaves no entry present.
+ * Without mask bits (on a unit that switches a live entry), the world's
+ * invariants of software masking: every enabled message has an entry
+ * (diverted or live) unless a failure left none, a masked vector's entry
+ * is its divert target, programs are live switches, the PBA is the
+ * software bits alone.
+ * With host-owned messages (the fake host of tests/common/hostmsg_model.h:
+ * an eventfd count per vector while held, a KVM route while routed; the
+ * function's messages reach it at the address and data the host
+ * programmed, not through vmsix), after every step (dw_hm_check):
+ * - the vectors vmsix routes are exactly the host's; each (but one an
+ *   unroute failed to remove) is unmasked and enabled for the guest and
+ *   routed to the message its entry holds now; an unmasked vector is
+ *   routed unless a failure intervened; the host's vectors are enabled
+ *   exactly while the guest's MSI-X is (unless enable failed);
+ * - a held vector's messages are never delivered while the guest has it
+ *   masked (KVM delivers only routed vectors; vmsix injects only vectors
+ *   unmasked now, above);
+ * - a masked period that got messages delivers exactly one when the
+ *   vector is routed again: vmsix injects only what it took from the
+ *   host (take_pending, a route that drained the eventfd) or pended
+ *   itself, once; what it took is its software pending bit until then,
+ *   never lost (a failure keeps it held); a routed vector has none;
+ *   messages the host held are lost only by a step that disabled MSI-X,
+ *   reset or tore down the device (or restored one with MSI-X off), and
+ *   pending bits only by a reset;
+ * - a guest read of the PBA returns the software bits and the held
+ *   messages of the masked vectors it takes (those of a failing
+ *   take_pending stay held), and the software bits are what it returned;
+ * - hostmsg.h's contract: no operation after disable but enable (and
+ *   reset), vectors in range, take_pending never for a routed vector;
+ *   translate and divert never called; the function's MSI capability
+ *   never written by vmsix; teardown leaves the host nothing.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -102,7 +149,9 @@ static bool trace; /* FUZZ_DEVICE_TRACE is set: print each step */
 
 /* The harness's own reads (snapshots, invariants) go through the same
  * hooks as the guest's: they must neither trip an armed fault nor move its
- * countdown. */
+ * countdown. A fault that fired is recorded first (dw_fault_seen: for the
+ * world's rules, a failure happened in this world, whatever is armed
+ * later). */
 struct fault_clock {
     unsigned long calls, fail_at, fn_calls, fn_fail_at;
 };
@@ -110,6 +159,8 @@ struct fault_clock {
 static struct fault_clock clock_stop(void)
 {
     struct fault_clock c = {W.calls, W.fail_at, W.fn.calls, W.fn.fail_at};
+    if (dw_faulted())
+        dw_fault_seen = true;
     W.fail_at = 0;
     W.fn.fail_at = 0;
     return c;
@@ -140,7 +191,10 @@ static VMSIX_ORACLE void snap_take(struct guest_snap *s)
     uint64_t pba;
 
     DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
-    pba = dw_mmio(st.bar_size / 2, 4);
+    if (dw_hostmsg()) /* (a PBA read would take what the host holds) */
+        pba = dw_sw_pending(st.nvec) | (hmm_held_bits(&W.hm) & ~W.hm.routed);
+    else
+        pba = dw_mmio(st.bar_size / 2, 4);
     for (unsigned k = 0; k < W.nvec; k++) {
         s->unmasked[k] = on && !(dw_mmio(16 * k + 12, 4) & 1);
         /* pending for the guest, or held at the function (a vector the
@@ -215,6 +269,13 @@ static unsigned pick_size(struct fuzz_in *in)
     return sizes[fuzz_get8(in) & 7];
 }
 
+/* Does an access of @size bytes at @off touch [@reg, @reg + @len)? (@reg
+ * 0: no such register.) */
+static bool touches(unsigned off, unsigned size, unsigned reg, unsigned len)
+{
+    return reg && off < reg + len && off + size > reg;
+}
+
 /* What vmsix_dev_cfg_read/write accept: 1, 2 or 4 bytes inside one dword. */
 static bool cfg_access_valid(uint16_t off, unsigned size)
 {
@@ -233,9 +294,19 @@ static void op_cfg_write(struct fuzz_in *in)
     }
     if (off >= W.fn.exp_off + 8 && off < W.fn.exp_off + 12 && (v & 0x100000))
         v &= ~0x80008000u; /* an FLR only now and then */
+    bool was_on = dw_cfg((uint16_t)(W.fn.msi_off + 2), 2) & 0x8000;
     int rc = vmsix_dev_cfg_write(W.dev, off, size, v);
     bool valid = cfg_access_valid(off, size);
     CHECK(valid ? rc <= 0 : rc == -EINVAL);
+    /* a write that disabled MSI-X drops what the host held; an FLR or a
+     * PM transition (a reset) the pending bits too */
+    bool resets = valid && (touches(off, size, W.fn.exp_off ? W.fn.exp_off + 8 : 0, 2) ||
+                            touches(off, size, W.fn.af_off ? W.fn.af_off + 4 : 0, 1) ||
+                            touches(off, size, W.fn.pm_off ? W.fn.pm_off + 4 : 0, 2));
+    if (resets || (was_on && !(dw_cfg((uint16_t)(W.fn.msi_off + 2), 2) & 0x8000)))
+        dw_hm_held_loss_ok = true;
+    if (resets)
+        dw_hm_pend_loss_ok = true;
 }
 
 static void op_cfg_read(struct fuzz_in *in)
@@ -303,17 +374,57 @@ static void op_mmio_write(struct fuzz_in *in)
         CHECK(rc == -EINVAL);
 }
 
+/* Host-owned messages: what a guest read of the whole PBA must return.
+ * @maybe: the bits it may return (the software bits, and the masked
+ * vectors' held messages it takes); @must: those it must (the software
+ * bits: a failing take_pending leaves its vector's messages held). */
+static VMSIX_ORACLE void hm_pba_expect(const struct vmsix_dev_state *st, uint64_t *maybe,
+                                       uint64_t *must)
+{
+    struct fault_clock c = clock_stop();
+    uint32_t mc = dw_cfg((uint16_t)(W.fn.msi_off + 2), 2), masked = 0;
+    bool on = (mc & 0x8000) && !(mc & 0x4000);
+
+    for (unsigned k = 0; k < st->nvec; k++)
+        if (!on || (dw_mmio(16 * k + 12, 4) & 1))
+            masked |= 1u << k; /* not live: the read asks the host */
+    *must = dw_sw_pending(st->nvec);
+    *maybe = *must;
+    if (W.hm.enabled)
+        *maybe |= hmm_held_bits(&W.hm) & masked & ~W.hm.routed;
+    clock_start(c);
+}
+
 static void op_mmio_read(struct fuzz_in *in)
 {
     struct vmsix_dev_state st;
     DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
-    uint64_t off = pick_mmio_off(in, &st), v = 0;
+    uint64_t off = pick_mmio_off(in, &st), v = 0, maybe = 0, must = 0;
     unsigned size = pick_size(in);
+    bool pba = dw_hostmsg() && off == st.bar_size / 2 && (size == 4 || size == 8);
+    unsigned long calls = W.calls;
+
+    if (pba)
+        hm_pba_expect(&st, &maybe, &must);
     int rc = vmsix_dev_mmio_read(W.dev, off, size, &v);
 
     CHECK(rc <= 0);
     if (size == 0)
         CHECK(rc == -EINVAL);
+    if (pba) {
+        /* the PBA is the software bits: those it had, and what this read
+         * took from the host (all of it unless a take_pending failed) */
+        bool failed = W.fail_at && calls < W.fail_at && W.calls >= W.fail_at;
+        struct fault_clock c = clock_stop();
+        CHECK(rc == 0);
+        if ((v & ~maybe) || (must & ~v) || (!failed && v != maybe))
+            DW_FAIL("PBA read %#llx: software bits %#llx, held %#llx", (unsigned long long)v,
+                    (unsigned long long)must, (unsigned long long)(maybe & ~must));
+        if (dw_sw_pending(st.nvec) != v)
+            DW_FAIL("PBA read %#llx but the software bits are now %#llx", (unsigned long long)v,
+                    (unsigned long long)dw_sw_pending(st.nvec));
+        clock_start(c);
+    }
 }
 
 static void op_arm_fault(struct fuzz_in *in)
@@ -338,6 +449,11 @@ static void op_save_restore(struct fuzz_in *in)
 
     CHECK(vmsix_dev_save(W.dev, save_a, sizeof(save_a), &n) == 0);
     CHECK(n == vmsix_dev_save_size(W.dev) && n <= sizeof(save_a));
+    /* host-owned messages: a teardown drops what the host held, and so
+     * does restoring a state with MSI-X off; a restore into the device
+     * with MSI-X on keeps it (the pending bits always come back) */
+    if ((sel & 1) || !(dw_cfg((uint16_t)(W.fn.msi_off + 2), 2) & 0x8000))
+        dw_hm_held_loss_ok = true;
     /* (a teardown that met an error may have ended the device too: only a
      * block the backend still holds keeps it alive) */
     if ((sel & 1) && vmsix_dev_teardown(W.dev) <= 0 && dw_dead("torn down to restore")) {
@@ -438,16 +554,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (shown && shown <= mmc)
         dw_opt.nvec = (uint8_t)(1u << shown);
     dw_opt.bar_size = 4096u << (h1 & 3);
-    /* the remapping unit: VT-d, AMD-Vi with 32-bit or with 128-bit entries, the ITS */
+    /* the remapping unit: VT-d, AMD-Vi with 32-bit or with 128-bit entries, the ITS;
+     * or none but host-owned messages */
     static const enum dw_backend backends[4] = {DW_VTD, DW_AMDVI, DW_AMDVI_GA, DW_ITS};
     static const uint64_t granules[4] = {0x1000, 0x4000, 0x10000, 0x10000};
     dw_backend = backends[(h1 >> 2) & 3];
-    dw_its_granule = granules[h1 >> 6];
-    dw_its_host_pages = (h0 & 0x80) ? 1u + ((h1 >> 6) & 1) : 0;
+    dw_its_granule = 0x10000;
+    dw_its_host_pages = 0;
+    dw_hostmsg_no_reset = false;
+    dw_posted = false;
+    if (dw_backend == DW_ITS) {
+        dw_its_granule = granules[h1 >> 6];
+        dw_its_host_pages = (h0 & 0x80) ? 1u + ((h1 >> 6) & 1) : 0;
+        dw_nomask = !(h0 & 0x80) && (h1 >> 6) == 3;
+    } else {
+        dw_nomask = (h0 & 0x80) != 0;
+        if (h1 & 0x80) {
+            dw_backend = DW_HOSTMSG;
+            dw_hostmsg_no_reset = (h1 & 0x40) != 0;
+        }
+    }
     dw_af_layout = (h1 & 0x10) != 0;
     world_init_dev(mmc, (h0 & 8) != 0, false);
     if (h1 & 0x20)
         W.fn.cfg[W.fn.pm_off + 4] |= 0x08; /* hardwired: before the device reads it */
+    if (dw_nomask && dw_backend == DW_ITS) {
+        /* no live switch, no software masking: refused, nothing touched */
+        static uint8_t cfg0[sizeof(W.fn.cfg)];
+        memcpy(cfg0, W.fn.cfg, sizeof(cfg0));
+        dw_make_dev(); /* (checks -ENOTSUP) */
+        DW_CHECK(W.dev == NULL);
+        DW_CHECK(memcmp(cfg0, W.fn.cfg, sizeof(cfg0)) == 0);
+        DW_CHECK_EQ(W.oplen, 0); /* no reserve, compose, doorbell or address write */
+        DW_CHECK_EQ(dw_free_count(), W.pool_free0);
+        DW_CHECK(dw_tables_zero());
+        dw_check_untouched("refused");
+        dw_free();
+        return 0;
+    }
     dw_make_dev();
     check_invariants("init");
 
@@ -457,7 +601,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     trace = getenv("FUZZ_DEVICE_TRACE") != NULL;
     for (unsigned i = 0; i < MAX_OPS && in.pos < in.n; i++, steps++) {
         int fired = -1;
+        unsigned long logs = W.logs;
         split_vec = -1;
+        W.hm.lost = 0; /* (host-owned messages: what this step lets go) */
+        dw_hm_held_loss_ok = dw_hm_pend_loss_ok = false;
 
         unsigned op = fuzz_get8(&in) % 12;
         if (trace)
@@ -482,7 +629,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int sent = simfn_fire(&W.fn, k);
             CHECK(sent >= -1 && sent <= 1);
             fired = (int)k;
-            if (sent == 1 && k < 32 && (before.active & (1u << k))) {
+            /* (host-owned messages: a vector an unroute failed to unroute
+             * is routed at the host but not delivered to the guest's count) */
+            if (sent == 1 && k < 32 && (before.active & ~W.hm.stuck & (1u << k))) {
                 /* live at vmsix: the message remaps and reaches the guest once */
                 fires_live++;
                 CHECK(W.faults == faults);
@@ -493,7 +642,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 5: {
             unsigned k = fuzz_get8(&in) % 40u;
             unsigned long got = W.injected[k < 32 ? k : 0];
-            int rc = vmsix_dev_irq(W.dev, (uint16_t)k);
+            int rc = dw_irq((uint16_t)k);
             /* 1 injected (exactly once), 0 held pending, -EINVAL out of range */
             CHECK(k < W.nvec ? rc == 0 || rc == 1 : rc == -EINVAL);
             if (k < W.nvec)
@@ -502,16 +651,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 6:
+            dw_hm_held_loss_ok = dw_hm_pend_loss_ok = true;
             CHECK(vmsix_dev_reset(W.dev) <= 0);
             check_teardown();
             break;
         case 7:
+            dw_hm_held_loss_ok = dw_hm_pend_loss_ok = true;
             CHECK(vmsix_dev_teardown(W.dev) <= 0);
             check_teardown();
             if (dw_dead("teardown")) /* the host makes a new device for the next guest */
                 dw_make_dev();
             break;
         case 8:
+            dw_hm_held_loss_ok = dw_hm_pend_loss_ok = true;
             op_reset_by_guest(&in);
             break;
         case 9:
@@ -525,6 +677,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         struct fault_clock c = clock_stop();
+        if (trace && W.logs != logs)
+            fprintf(stderr, "  %lu log lines, the last: %s\n", W.logs - logs, W.last_log);
         if (trace) {
             struct vmsix_dev_state st;
             DW_CHECK_EQ(vmsix_dev_get_state(W.dev, &st), 0);
@@ -534,6 +688,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     st.phys_enabled, st.block_held, st.active, st.mask,
                     phys(simfn_msi_mask_reg(&W.fn), 4), W.fn.pending, W.stale, c.calls, c.fail_at,
                     c.fn_calls, c.fn_fail_at);
+            if (dw_hostmsg())
+                fprintf(stderr, "  host: on %d routed %#x stuck %#x held %#x owed %#x\n",
+                        W.hm.enabled, W.hm.routed, W.hm.stuck, hmm_held_bits(&W.hm), W.hm.owed);
         }
         check_invariants("step");
         check_deliveries(&before, fired, &after);

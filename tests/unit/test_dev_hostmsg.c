@@ -192,8 +192,11 @@ static int h_cfg_read(void *c, uint16_t off, unsigned size, uint32_t *val)
 
 static int h_cfg_write(void *c, uint16_t off, unsigned size, uint32_t val)
 {
+    /* the capability ends after the data, or after the pending bits */
+    unsigned end = W->fn.pvm ? simfn_msi_mask_reg(&W->fn) + 8u : simfn_msi_data_reg(&W->fn) + 2u;
+
     (void)c;
-    if (off < W->fn.msi_off + 24u && off + size > W->fn.msi_off)
+    if (off < end && off + size > W->fn.msi_off)
         W->msi_writes++;
     return simfn_cfg_write(&W->fn, off, size, val);
 }
@@ -440,6 +443,36 @@ static void test_route_fails(void **state)
     assert_int_equal(vmsix_dev_teardown(W->dev), 0);
 }
 
+/* A route that fails for a live vector whose message the guest changed:
+ * the host keeps the old route (hostmsg.h), so vmsix holds the vector
+ * instead of leaving it routed to a message the guest no longer has; its
+ * messages are kept and delivered once, with the new message, at the next
+ * route. */
+static void test_route_fails_live(void **state)
+{
+    (void)state;
+    world(false);
+    make_dev();
+    linux_enable();
+    W->fail[HM_ROUTE] = -EIO;
+    W->log[0] = 0;
+    assert_int_equal(gtab_w(3, 0, 4, (uint32_t)gaddr(2)), -EIO);
+    assert_string_equal(W->log, "R3 U3 ");
+    assert_false(W->routed[3]); /* never routed to the stale message */
+    fire(3);
+    assert_int_equal(W->kvm[3], 0);
+    assert_int_equal(W->held[3], 1);
+    assert_int_equal(gtab_w(3, 8, 4, 0x53), 0); /* routed again: the held one, once */
+    assert_true(W->routed[3]);
+    assert_int_equal(W->injected[3], 1);
+    assert_int_equal(W->inj_msg[3].addr, gaddr(2));
+    assert_int_equal(W->inj_msg[3].data, 0x53);
+    fire(3);
+    assert_int_equal(W->kvm[3], 1);
+    assert_int_equal(W->kvm_msg[3].data, 0x53);
+    assert_int_equal(vmsix_dev_teardown(W->dev), 0);
+}
+
 /* A host that grants fewer vectors: MSI-X Enable reports it; nothing is
  * routed, and a later enable works. */
 static void test_enable_fails(void **state)
@@ -542,6 +575,65 @@ static void test_save_restore(void **state)
     assert_int_equal(vmsix_dev_teardown(W->dev), 0);
 }
 
+/* A restore into the device while MSI-X is enabled keeps the host's
+ * vectors: a message held for a masked vector that the guest never read
+ * through the PBA is still pending after it, and delivered once on
+ * unmask (a disable would drop it: hostmsg.h). Restoring a state with
+ * MSI-X disabled drops the host's vectors, as the guest's disable does. */
+static void test_restore_keeps_held(void **state)
+{
+    static unsigned char img[4096], off_img[4096];
+    size_t n = 0, n_off = 0;
+
+    (void)state;
+    world(false);
+    make_dev();
+    assert_int_equal(vmsix_dev_save(W->dev, off_img, sizeof(off_img), &n_off), 0);
+    linux_enable();
+    assert_int_equal(gtab_w(6, 12, 4, 1), 0);
+    fire(6);
+    fire(6);
+    assert_int_equal(W->held[6], 2); /* not taken: the PBA was not read */
+    assert_int_equal(vmsix_dev_save(W->dev, img, sizeof(img), &n), 0);
+    W->log[0] = 0;
+    assert_int_equal(vmsix_dev_restore(W->dev, img, n), 0);
+    assert_int_equal(W->calls[HM_DISABLE], 0);
+    assert_true(W->enabled);
+    for (unsigned k = 0; k < NV; k++)
+        assert_int_equal(W->routed[k], k != 6);
+    assert_int_equal(pba(), 1u << 6);
+    assert_int_equal(gtab_w(6, 12, 4, 0), 0);
+    assert_int_equal(W->injected[6], 1);
+    assert_int_equal(pba(), 0);
+    /* a state with MSI-X disabled: the host's vectors go */
+    assert_int_equal(vmsix_dev_restore(W->dev, off_img, n_off), 0);
+    assert_int_equal(W->calls[HM_DISABLE], 1);
+    assert_false(W->enabled);
+    assert_int_equal(vmsix_dev_teardown(W->dev), 0);
+}
+
+/* The MSI capability of a 64-bit function without mask bits is 14 bytes
+ * long: a guest's dword write at its last dword (0x5c) reaches the two
+ * bytes past it, which pass through; the capability's own bytes (the
+ * Message Data, the host's) are not written, not even with the value
+ * read back. */
+static void test_straddling_write_keeps_msi(void **state)
+{
+    uint32_t v = 0;
+
+    (void)state;
+    world(false);
+    make_dev();
+    linux_enable();
+    assert_int_equal(gcfg_w(0x5c, 4, 0xffffffffu), 0);
+    assert_int_equal(gcfg_w(0x5c, 2, 0xffffu), 0);
+    assert_int_equal(gcfg_w(0x5e, 2, 0xffffu), 0);
+    assert_int_equal(W->msi_writes, 0);
+    assert_int_equal(vmsix_dev_cfg_read(W->dev, 0x5c, 4, &v), 0);
+    assert_int_equal(v & 0xffff, 0); /* reserved in the guest view */
+    assert_int_equal(vmsix_dev_teardown(W->dev), 0);
+}
+
 /* Init: the hostmsg ops by the size rule; translate is not needed. */
 static void test_init(void **state)
 {
@@ -586,10 +678,13 @@ int main(void)
         cmocka_unit_test_teardown(test_story_no_mask_bits, done),
         cmocka_unit_test_teardown(test_story_with_mask_bits, done),
         cmocka_unit_test_teardown(test_route_fails, done),
+        cmocka_unit_test_teardown(test_route_fails_live, done),
         cmocka_unit_test_teardown(test_enable_fails, done),
         cmocka_unit_test_teardown(test_take_and_unroute_fail, done),
         cmocka_unit_test_teardown(test_flr, done),
         cmocka_unit_test_teardown(test_save_restore, done),
+        cmocka_unit_test_teardown(test_restore_keeps_held, done),
+        cmocka_unit_test_teardown(test_straddling_write_keeps_msi, done),
         cmocka_unit_test_teardown(test_init, done),
     };
 
