@@ -16,10 +16,12 @@
  *   pci.c      configuration mechanism 1, the host bridge, function dispatch
  *   e2edev.c   the end-to-end test function: simfn + vmsix + a control BAR
  *   irq.c      the interrupt path: VT-d remapping, isolation policy, injection
+ *   vfiodev.c  a real function passed through with VFIO (--vfio) + vmsix
  *
- * Threads: one per vCPU plus the main thread (watchdog). Each device has its
- * own mutex; vmsix's device object is only ever called with the e2e
- * device's mutex held (vmsix takes no locks: DESIGN section 3).
+ * Threads: one per vCPU plus the main thread (watchdog); with --vfio, one
+ * more that only counts the VMM's wakeups for the function's interrupts.
+ * Each device has its own mutex; vmsix's device object is only ever called
+ * with its device's mutex held (vmsix takes no locks: DESIGN section 3).
  */
 #ifndef KVM_VMM_H
 #define KVM_VMM_H
@@ -31,6 +33,18 @@
 #include <stdint.h>
 
 #include <linux/kvm.h>
+
+#include "e2e_regs.h"
+
+/* The guest's verdict through an I/O port (e2e_regs.h), for a function that
+ * has no E2E_REG_EXIT: one byte, E2E_EXIT_PORT_PASS or _FAIL. Defined here
+ * with the same values until e2e_regs.h has it (the guest module's xHCI
+ * mode, branch gxhci, adds it there). */
+#ifndef E2E_EXIT_PORT
+#define E2E_EXIT_PORT 0x0e2eu
+#define E2E_EXIT_PORT_PASS 0x00u
+#define E2E_EXIT_PORT_FAIL 0x01u
+#endif
 
 #define VMM_MAX_CPUS 8
 
@@ -63,6 +77,7 @@ struct serial;
 struct rtc;
 struct pci_bus;
 struct e2edev;
+struct vfiodev;
 
 struct vcpu {
     struct vm *vm;
@@ -87,7 +102,8 @@ struct vm {
     struct serial *uart;
     struct rtc *rtc;
     struct pci_bus *pci;
-    struct e2edev *e2e;
+    struct e2edev *e2e;   /* the simulated test function, or */
+    struct vfiodev *vfio; /* a real function passed through (--vfio) */
 
     /* the end of the run (main.c) */
     pthread_mutex_t end_lock;
@@ -105,6 +121,11 @@ struct vm {
 /* Open /dev/kvm, make the VM with @mem_mib MiB of RAM, the in-kernel
  * irqchip and PIT. Returns 0 or -1 (message printed). */
 int vm_create(struct vm *vm, uint64_t mem_mib, unsigned ncpu);
+
+/* Map [@gpa, @gpa + @size) of guest physical memory to the VMM's @hva as
+ * KVM memory slot @slot (KVM_SET_USER_MEMORY_REGION); @size 0 deletes the
+ * slot. Returns 0 or -1 (message printed). */
+int vm_set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva);
 
 /* The host address of guest physical [@gpa, @gpa + @len), or NULL when it
  * is not all RAM of one slot. */
