@@ -1131,6 +1131,9 @@ int vfiodev_destroy(struct vfiodev *d)
     int rc, bad = 0;
 
     watch_stop(d);
+    if (d->stopfd >= 0)
+        close(d->stopfd);
+    d->stopfd = -1;
     pthread_mutex_lock(&d->lock);
     if (d->dev) {
         rc = vmsix_dev_teardown(d->dev); /* disable(): SET_IRQS count 0, routes dropped */
@@ -1156,6 +1159,9 @@ int vfiodev_destroy(struct vfiodev *d)
     if (d->routes)
         vmsix_vfio_routes_fini(d->routes);
     bad |= vmsix_vfio_dev_close(d->vdev) != 0;
+    if (d->epfd >= 0)
+        close(d->epfd); /* after disable() took the eventfds out of it */
+    d->epfd = -1;
     pthread_mutex_unlock(&d->lock);
     if (bad)
         vmm_log("vfio %s: teardown: a step failed (logged above)", d->bdf);
