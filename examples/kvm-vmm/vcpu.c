@@ -149,8 +149,8 @@ static void port_io(struct vcpu *c, uint16_t port, uint8_t *data, unsigned size,
             vm_end(vm, VMM_EXIT_FAIL, "FAIL", "the guest wrote E2E_EXIT_PORT_FAIL to port %#x",
                    port);
         else
-            vm_end(vm, VMM_EXIT_FAIL, "FAIL", "the guest wrote %#x (%u bytes) to port %#x",
-                   (unsigned)data[0], size, port);
+            vm_end(vm, VMM_EXIT_FAIL, "FAIL", "the guest wrote %#x to port %#x (%u-byte access)",
+                   (unsigned)data[0], port, size);
         return;
     }
     if (port == PORT_RESET_CONTROL && size == 1) {
