@@ -65,6 +65,20 @@ void vmm_log(const char *fmt, ...)
     fprintf(stderr, "vmm: %s\n", buf);
 }
 
+void vmm_dev_vlog(unsigned *logged, bool verbose, const char *who, const char *fmt, va_list ap)
+{
+    char buf[512];
+
+    if (!verbose && *logged >= VMM_DEV_LOG_LIMIT)
+        return;
+    if (!verbose && ++*logged == VMM_DEV_LOG_LIMIT) {
+        vmm_log("%s: further device messages suppressed (use --verbose)", who);
+        return;
+    }
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    vmm_log("%s: %s", who, buf);
+}
+
 /* ---- the end of the run ---- */
 
 void vm_end(struct vm *vm, int code, const char *verdict, const char *fmt, ...)

@@ -76,6 +76,7 @@
 #include <vmsix/vmsix.h>
 
 #include "irq.h"
+#include "msixbar.h"
 #include "vfiodev.h"
 
 #define NBARS VMSIX_DEV_NBARS         /* BARs 0..5 and the ROM (VMSIX_DEV_ROM) */
@@ -85,7 +86,6 @@
 #define WATCH_STOP UINT64_MAX         /* the watcher's stop eventfd, in epoll data */
 #define NO_SLOT 0xffu                 /* table_slot before vmsix_dev_init_hostmsg() returned */
 #define IRQ_WINDOW_END 0x100000000ull /* IOAPIC, LAPIC and the TSS pages lie below it */
-#define LOG_LIMIT 32u                 /* device messages logged without --verbose */
 #define MSI_REGS 24u                  /* the largest MSI capability: 64-bit, mask bits */
 
 /* One BAR (or the ROM) of the function as the guest has it. */
@@ -105,6 +105,7 @@ struct vfiodev {
     pthread_mutex_t lock;
     bool use_vmsix;
     char bdf[32];
+    char who[48]; /* "vfio <bdf>": its log lines' prefix */
     uint16_t vendor, device;
     long page;
 
@@ -151,19 +152,11 @@ struct vfiodev {
 static void dev_log(struct vfiodev *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void dev_log(struct vfiodev *d, const char *fmt, ...)
 {
-    char buf[320];
     va_list ap;
 
-    if (!d->vm->verbose && d->logged >= LOG_LIMIT)
-        return;
-    if (!d->vm->verbose && ++d->logged == LOG_LIMIT) {
-        vmm_log("vfio: further device messages suppressed (use --verbose)");
-        return;
-    }
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    vmm_dev_vlog(&d->logged, d->vm->verbose, d->who, fmt, ap);
     va_end(ap);
-    vmm_log("vfio %s: %s", d->bdf, buf);
 }
 
 /* libvmsix-vfio's and vmsix's log hooks: one line per failed step. */
@@ -468,15 +461,11 @@ static void bar_forward(struct vfiodev *d, unsigned i, uint64_t off, uint8_t *da
         int rc;
 
         if (is_write) {
-            for (unsigned j = 0; j < step; j++)
-                v |= (uint64_t)data[o + j] << (8 * j);
-            rc = vmsix_vfio_region_write(d->vdev, b->region, off + o, step, v);
+            rc = vmsix_vfio_region_write(d->vdev, b->region, off + o, step,
+                                         pci_le_get(data + o, step));
         } else {
             rc = vmsix_vfio_region_read(d->vdev, b->region, off + o, step, &v);
-            if (rc)
-                v = ~0ull;
-            for (unsigned j = 0; j < step; j++)
-                data[o + j] = (uint8_t)(v >> (8 * j));
+            pci_le_put(data + o, step, rc ? ~0ull : v);
         }
         if (rc)
             dev_log(d, "BAR%u %s at %#llx/%u: %s", i, is_write ? "write" : "read",
@@ -493,11 +482,8 @@ static int bars_init(struct vfiodev *d)
     struct vmsix_bar slot[6];
     unsigned n = 0;
 
-    for (uint16_t off = 0; off < sizeof(cfg); off += 4) {
-        uint32_t v = cfg_read(d, off, 4);
-        for (unsigned j = 0; j < 4; j++)
-            cfg[off + j] = (uint8_t)(v >> (8 * j));
-    }
+    for (uint16_t off = 0; off < sizeof(cfg); off += 4)
+        pci_le_put(cfg + off, 4, cfg_read(d, off, 4));
     d->vendor = (uint16_t)(cfg[PCI_VENDOR_ID] | cfg[PCI_VENDOR_ID + 1] << 8);
     d->device = (uint16_t)(cfg[PCI_DEVICE_ID] | cfg[PCI_DEVICE_ID + 1] << 8);
     if (vmsix_bar_decode(cfg, sizeof(cfg), slot, &n)) {
@@ -635,21 +621,6 @@ static int vmsix_init(struct vfiodev *d)
 
 /* ---- msi mode: the function's MSI capability, emulated ---- */
 
-static uint32_t get_le(const uint8_t *p, unsigned n)
-{
-    uint32_t v = 0;
-
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-
-static void put_le(uint8_t *p, unsigned n, uint32_t v)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static bool msi_64(const struct vfiodev *d)
 {
     return d->msi_ro_flags & PCI_MSI_FLAGS_64BIT;
@@ -683,19 +654,19 @@ static int msi_init(struct vfiodev *d)
     uint16_t flags;
 
     for (uint16_t off = 0; off < sizeof(cfg); off += 4)
-        put_le(cfg + off, 4, cfg_read(d, off, 4));
+        pci_le_put(cfg + off, 4, cfg_read(d, off, 4));
     if (vmsix_capchain_lookup(cfg, sizeof(cfg), false, PCI_CAP_ID_MSI, &cap, NULL)) {
         vmm_log("vfio %s: no MSI capability", d->bdf);
         return -1;
     }
     d->msi_off = cap.off;
-    flags = (uint16_t)get_le(cfg + cap.off + PCI_MSI_FLAGS, 2);
+    flags = (uint16_t)pci_le_get(cfg + cap.off + PCI_MSI_FLAGS, 2);
     d->msi_ro_flags = flags & (PCI_MSI_FLAGS_QMASK | PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT);
     d->msi_len = (uint8_t)(msi_maskbits(d) ? msi_mask_off(d) + 8 : msi_data_off(d) + 2);
     memset(d->msi_regs, 0, sizeof(d->msi_regs));
     d->msi_regs[0] = cfg[cap.off];     /* ID, read-only */
     d->msi_regs[1] = cfg[cap.off + 1]; /* next pointer, read-only */
-    put_le(d->msi_regs + PCI_MSI_FLAGS, 2, d->msi_ro_flags);
+    pci_le_put(d->msi_regs + PCI_MSI_FLAGS, 2, d->msi_ro_flags);
     if (msi_capable(d) > VMSIX_VFIO_MSI_MAX) {
         vmm_log("vfio %s: MSI capability with MMC above 5", d->bdf);
         return -1;
@@ -713,16 +684,16 @@ static int msi_init(struct vfiodev *d)
  * once when its vector is routed again. */
 static void msi_apply(struct vfiodev *d)
 {
-    uint16_t ctrl = (uint16_t)get_le(d->msi_regs + PCI_MSI_FLAGS, 2);
+    uint16_t ctrl = (uint16_t)pci_le_get(d->msi_regs + PCI_MSI_FLAGS, 2);
     uint32_t n = 1u << ((ctrl & PCI_MSI_FLAGS_QSIZE) >> 4);
-    uint64_t addr = get_le(d->msi_regs + PCI_MSI_ADDRESS_LO, 4);
-    uint32_t data = get_le(d->msi_regs + msi_data_off(d), 2);
+    uint64_t addr = (uint32_t)pci_le_get(d->msi_regs + PCI_MSI_ADDRESS_LO, 4);
+    uint32_t data = (uint32_t)pci_le_get(d->msi_regs + msi_data_off(d), 2);
     int rc;
 
     if (n > msi_capable(d))
         n = msi_capable(d); /* MME above MMC: undefined; as many as it has */
     if (msi_64(d))
-        addr |= (uint64_t)get_le(d->msi_regs + PCI_MSI_ADDRESS_HI, 4) << 32;
+        addr |= (uint64_t)(uint32_t)pci_le_get(d->msi_regs + PCI_MSI_ADDRESS_HI, 4) << 32;
     if (d->on && (!(ctrl & PCI_MSI_FLAGS_ENABLE) || n != d->nvec)) {
         rc = w_disable(d);
         if (rc)
@@ -784,13 +755,13 @@ static uint32_t msi_read(struct vfiodev *d, uint16_t off, unsigned size)
     unsigned rel = off - d->msi_off;
 
     if (msi_maskbits(d)) {
-        put_le(d->msi_regs + msi_mask_off(d), 4, d->msi_mask);
+        pci_le_put(d->msi_regs + msi_mask_off(d), 4, d->msi_mask);
         if (rel + size > msi_mask_off(d) + 4u && rel < msi_mask_off(d) + 8u)
-            put_le(d->msi_regs + msi_mask_off(d) + 4, 4, msi_pending_bits(d));
+            pci_le_put(d->msi_regs + msi_mask_off(d) + 4, 4, msi_pending_bits(d));
     }
     /* inside one dword of the capability (<= MSI_REGS bytes); the bytes
      * past its registers stay 0 */
-    return get_le(d->msi_regs + rel, size);
+    return (uint32_t)pci_le_get(d->msi_regs + rel, size);
 }
 
 static void msi_write(struct vfiodev *d, uint16_t off, unsigned size, uint32_t val)
@@ -810,14 +781,15 @@ static void msi_write(struct vfiodev *d, uint16_t off, unsigned size, uint32_t v
             continue;
         r[b] = (uint8_t)(val >> (8 * i));
     }
-    ctrl = (uint16_t)get_le(r + PCI_MSI_FLAGS, 2);
-    put_le(r + PCI_MSI_FLAGS, 2,
-           (ctrl & (PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE)) | d->msi_ro_flags);
+    ctrl = (uint16_t)pci_le_get(r + PCI_MSI_FLAGS, 2);
+    pci_le_put(r + PCI_MSI_FLAGS, 2,
+               (ctrl & (PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE)) | d->msi_ro_flags);
     r[PCI_MSI_ADDRESS_LO] &= 0xfcu; /* dword aligned */
     if (msi_maskbits(d)) {
         uint32_t cap = msi_capable(d);
 
-        d->msi_mask = get_le(r + msi_mask_off(d), 4) & (cap >= 32 ? ~0u : (1u << cap) - 1u);
+        d->msi_mask =
+            (uint32_t)pci_le_get(r + msi_mask_off(d), 4) & (cap >= 32 ? ~0u : (1u << cap) - 1u);
     }
     msi_apply(d);
 }
@@ -833,15 +805,15 @@ static void msi_sync_bars(struct vfiodev *d)
     bool mem;
 
     for (uint16_t off = 0; off < sizeof(cfg); off += 4)
-        put_le(cfg + off, 4, cfg_read(d, off, 4));
-    mem = get_le(cfg + PCI_COMMAND, 2) & PCI_COMMAND_MEMORY;
+        pci_le_put(cfg + off, 4, cfg_read(d, off, 4));
+    mem = (uint32_t)pci_le_get(cfg + PCI_COMMAND, 2) & PCI_COMMAND_MEMORY;
     if (vmsix_bar_decode(cfg, sizeof(cfg), slot, &n))
         n = 0;
     for (unsigned i = 0; i < n && i < 6; i++)
         if (d->bar[i].size)
             bar_place(d, i, mem ? slot[i].addr : 0);
     if (d->bar[VMSIX_DEV_ROM].size) {
-        uint32_t rom = get_le(cfg + PCI_ROM_ADDRESS, 4);
+        uint32_t rom = (uint32_t)pci_le_get(cfg + PCI_ROM_ADDRESS, 4);
 
         bar_place(d, VMSIX_DEV_ROM,
                   mem && (rom & PCI_ROM_ADDRESS_ENABLE) ? rom & PCI_ROM_ADDRESS_MASK : 0);
@@ -910,23 +882,11 @@ static bool f_mmio(void *ctx, uint64_t gpa, uint8_t *data, unsigned len, bool is
         }
     }
     if (!claimed && d->dev && d->table_at && gpa >= d->table_at &&
-        gpa - d->table_at < d->table_size && len <= d->table_size - (gpa - d->table_at) &&
-        len <= 8) {
-        uint64_t off = gpa - d->table_at, val = 0;
-        int rc;
+        gpa - d->table_at < d->table_size && len <= d->table_size - (gpa - d->table_at)) {
+        uint64_t off = gpa - d->table_at;
+        int rc = msixbar_access(d->dev, off, data, len, is_write);
 
-        if (is_write) {
-            for (unsigned i = 0; i < len; i++)
-                val |= (uint64_t)data[i] << (8 * i);
-            rc = vmsix_dev_mmio_write(d->dev, off, len, val);
-        } else {
-            rc = vmsix_dev_mmio_read(d->dev, off, len, &val);
-            if (rc)
-                val = 0; /* outside the table and the PBA */
-            for (unsigned i = 0; i < len; i++)
-                data[i] = (uint8_t)(val >> (8 * i));
-        }
-        if (rc && rc != -ERANGE)
+        if (rc)
             dev_log(d, "table %s %#llx/%u: %s", is_write ? "write" : "read",
                     (unsigned long long)off, len, strerror(rc < 0 ? -rc : rc));
         claimed = true;
@@ -1047,6 +1007,7 @@ struct vfiodev *vfiodev_create(struct vm *vm, struct pci_bus *bus, uint8_t devfn
     d->epfd = d->stopfd = -1;
     d->page = sysconf(_SC_PAGESIZE);
     snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
+    snprintf(d->who, sizeof(d->who), "vfio %s", bdf);
     pthread_mutex_init(&d->lock, NULL);
 
     if (open_function(d, bdf) || map_guest_ram(d) || backend_init(d) || bars_init(d) ||

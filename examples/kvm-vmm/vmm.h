@@ -14,6 +14,7 @@
  *   serial.c   an 8250/16550A UART (COM1): the guest console
  *   rtc.c      a CMOS real-time clock, read-only time
  *   pci.c      configuration mechanism 1, the host bridge, function dispatch
+ *   msixbar.c  a guest access to a vmsix device's MSI-X table BAR
  *   e2edev.c   the end-to-end test function: simfn + vmsix + a control BAR
  *   irq.c      the interrupt path: VT-d remapping, isolation policy, injection
  *   vfiodev.c  a real function passed through with VFIO (--vfio) + vmsix
@@ -27,6 +28,7 @@
 #define KVM_VMM_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -160,5 +162,12 @@ void vm_console_line(struct vm *vm, const char *line);
 
 /* A VMM diagnostic on stderr, prefixed "vmm: ". */
 void vmm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A device's diagnostic, "vmm: <who>: <message>" on stderr. Without
+ * @verbose at most VMM_DEV_LOG_LIMIT lines per device (*@logged counts
+ * them; the last says that the rest is suppressed). */
+#define VMM_DEV_LOG_LIMIT 32u
+void vmm_dev_vlog(unsigned *logged, bool verbose, const char *who, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 #endif
