@@ -48,9 +48,11 @@
  * and whose eventfd still holds a count once the device lock is taken is
  * an interrupt of an unmasked vector that reached the VMM instead of the
  * guest (vmm_wakeups_unmasked). A count KVM's irqfd took never makes
- * epoll_wait return (the kernel's irqfd wakes first and consumes it, so
- * the eventfd is not ready when epoll looks); one held by a masked vector
- * does (vmm_wakeups_masked), as long as nobody has read it first.
+ * epoll_wait return (the irqfd consumes it within the signal's wake-up,
+ * so the eventfd is not ready when epoll looks; since Linux 5.11 the
+ * irqfd's entry is a priority one that also ends the wake-up); one held
+ * by a masked vector does (vmm_wakeups_masked), as long as nobody has
+ * read it first.
  *
  * Locking: one mutex per function; every vmsix_dev_* call, every backend
  * call, every BAR slot change and the watcher's classification happen
