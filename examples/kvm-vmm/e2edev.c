@@ -61,12 +61,12 @@
 #include "e2e_regs.h"
 #include "e2edev.h"
 #include "irq.h"
+#include "msixbar.h"
 #include "simfn.h"
 
 #define NVEC 32u
 #define QUEUE_LEN 64u /* emitted messages of one trapped access: at most 33 */
 #define CMD_MEMORY 0x0002u
-#define LOG_LIMIT 32u /* device messages logged without --verbose */
 
 struct e2edev {
     struct vm *vm;
@@ -101,19 +101,11 @@ struct e2edev {
 static void dev_log(struct e2edev *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void dev_log(struct e2edev *d, const char *fmt, ...)
 {
-    char buf[256];
     va_list ap;
 
-    if (!d->vm->verbose && d->logged >= LOG_LIMIT)
-        return;
-    if (!d->vm->verbose && ++d->logged == LOG_LIMIT) {
-        vmm_log("e2edev: further device messages suppressed (use --verbose)");
-        return;
-    }
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    vmm_dev_vlog(&d->logged, d->vm->verbose, "e2edev", fmt, ap);
     va_end(ap);
-    vmm_log("e2edev: %s", buf);
 }
 
 static uint32_t phys_read(struct e2edev *d, uint16_t off, unsigned size)
@@ -429,30 +421,21 @@ static uint64_t bar0_base(struct e2edev *d)
 static bool f_mmio(void *ctx, uint64_t gpa, uint8_t *data, unsigned len, bool is_write)
 {
     struct e2edev *d = ctx;
-    uint64_t base, val = 0;
+    uint64_t base;
     bool claimed = false;
-    int rc = 0;
 
     pthread_mutex_lock(&d->lock);
     base = bar0_base(d);
     if (base && gpa >= base && gpa - base < d->bar0_size && len <= d->bar0_size - (gpa - base)) {
         bar0_access(d, gpa - base, data, len, is_write);
         claimed = true;
-    } else if (d->use_vmsix && d->table_bar && gpa >= d->table_bar && gpa - d->table_bar < d->table_bar_size &&
-               len <= d->table_bar_size - (gpa - d->table_bar) && len <= 8) {
+    } else if (d->use_vmsix && d->table_bar && gpa >= d->table_bar &&
+               gpa - d->table_bar < d->table_bar_size &&
+               len <= d->table_bar_size - (gpa - d->table_bar)) {
         uint64_t off = gpa - d->table_bar;
-        if (is_write) {
-            for (unsigned i = 0; i < len; i++)
-                val |= (uint64_t)data[i] << (8 * i);
-            rc = vmsix_dev_mmio_write(d->dev, off, len, val);
-        } else {
-            rc = vmsix_dev_mmio_read(d->dev, off, len, &val);
-            if (rc)
-                val = 0; /* outside the table and the PBA */
-            for (unsigned i = 0; i < len; i++)
-                data[i] = (uint8_t)(val >> (8 * i));
-        }
-        if (rc && rc != -ERANGE)
+        int rc = msixbar_access(d->dev, off, data, len, is_write);
+
+        if (rc)
             dev_log(d, "table %s %#llx/%u: %s", is_write ? "write" : "read",
                     (unsigned long long)off, len, strerror(rc < 0 ? -rc : rc));
         claimed = true;

@@ -32,6 +32,9 @@
 #include "rtc.h"
 #include "serial.h"
 #include "vmm.h"
+#ifdef VMM_HAVE_VFIO
+#include "vfiodev.h"
+#endif
 
 #define DEFAULT_CMDLINE "console=ttyS0 earlyprintk=serial acpi=off pci=conf1 reboot=t panic=-1"
 #define DEFAULT_MEM_MIB 256u
@@ -43,8 +46,9 @@
 
 struct options {
     const char *kernel, *initrd, *cmdline, *append;
+    const char *vfio; /* --vfio: the PCI address of the function to pass through */
     unsigned long mem_mib, cpus, timeout;
-    bool use_vmsix, quiet, verbose;
+    bool use_vmsix, quiet, verbose, iommu_set;
     enum irq_iommu iommu;
 };
 
@@ -59,6 +63,20 @@ void vmm_log(const char *fmt, ...)
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     fprintf(stderr, "vmm: %s\n", buf);
+}
+
+void vmm_dev_vlog(unsigned *logged, bool verbose, const char *who, const char *fmt, va_list ap)
+{
+    char buf[512];
+
+    if (!verbose && *logged >= VMM_DEV_LOG_LIMIT)
+        return;
+    if (!verbose && ++*logged == VMM_DEV_LOG_LIMIT) {
+        vmm_log("%s: further device messages suppressed (use --verbose)", who);
+        return;
+    }
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    vmm_log("%s: %s", who, buf);
 }
 
 /* ---- the end of the run ---- */
@@ -209,6 +227,10 @@ static void usage(FILE *f)
             "      --no-vmsix       same as --mode=msi\n"
             "      --iommu UNIT     the remapping unit vmsix programs (mode vmsix): vtd\n"
             "                       (default, Intel VT-d) or amdvi (AMD-Vi)\n"
+            "      --vfio BDF       instead of the test function, pass the real PCI function\n"
+            "                       BDF (DDDD:BB:DD.F, bound to vfio-pci) through at 00:01.0:\n"
+            "                       MSI-X through vmsix over the host's own MSI vectors\n"
+            "                       (libvmsix-vfio), or with --mode=msi its MSI plainly\n"
             "  -t, --timeout SEC    watchdog: stop a guest without a verdict after SEC\n"
             "                       seconds (default %u; 0 = never)\n"
             "  -q, --quiet          do not copy the guest console to stdout\n"
@@ -216,11 +238,14 @@ static void usage(FILE *f)
             "  -h, --help           this text\n"
             "\n"
             "The run ends when the guest writes E2E_EXIT_PASS/FAIL to the function's\n"
-            "EXIT register; when its console prints a line starting \"" VERDICT_PREFIX "\"\n"
-            "(after a printk timestamp, if any) with \"result=PASS\" or \"result=FAIL\";\n"
+            "EXIT register, or one byte, 0 (PASS) or 1 (FAIL), to I/O port 0x%x (a\n"
+            "passed-through device has no EXIT register); when its console prints a line\n"
+            "starting \"" VERDICT_PREFIX "\" (after a printk timestamp, if any) with\n"
+            "\"result=PASS\" or \"result=FAIL\";\n"
             "when it shuts down or resets (reboot=t: a triple fault); or when the\n"
             "watchdog expires. The last line on stdout is\n"
             "  vmm: mode=M iommu=U verdict=V exit=N time=T reason=<...> guest-line=<...>\n"
+            "(with --vfio: iommu=host vfio=BDF, and the interrupt counters vmm_*= after time=)\n"
             "\n"
             "Exit status:\n"
             "  0  the guest's verdict is PASS\n"
@@ -230,7 +255,7 @@ static void usage(FILE *f)
             "  4  the guest shut down or reset without a verdict\n"
             "  5  KVM or the VMM failed while running the guest\n"
             "  6  stopped by SIGINT or SIGTERM\n",
-            DEFAULT_MEM_MIB, DEFAULT_CPUS, VMM_MAX_CPUS, DEFAULT_TIMEOUT);
+            DEFAULT_MEM_MIB, DEFAULT_CPUS, VMM_MAX_CPUS, DEFAULT_TIMEOUT, E2E_EXIT_PORT);
 }
 
 static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
@@ -259,6 +284,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"mode", required_argument, NULL, 'M'},
         {"no-vmsix", no_argument, NULL, 'N'},
         {"iommu", required_argument, NULL, 'I'}, /* vtd or amdvi */
+        {"vfio", required_argument, NULL, 'V'},  /* DDDD:BB:DD.F */
         {"timeout", required_argument, NULL, 't'},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -321,6 +347,10 @@ static int parse_options(int argc, char **argv, struct options *o)
                 fprintf(stderr, "vmm: --iommu: vtd or amdvi\n");
                 return -1;
             }
+            o->iommu_set = true;
+            break;
+        case 'V':
+            o->vfio = optarg;
             break;
         case 't':
             if (!parse_ulong(optarg, 0, 86400, &o->timeout)) {
@@ -350,6 +380,17 @@ static int parse_options(int argc, char **argv, struct options *o)
         fprintf(stderr, "vmm: --kernel is required (try --help)\n");
         return -1;
     }
+    if (o->vfio && o->iommu_set) {
+        fprintf(stderr, "vmm: --iommu is the simulated function's unit; with --vfio the host's "
+                        "IOMMU remaps\n");
+        return -1;
+    }
+#ifndef VMM_HAVE_VFIO
+    if (o->vfio) {
+        fprintf(stderr, "vmm: --vfio: built without libvmsix-vfio (<linux/vfio.h> missing)\n");
+        return -1;
+    }
+#endif
     return 0;
 }
 
@@ -383,9 +424,18 @@ static int setup(struct vm *vm, const struct options *o)
         vmm_log("out of memory");
         return -1;
     }
-    vm->e2e = e2edev_create(vm, vm->pci, E2E_DEVFN, o->use_vmsix, o->iommu);
-    if (!vm->e2e)
-        return -1;
+#ifdef VMM_HAVE_VFIO
+    if (o->vfio) {
+        vm->vfio = vfiodev_create(vm, vm->pci, E2E_DEVFN, o->vfio, o->use_vmsix);
+        if (!vm->vfio)
+            return -1;
+    } else
+#endif
+    {
+        vm->e2e = e2edev_create(vm, vm->pci, E2E_DEVFN, o->use_vmsix, o->iommu);
+        if (!vm->e2e)
+            return -1;
+    }
     if (vcpu_create_all(vm) || vcpu_set_boot_regs(&vm->cpu[0], entry.eip, entry.boot_params))
         return -1;
     return 0;
@@ -397,7 +447,8 @@ int main(int argc, char **argv)
     pthread_condattr_t ca;
     struct sigaction sa;
     struct options o;
-    double start;
+    char counters[768] = "";
+    double start, end;
     int rc = parse_options(argc, argv, &o);
 
     if (rc)
@@ -421,8 +472,9 @@ int main(int argc, char **argv)
         return VMM_EXIT_USAGE;
     }
     if (o.verbose)
-        vmm_log("booting %s on %lu vCPUs, %lu MiB, mode %s, iommu %s", o.kernel, o.cpus, o.mem_mib,
-                o.use_vmsix ? "vmsix" : "msi", iommu_name(o.iommu));
+        vmm_log("booting %s on %lu vCPUs, %lu MiB, mode %s, %s %s", o.kernel, o.cpus, o.mem_mib,
+                o.use_vmsix ? "vmsix" : "msi", o.vfio ? "vfio" : "iommu",
+                o.vfio ? o.vfio : iommu_name(o.iommu));
     start = now_s();
     if (vcpu_start_all(&vm))
         vm_end(&vm, VMM_EXIT_ERROR, "ERROR", "cannot start the vCPU threads");
@@ -430,16 +482,37 @@ int main(int argc, char **argv)
 
     if (serial_flush(vm.uart) && !o.quiet)
         fputc('\n', stdout);
+    end = now_s();
     if (vm.e2e) {
         char stats[1024];
 
         e2edev_report(vm.e2e, stats, sizeof(stats));
         printf("vmm: device: %s\n", stats);
     }
+#ifdef VMM_HAVE_VFIO
+    if (vm.vfio) {
+        char stats[1024];
+        bool stopped;
+
+        vfiodev_report(vm.vfio, stats, sizeof(stats));
+        printf("vmm: device: %s\n", stats);
+        vfiodev_counters(vm.vfio, counters + 1, sizeof(counters) - 1);
+        counters[0] = ' ';
+        pthread_mutex_lock(&vm.end_lock);
+        stopped = vm.running == 0;
+        pthread_mutex_unlock(&vm.end_lock);
+        /* a vCPU still running could reach the function meanwhile: then
+         * _exit() leaves the teardown to the kernel */
+        if (stopped)
+            (void)vfiodev_destroy(vm.vfio);
+    }
+#endif
     pthread_mutex_lock(&vm.end_lock);
-    printf("vmm: mode=%s iommu=%s verdict=%s exit=%d time=%.1fs reason=<%s> guest-line=<%s>\n",
-           o.use_vmsix ? "vmsix" : "msi", iommu_name(o.iommu), vm.verdict, vm.exit_code,
-           now_s() - start, vm.reason, vm.guest_line[0] ? vm.guest_line : "-");
+    printf("vmm: mode=%s iommu=%s%s%s verdict=%s exit=%d time=%.1fs%s reason=<%s> "
+           "guest-line=<%s>\n",
+           o.use_vmsix ? "vmsix" : "msi", o.vfio ? "host" : iommu_name(o.iommu),
+           o.vfio ? " vfio=" : "", o.vfio ? o.vfio : "", vm.verdict, vm.exit_code, end - start,
+           counters, vm.reason, vm.guest_line[0] ? vm.guest_line : "-");
     rc = vm.exit_code;
     pthread_mutex_unlock(&vm.end_lock);
     fflush(stdout);

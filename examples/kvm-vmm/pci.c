@@ -97,21 +97,6 @@ int pci_add(struct pci_bus *b, uint8_t devfn, const struct pci_func_ops *ops, vo
     return 0;
 }
 
-static void set_bytes(uint8_t *data, unsigned size, uint32_t v)
-{
-    for (unsigned i = 0; i < size; i++)
-        data[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_bytes(const uint8_t *data, unsigned size)
-{
-    uint32_t v = 0;
-
-    for (unsigned i = 0; i < size; i++)
-        v |= (uint32_t)data[i] << (8 * i);
-    return v;
-}
-
 bool pci_io(struct pci_bus *b, uint16_t port, uint8_t *data, unsigned size, bool is_write)
 {
     const struct pci_slot *s = NULL;
@@ -123,9 +108,9 @@ bool pci_io(struct pci_bus *b, uint16_t port, uint8_t *data, unsigned size, bool
             return false;
         pthread_mutex_lock(&b->lock);
         if (is_write)
-            b->addr = get_bytes(data, 4) & 0x80fffffcu; /* reserved bits read 0 */
+            b->addr = (uint32_t)pci_le_get(data, 4) & 0x80fffffcu; /* reserved bits read 0 */
         else
-            set_bytes(data, 4, b->addr);
+            pci_le_put(data, 4, b->addr);
         pthread_mutex_unlock(&b->lock);
         return true;
     }
@@ -141,13 +126,13 @@ bool pci_io(struct pci_bus *b, uint16_t port, uint8_t *data, unsigned size, bool
         s = &b->fn[(addr >> 8) & 0xffu];
     if (!s || !s->ops) {
         if (!is_write)
-            set_bytes(data, size, 0xffffffffu);
+            pci_le_put(data, size, 0xffffffffu);
         return true;
     }
     if (is_write)
-        s->ops->cfg_write(s->ctx, off, size, get_bytes(data, size));
+        s->ops->cfg_write(s->ctx, off, size, (uint32_t)pci_le_get(data, size));
     else
-        set_bytes(data, size, s->ops->cfg_read(s->ctx, off, size));
+        pci_le_put(data, size, s->ops->cfg_read(s->ctx, off, size));
     return true;
 }
 

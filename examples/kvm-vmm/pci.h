@@ -12,6 +12,23 @@
 
 #define PCI_DEVFN(dev, fn) ((uint8_t)(((dev) << 3) | (fn)))
 
+/* The value of @n (<= 8) little-endian bytes: configuration and MMIO data. */
+static inline uint64_t pci_le_get(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Store the low @n (<= 8) bytes of @v little-endian. */
+static inline void pci_le_put(uint8_t *p, unsigned n, uint64_t v)
+{
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
 /* What a function does. Called without any lock held; the function
  * serializes itself. Offsets are 0..255 (mechanism 1 reaches no further),
  * sizes 1, 2 or 4, naturally aligned. */

@@ -12,9 +12,10 @@
  *
  * Each vCPU runs KVM_RUN in its own thread and handles the exits that
  * reach user space: port I/O (serial, RTC, PCI configuration, the reset
- * register) and MMIO (PCI BARs). vm_end() stops them: it sets
- * kvm_run.immediate_exit and sends SIGUSR1, so that KVM_RUN returns EINTR
- * whether the thread was inside it or about to enter it.
+ * register, the guest's verdict port E2E_EXIT_PORT) and MMIO (PCI BARs).
+ * vm_end() stops them: it sets kvm_run.immediate_exit and sends SIGUSR1,
+ * so that KVM_RUN returns EINTR whether the thread was inside it or about
+ * to enter it.
  */
 #include <errno.h>
 #include <signal.h>
@@ -137,6 +138,21 @@ static void port_io(struct vcpu *c, uint16_t port, uint8_t *data, unsigned size,
     if (serial_io(vm->uart, port, data, size, out) || rtc_io(vm->rtc, port, data, size, out) ||
         pci_io(vm->pci, port, data, size, out))
         return;
+    if (port == E2E_EXIT_PORT) {
+        /* the guest's verdict (e2e_regs.h): one byte; anything else is FAIL */
+        if (!out)
+            memset(data, 0xff, size);
+        else if (size == 1 && data[0] == E2E_EXIT_PORT_PASS)
+            vm_end(vm, VMM_EXIT_PASS, "PASS", "the guest wrote E2E_EXIT_PORT_PASS to port %#x",
+                   port);
+        else if (size == 1 && data[0] == E2E_EXIT_PORT_FAIL)
+            vm_end(vm, VMM_EXIT_FAIL, "FAIL", "the guest wrote E2E_EXIT_PORT_FAIL to port %#x",
+                   port);
+        else
+            vm_end(vm, VMM_EXIT_FAIL, "FAIL", "the guest wrote %#x to port %#x (%u-byte access)",
+                   (unsigned)data[0], port, size);
+        return;
+    }
     if (port == PORT_RESET_CONTROL && size == 1) {
         if (out && (data[0] & 0x04))
             vm_end(vm, VMM_EXIT_NO_VERDICT, "NONE", "the guest reset the machine (port 0xcf9)");

@@ -4,7 +4,8 @@
  *
  * RAM is one anonymous mapping. Up to GPA_LOW_LIMIT (3 GiB) it sits at
  * guest physical 0 (slot 0); the rest, if any, at 4 GiB (slot 1), leaving
- * the 32-bit PCI hole for BARs, the IOAPIC and the local APICs.
+ * the 32-bit PCI hole for BARs, the IOAPIC and the local APICs. A
+ * passed-through function's BARs get slots of their own (vfiodev.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,7 @@
 
 #include "vmm.h"
 
-static int set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva)
+int vm_set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva)
 {
     struct kvm_userspace_memory_region r;
 
@@ -126,10 +127,10 @@ int vm_create(struct vm *vm, uint64_t mem_mib, unsigned ncpu)
         vm->ram = NULL;
         return -1;
     }
-    if (set_slot(vm, 0, 0, vm->low_size, vm->ram))
+    if (vm_set_slot(vm, 0, 0, vm->low_size, vm->ram))
         return -1;
     if (vm->ram_size > vm->low_size &&
-        set_slot(vm, 1, GPA_HIGH_BASE, vm->ram_size - vm->low_size, vm->ram + vm->low_size))
+        vm_set_slot(vm, 1, GPA_HIGH_BASE, vm->ram_size - vm->low_size, vm->ram + vm->low_size))
         return -1;
     return 0;
 }

@@ -14,23 +14,29 @@
  *   serial.c   an 8250/16550A UART (COM1): the guest console
  *   rtc.c      a CMOS real-time clock, read-only time
  *   pci.c      configuration mechanism 1, the host bridge, function dispatch
+ *   msixbar.c  a guest access to a vmsix device's MSI-X table BAR
  *   e2edev.c   the end-to-end test function: simfn + vmsix + a control BAR
  *   irq.c      the interrupt path: VT-d remapping, isolation policy, injection
+ *   vfiodev.c  a real function passed through with VFIO (--vfio) + vmsix
  *
- * Threads: one per vCPU plus the main thread (watchdog). Each device has its
- * own mutex; vmsix's device object is only ever called with the e2e
- * device's mutex held (vmsix takes no locks: DESIGN section 3).
+ * Threads: one per vCPU plus the main thread (watchdog); with --vfio, one
+ * more that only counts the VMM's wakeups for the function's interrupts.
+ * Each device has its own mutex; vmsix's device object is only ever called
+ * with its device's mutex held (vmsix takes no locks: DESIGN section 3).
  */
 #ifndef KVM_VMM_H
 #define KVM_VMM_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <linux/kvm.h>
+
+#include "e2e_regs.h"
 
 #define VMM_MAX_CPUS 8
 
@@ -63,6 +69,7 @@ struct serial;
 struct rtc;
 struct pci_bus;
 struct e2edev;
+struct vfiodev;
 
 struct vcpu {
     struct vm *vm;
@@ -87,7 +94,8 @@ struct vm {
     struct serial *uart;
     struct rtc *rtc;
     struct pci_bus *pci;
-    struct e2edev *e2e;
+    struct e2edev *e2e;   /* the simulated test function, or */
+    struct vfiodev *vfio; /* a real function passed through (--vfio) */
 
     /* the end of the run (main.c) */
     pthread_mutex_t end_lock;
@@ -105,6 +113,11 @@ struct vm {
 /* Open /dev/kvm, make the VM with @mem_mib MiB of RAM, the in-kernel
  * irqchip and PIT. Returns 0 or -1 (message printed). */
 int vm_create(struct vm *vm, uint64_t mem_mib, unsigned ncpu);
+
+/* Map [@gpa, @gpa + @size) of guest physical memory to the VMM's @hva as
+ * KVM memory slot @slot (KVM_SET_USER_MEMORY_REGION); @size 0 deletes the
+ * slot. Returns 0 or -1 (message printed). */
+int vm_set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva);
 
 /* The host address of guest physical [@gpa, @gpa + @len), or NULL when it
  * is not all RAM of one slot. */
@@ -139,5 +152,12 @@ void vm_console_line(struct vm *vm, const char *line);
 
 /* A VMM diagnostic on stderr, prefixed "vmm: ". */
 void vmm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A device's diagnostic, "vmm: <who>: <message>" on stderr. Without
+ * @verbose at most VMM_DEV_LOG_LIMIT lines per device (*@logged counts
+ * them; the last says that the rest is suppressed). */
+#define VMM_DEV_LOG_LIMIT 32u
+void vmm_dev_vlog(unsigned *logged, bool verbose, const char *who, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 #endif
