@@ -82,7 +82,9 @@
 #include "vfiodev.h"
 
 #define NBARS VMSIX_DEV_NBARS         /* BARs 0..5 and the ROM (VMSIX_DEV_ROM) */
-#define KVM_SLOT_BAR0 2u              /* KVM memory slot of BAR n: 2 + n (RAM has 0 and 1) */
+/* KVM memory slots of BAR n's map ranges: 2 + n * VMSIX_BAR_LAYOUT_MAX_RANGES + r
+ * (RAM has 0 and 1) */
+#define KVM_SLOT_BAR0 2u
 #define ROUTES_MAX 128u               /* KVM's 40 x86 irqchip routes + the vectors */
 #define GSI_BASE 24u                  /* above the IOAPIC's pins (VMSIX_VFIO_ROUTES_X86_IRQCHIP) */
 #define WATCH_STOP UINT64_MAX         /* the watcher's stop eventfd, in epoll data */
@@ -98,7 +100,11 @@ struct vbar {
     uint32_t region; /* its VFIO region index */
     void *map;       /* the VMM's mmap of the region; NULL: every access is trapped */
     uint64_t at;     /* guest address where it decodes; 0: nowhere */
-    bool slot_on;    /* KVM memory slot KVM_SLOT_BAR0 + n maps it at @at */
+    bool slot_on;    /* its map ranges have their KVM memory slots at @at */
+    /* what the guest's accesses do, range by range (vmsix_bar_layout_compute()):
+     * map ranges get a KVM slot over the mmap, the rest exits and is forwarded */
+    struct vmsix_bar_range layout[VMSIX_BAR_LAYOUT_MAX_RANGES];
+    unsigned nranges;
     uint64_t traps;  /* accesses forwarded with vmsix_vfio_region_read/write */
 };
 
@@ -418,6 +424,25 @@ static bool bar_fits(struct vfiodev *d, unsigned i, uint64_t at)
     return true;
 }
 
+/* The KVM slots of BAR @i's map ranges at @at; @at 0 removes them. */
+static int bar_slots(struct vfiodev *d, unsigned i, uint64_t at)
+{
+    struct vbar *b = &d->bar[i];
+    int rc = 0;
+
+    for (unsigned r = 0; r < b->nranges; r++) {
+        const struct vmsix_bar_range *g = &b->layout[r];
+        uint32_t slot = KVM_SLOT_BAR0 + i * VMSIX_BAR_LAYOUT_MAX_RANGES + r;
+
+        if (g->kind != VMSIX_BAR_RANGE_MAP)
+            continue;
+        if (vm_set_slot(d->vm, slot, at ? at + g->off : b->at + g->off, at ? g->len : 0,
+                        at ? (uint8_t *)b->map + g->off : NULL))
+            rc = -1;
+    }
+    return rc;
+}
+
 /* BAR @i decodes at @at from now on (0: nowhere). */
 static void bar_place(struct vfiodev *d, unsigned i, uint64_t at)
 {
@@ -426,7 +451,7 @@ static void bar_place(struct vfiodev *d, unsigned i, uint64_t at)
     if (b->at == at)
         return;
     if (b->slot_on) {
-        if (vm_set_slot(d->vm, KVM_SLOT_BAR0 + i, b->at, 0, NULL))
+        if (bar_slots(d, i, 0))
             d->errors++;
         b->slot_on = false;
     }
@@ -441,7 +466,7 @@ static void bar_place(struct vfiodev *d, unsigned i, uint64_t at)
         return;
     }
     b->at = at;
-    if (b->map && vm_set_slot(d->vm, KVM_SLOT_BAR0 + i, at, b->size, b->map) == 0)
+    if (b->map && bar_slots(d, i, at) == 0)
         b->slot_on = true;
     if (d->vm->verbose)
         vmm_log("vfio: BAR%u at %#llx, %s", i, (unsigned long long)at,
@@ -473,6 +498,50 @@ static void bar_forward(struct vfiodev *d, unsigned i, uint64_t off, uint8_t *da
             dev_log(d, "BAR%u %s at %#llx/%u: %s", i, is_write ? "write" : "read",
                     (unsigned long long)(off + o), step, strerror(-rc));
     }
+}
+
+/* Which ranges of BAR @i the guest reaches through a KVM slot and which
+ * exit to be forwarded: vmsix's BAR layout at the host page size. A table of
+ * the function's own MSI-X in this BAR (vfio-pci keeps user space out of
+ * it; its PBA is read from the device) has its pages trapped, the device
+ * registers beside it forwarded; a BAR without one is mapped whole when it
+ * is at least a page. (This VMM emulates no MSI-X table of the function's
+ * own: vmsix refuses such a function, and in --mode=msi vfio-pci drops the
+ * guest's accesses to the table.) */
+static int bar_layout(struct vfiodev *d, unsigned i)
+{
+    uint8_t cfg[256];
+    struct vbar *b = &d->bar[i];
+    struct vmsix_bar_layout_params lp = {
+        .bar_size = b->size,
+        .page_size = (uint64_t)d->page,
+        .table_off = VMSIX_BAR_LAYOUT_ABSENT,
+        .pba_off = VMSIX_BAR_LAYOUT_ABSENT,
+        .nvec = 1,
+        .flags = VMSIX_BAR_LAYOUT_PBA_FROM_DEVICE,
+    };
+    struct vmsix_cap msix;
+    int n;
+
+    for (uint16_t off = 0; off < sizeof(cfg); off += 4)
+        pci_le_put(cfg + off, 4, cfg_read(d, off, 4));
+    if (vmsix_capchain_lookup(cfg, sizeof(cfg), false, VMSIX_CAP_ID_MSIX, &msix, NULL) == 0) {
+        uint32_t table = cfg_read(d, (uint16_t)(msix.off + PCI_MSIX_TABLE), 4);
+        uint32_t pba = cfg_read(d, (uint16_t)(msix.off + PCI_MSIX_PBA), 4);
+
+        lp.nvec = (cfg_read(d, (uint16_t)(msix.off + PCI_MSIX_FLAGS), 2) & 0x7ffu) + 1u;
+        if ((table & 7u) == i)
+            lp.table_off = table & ~7u;
+        if ((pba & 7u) == i)
+            lp.pba_off = pba & ~7u;
+    }
+    n = vmsix_bar_layout_compute(&lp, b->layout, VMSIX_BAR_LAYOUT_MAX_RANGES, NULL);
+    if (n < 0) {
+        vmm_log("vfio %s: BAR%u's layout: %s", d->bdf, i, strerror(-n));
+        return -1;
+    }
+    b->nranges = (unsigned)n;
+    return 0;
 }
 
 /* The function's memory BARs and ROM, from VFIO's region info and the
@@ -518,6 +587,8 @@ static int bars_init(struct vfiodev *d)
             else
                 b->map = p;
         }
+        if (bar_layout(d, i) < 0)
+            return -1;
     }
     if (d->info->rom.size) { /* read through the region: VFIO does not mmap a ROM */
         d->bar[VMSIX_DEV_ROM].size = d->info->rom.size;
