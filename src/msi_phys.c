@@ -266,17 +266,20 @@ int vmsix_msi_phys_setup(struct vmsix_msi_phys *p)
     return rc;
 }
 
-/* A vector that failed under software masking: diverted again, or, when
- * that fails too, cleared (its messages then fault: lost, but never
- * delivered while the guest has it masked). */
-static void soft_fallback(struct vmsix_msi_phys *p, uint16_t vec)
+/* Software masking, vector off (or a vector on that failed): diverted,
+ * or, when that fails, cleared (its messages then fault: lost, but never
+ * delivered while the guest has it masked). Return: divert's error. */
+static int soft_hold(struct vmsix_msi_phys *p, uint16_t vec)
 {
+    int rc = divert_one(p, vec);
+
     p->active &= ~(1u << vec);
     p->mask |= 1u << vec;
-    if (divert_one(p, vec)) {
+    if (rc) {
         (void)p->be.clear(p->be_ctx, &p->blk, vec);
         (void)p->be.invalidate(p->be_ctx, &p->blk, vec, 1);
     }
+    return rc;
 }
 
 /* Software masking, vector on: the entry switches from the divert target
@@ -296,7 +299,7 @@ static int soft_vec_on(struct vmsix_msi_phys *p, uint16_t vec, const struct vmsi
         p->active |= 1u << vec;
         return 0;
     }
-    soft_fallback(p, vec);
+    (void)soft_hold(p, vec);
     return rc;
 }
 
@@ -345,7 +348,7 @@ int vmsix_msi_phys_vec_on(struct vmsix_msi_phys *p, uint16_t vec,
 
 fail:
     if (p->divert) {
-        soft_fallback(p, vec);
+        (void)soft_hold(p, vec);
         return rc;
     }
     /* stays masked, and not live; an entry that may be present is cleared */
@@ -365,16 +368,8 @@ int vmsix_msi_phys_vec_off(struct vmsix_msi_phys *p, uint16_t vec)
         return failed(p, vec, "vector number (outside the block)", -EINVAL);
     if (!p->on)
         return 0; /* nothing is programmed */
-    if (p->divert) {
-        int rc = divert_one(p, vec);
-        p->active &= ~(1u << vec);
-        p->mask |= 1u << vec;
-        if (rc) { /* never live while masked: the entry goes */
-            (void)b->clear(p->be_ctx, &p->blk, vec);
-            (void)b->invalidate(p->be_ctx, &p->blk, vec, 1);
-        }
-        return rc;
-    }
+    if (p->divert)
+        return soft_hold(p, vec);
     /* mask first, then the entry goes */
     ret = write_mask(p, p->mask | (1u << vec));
     p->active &= ~(1u << vec);
