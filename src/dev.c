@@ -3,8 +3,9 @@
  * The composed device of MSI-X on MSI (DESIGN 4.3): the glue between the
  * guest's traps (configuration and table BAR accesses), the guest view
  * (the register model and the MSI-X table), the host's translate and
- * inject hooks and the physical side (msi_phys.c); init, interrupts,
- * reset, teardown and the log.
+ * inject hooks and the physical side (msi_phys.c over a remap backend, or
+ * dev_hostmsg.c when the host owns the messages: dispatched here); init,
+ * interrupts, reset, teardown and the log.
  */
 #include <string.h>
 
