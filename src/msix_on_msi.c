@@ -174,6 +174,12 @@ static void check(const uint8_t *cfg, size_t len, unsigned masking, struct vmsix
             if (e->vectors < 2)
                 e->reasons |= VMSIX_ELIG_SINGLE_VECTOR;
         }
+        /* MSI-X (12 bytes) takes MSI's place: a 32-bit MSI without mask
+         * bits has 10, and the dword's padding after them must be in the
+         * view too (in a whole config space it always is: capabilities
+         * are dword-aligned) */
+        if ((size_t)f->msi.off + PCI_MSIX_CAP_LEN > len)
+            e->reasons |= VMSIX_ELIG_TRUNCATED;
         /* software masking holds a masked vector's messages itself */
         if (!e->per_vector_mask && masking == VMSIX_MASKING_FUNCTION)
             e->reasons |= VMSIX_ELIG_NO_PER_VECTOR_MASK;
@@ -414,8 +420,10 @@ int vmsix_msix_on_msi_view_masking(const uint8_t *cfg, size_t len, unsigned mask
     rc = vmsix_mom_plan(cfg, len, opt, masking, &e, &l);
     if (rc)
         return rc;
-    /* the capability and the BAR must lie inside @out: check before writing */
-    if ((size_t)l.msi_off + l.msi_len > out_len ||
+    /* the capability (MSI's length, or MSI-X's if longer) and the BAR
+     * must lie inside @out: check before writing */
+    if ((size_t)l.msi_off + (l.msi_len > PCI_MSIX_CAP_LEN ? l.msi_len : PCI_MSIX_CAP_LEN) >
+            out_len ||
         PCI_BAR0 + PCI_BAR_SIZE * (l.slot + 1u) > out_len)
         return -ENOTSUP;
     memset(out, 0xff, out_len);

@@ -1021,6 +1021,38 @@ static void test_check_truncated(void **state)
     e = check(0x88);
     assert_int_equal(e.reasons, 0);
 
+    /* MSI-X takes 12 bytes where MSI was; a 32-bit MSI without mask bits
+     * has 10 (ID, next, Message Control, Address, Data), the 2 after it
+     * are its dword's padding. A view cut after the 10 bytes does not
+     * hold the MSI-X capability: truncated for software masking (the one
+     * that accepts such a function), and the view refuses without writing
+     * (a fuzz-capchain finding). Cut after the padding: eligible. */
+    header(0x00);
+    head(0x50);
+    msi(0x50, 0x00, 2, false, false);
+    assert_int_equal(check_agrees(0x5a), false);
+    assert_int_equal(vmsix_msix_on_msi_check_masking(cfg, 0x5a, VMSIX_MASKING_SOFTWARE, &e),
+                     -ENOTSUP);
+    assert_int_equal(e.reasons, VMSIX_ELIG_TRUNCATED);
+    assert_int_equal(e.msi_off, 0x50); /* the MSI capability itself is in the view */
+    assert_int_equal(vmsix_msix_on_msi_check_masking(cfg, 0x5b, VMSIX_MASKING_SOFTWARE, &e),
+                     -ENOTSUP);
+    assert_int_equal(e.reasons, VMSIX_ELIG_TRUNCATED);
+    /* (a device reads 64, 256 or 4096 bytes: no check_agrees() here) */
+    assert_int_equal(vmsix_msix_on_msi_check_masking(cfg, 0x5c, VMSIX_MASKING_SOFTWARE, &e), 0);
+    uint8_t view[0x5c];
+    assert_int_equal(
+        vmsix_msix_on_msi_view_masking(cfg, 0x5c, VMSIX_MASKING_SOFTWARE, NULL, view, 0x5c), 0);
+    assert_int_equal(view[0x50], VMSIX_CAP_ID_MSIX);
+    assert_int_equal(rd32(view, 0x58), 0x00000800u); /* PBA: BIR 0 at 0x800 */
+    /* the same MSI at the end of the standard space: its padding is
+     * inside, so a 256-byte view is eligible */
+    header(0x00);
+    head(0xf4);
+    msi(0xf4, 0x00, 2, false, false);
+    assert_int_equal(vmsix_msix_on_msi_check_masking(cfg, 256, VMSIX_MASKING_SOFTWARE, &e), 0);
+    assert_int_equal(check_agrees(256), false);
+
     /* truncated with other reasons it can prove */
     eligible_fn();
     cfg[0x0e] = 0x01;
