@@ -25,9 +25,9 @@
 #include <vmsix/vfio.h>
 
 #include "fake_kernel.h"
+#include "log_record.h"
 
 #define BDF "0000:00:03.0"
-#define NLOG 32u
 #define CFG_OFF ((uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)
 
 struct t {
@@ -35,28 +35,8 @@ struct t {
     uint64_t mem[128];
     uint64_t mem2[128];
     struct vmsix_vfio_dev *d;
-    char log[NLOG][256];
-    unsigned nlog;
+    struct log_record log;
 };
-
-static void log_hook(void *ctx, int level, const char *msg)
-{
-    struct t *t = ctx;
-
-    (void)level;
-    if (t->nlog < NLOG)
-        snprintf(t->log[t->nlog++], sizeof(t->log[0]), "%s", msg);
-}
-
-static bool logged(const struct t *t, const char *what)
-{
-    unsigned i;
-
-    for (i = 0; i < t->nlog; i++)
-        if (strstr(t->log[i], what))
-            return true;
-    return false;
-}
 
 static struct vmsix_vfio_dev_params params(struct t *t)
 {
@@ -68,8 +48,8 @@ static struct vmsix_vfio_dev_params params(struct t *t)
     p.device_fd = -1;
     p.sys = &fk_sys;
     p.sys_ctx = &t->fk;
-    p.log = log_hook;
-    p.log_ctx = t;
+    p.log = log_record_hook;
+    p.log_ctx = &t->log;
     return p;
 }
 
@@ -160,7 +140,7 @@ static void test_open_sequence(void **state)
     assert_int_equal(in->rom.offset, (uint64_t)VFIO_PCI_ROM_REGION_INDEX << 40);
     assert_int_equal(in->msi_count, 16);
     assert_int_equal(in->msix_count, 0);
-    assert_int_equal(t->nlog, 0);
+    assert_int_equal(t->log.n, 0);
     n = t->fk.nrec;
     assert_int_equal(vmsix_vfio_dev_close(t->d), 0);
     assert_true(fk_expect(&t->fk, n, closing));
@@ -214,8 +194,8 @@ static void test_not_viable(void **state)
     assert_int_equal(vmsix_vfio_dev_open(t->mem, sizeof(t->mem), &p, &t->d), -EBUSY);
     assert_true(fk_expect(&t->fk, 0, want));
     assert_int_equal(open_fds(t), 0);
-    assert_true(logged(t, "IOMMU group 7 is not viable"));
-    assert_true(logged(t, "/sys/kernel/iommu_groups/7/devices"));
+    assert_true(log_record_has(&t->log, "IOMMU group 7 is not viable"));
+    assert_true(log_record_has(&t->log, "/sys/kernel/iommu_groups/7/devices"));
     assert_int_equal(vmsix_vfio_dev_close((struct vmsix_vfio_dev *)t->mem), -EINVAL);
 }
 
@@ -226,18 +206,18 @@ static void test_group_missing_or_busy(void **state)
 
     t->fk.group_exists = false; /* not bound to vfio-pci */
     assert_int_equal(vmsix_vfio_dev_open(t->mem, sizeof(t->mem), &p, &t->d), -ENOENT);
-    assert_true(logged(t, "/dev/vfio/7 is missing: is the device bound to vfio-pci?"));
+    assert_true(log_record_has(&t->log, "/dev/vfio/7 is missing: is the device bound to vfio-pci?"));
     assert_int_equal(open_fds(t), 0);
     t->fk.group_exists = true;
     t->fk.group_busy = true; /* open in another process */
     assert_int_equal(vmsix_vfio_dev_open(t->mem, sizeof(t->mem), &p, &t->d), -EBUSY);
-    assert_true(logged(t, "/dev/vfio/7 is open in another process"));
+    assert_true(log_record_has(&t->log, "/dev/vfio/7 is open in another process"));
     assert_int_equal(open_fds(t), 0);
     /* no such device, or no IOMMU group */
     t->fk.group_busy = false;
     p.bdf = "0000:00:04.0";
     assert_int_equal(vmsix_vfio_dev_open(t->mem, sizeof(t->mem), &p, &t->d), -ENOENT);
-    assert_true(logged(t, "/sys/bus/pci/devices/0000:00:04.0/iommu_group is missing"));
+    assert_true(log_record_has(&t->log, "/sys/bus/pci/devices/0000:00:04.0/iommu_group is missing"));
     assert_int_equal(open_fds(t), 0);
 }
 
@@ -294,13 +274,13 @@ static void test_open_each_call_failing(void **state)
     assert_int_equal(vmsix_vfio_dev_close(t->d), 0);
     for (i = 1; i <= n; i++) {
         fk_init(&t->fk, BDF);
-        t->nlog = 0;
+        t->log.n = 0;
         t->fk.fail_at = i;
         assert_int_equal(vmsix_vfio_dev_open(t->mem, sizeof(t->mem), &p, &t->d), FK_FAIL_RC);
         assert_true(t->fk.failed);
         assert_int_equal(open_fds(t), 0);
-        assert_true(t->nlog >= 1);
-        assert_non_null(strstr(t->log[t->nlog - 1], "failed (-18)"));
+        assert_true(t->log.n >= 1);
+        assert_non_null(strstr(t->log.line[t->log.n - 1], "failed (-18)"));
         assert_null(vmsix_vfio_dev_info((struct vmsix_vfio_dev *)t->mem));
     }
 }
@@ -519,7 +499,7 @@ static void test_dma(void **state)
     /* the kernel's error is passed on and logged */
     t->fk.fail_at = t->fk.seq + 1;
     assert_int_equal(vmsix_vfio_dma_map(t->d, 0, 4096, ram, VMSIX_VFIO_DMA_READ), FK_FAIL_RC);
-    assert_true(logged(t, "VFIO_IOMMU_MAP_DMA iova 0x0 size 0x1000 failed (-18)"));
+    assert_true(log_record_has(&t->log, "VFIO_IOMMU_MAP_DMA iova 0x0 size 0x1000 failed (-18)"));
     assert_int_equal(vmsix_vfio_dev_close(t->d), 0);
     /* an attached device without a container */
     attach(t, -1);

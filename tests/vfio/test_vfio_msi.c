@@ -28,9 +28,9 @@
 #include <vmsix/vfio.h>
 
 #include "fake_kernel.h"
+#include "log_record.h"
 
 #define GSI_BASE 24u
-#define NLOG 64u
 
 struct t {
     struct fake_kernel fk;
@@ -39,18 +39,8 @@ struct t {
     uint64_t msi_mem[256];
     struct vmsix_vfio_msi *b;
     int dev_fd;
-    char log[NLOG][256];
-    unsigned nlog;
+    struct log_record log;
 };
-
-static void log_hook(void *ctx, int level, const char *msg)
-{
-    struct t *t = ctx;
-
-    (void)level;
-    if (t->nlog < NLOG)
-        snprintf(t->log[t->nlog++], sizeof(t->log[0]), "%s", msg);
-}
 
 static struct vmsix_msg msg_of(uint32_t k, uint32_t cpu)
 {
@@ -72,8 +62,8 @@ static void make_backend(struct t *t, const struct vmsix_vfio_route_ops *ops, vo
     p.routes_ctx = ctx;
     p.sys = &fk_sys;
     p.sys_ctx = &t->fk;
-    p.log = log_hook;
-    p.log_ctx = t;
+    p.log = log_record_hook;
+    p.log_ctx = &t->log;
     assert_int_equal(vmsix_vfio_msi_init(t->msi_mem, sizeof(t->msi_mem), &p, &t->b), 0);
 }
 
@@ -214,8 +204,8 @@ static void test_enable_fewer_granted(void **state)
     vmsix_vfio_routes_gsi_free(t->r, 4, gsi);
     assert_int_equal(vmsix_vfio_msi_get_stats(t->b, &st), 0);
     assert_int_equal(st.failures, 1);
-    assert_true(t->nlog >= 1);
-    assert_non_null(strstr(t->log[0], "the host can give 2 of 4 vectors"));
+    assert_true(t->log.n >= 1);
+    assert_non_null(strstr(t->log.line[0], "the host can give 2 of 4 vectors"));
     /* and what the host can give works */
     assert_int_equal(vmsix_vfio_msi_enable(t->b, 2), 0);
 }
