@@ -526,9 +526,10 @@ static unsigned int e2e_fire_each(struct e2e_dev *d, const char *phase)
 
 		if ((unsigned int)atomic_read(&v->count) == v->expect)
 			once += own[i];
-		else
-			pr_warn(E2E_NAME ": %s: vector %u delivered %d times, expected %u\n",
-				phase, i, atomic_read(&v->count), v->expect);
+		else /* the other side's count: twice there, or only here */
+			pr_warn(E2E_NAME ": %s: vector %u delivered %d times, expected %u (%s %u)\n",
+				phase, i, atomic_read(&v->count), v->expect,
+				e2e_fn_counter(d), e2e_fn_count(d, i));
 	}
 	return once;
 }
