@@ -119,6 +119,10 @@ VMSIX_API int vmsix_msix_on_msi_check(const uint8_t *cfg, size_t len,
  *           reason; the fact stays in @out->per_vector_mask)
  * @out: receives every reason at once and the facts
  *
+ * Only software masking accepts a 32-bit MSI capability without mask
+ * bits: 10 bytes, where MSI-X takes 12. The 2 bytes of padding after it
+ * must be in the view, else "truncated".
+ *
  * Which masking a backend gives: a remap.h backend with the function's
  * mask bits gives FUNCTION; one with VMSIX_REMAP_CAP_LIVE_SWITCH and the
  * device's divert hook gives SOFTWARE; host-owned messages (hostmsg.h,
