@@ -81,7 +81,7 @@
 #include "msixbar.h"
 #include "vfiodev.h"
 
-#define NBARS VMSIX_DEV_NBARS         /* BARs 0..5 and the ROM (VMSIX_DEV_ROM) */
+#define NBARS VMSIX_DEV_NBARS /* BARs 0..5 and the ROM (VMSIX_DEV_ROM) */
 /* KVM memory slots of BAR n's map ranges: 2 + n * VMSIX_BAR_LAYOUT_MAX_RANGES + r
  * (RAM has 0 and 1) */
 #define KVM_SLOT_BAR0 2u
@@ -105,7 +105,7 @@ struct vbar {
      * map ranges get a KVM slot over the mmap, the rest exits and is forwarded */
     struct vmsix_bar_range layout[VMSIX_BAR_LAYOUT_MAX_RANGES];
     unsigned nranges;
-    uint64_t traps;  /* accesses forwarded with vmsix_vfio_region_read/write */
+    uint64_t traps; /* accesses forwarded with vmsix_vfio_region_read/write */
 };
 
 struct vfiodev {
